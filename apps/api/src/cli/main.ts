@@ -1,0 +1,16 @@
+/** `excite <command>`: the command line (contract in docs: architecture.md, CLI). */
+import { Command } from 'commander';
+import { gradcheckCommand } from './commands/gradcheck.ts';
+
+const program = new Command('excite')
+  .description('Most exciting inputs for visual neurons: energy-guided diffusion and gradient ascent on digital twins')
+  .showHelpAfterError();
+
+program.addCommand(gradcheckCommand());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  console.error(`excite: ${(e as Error).message}`);
+  process.exitCode = 1;
+}

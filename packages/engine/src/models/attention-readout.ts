@@ -1,0 +1,59 @@
+/**
+ * The attention readout (spec section 1): each neuron attends over the positions of the core's
+ * feature map with its own query, and reads out a linear function of the attended values.
+ */
+import type { Value } from '../onnx/graph.ts';
+import { fromNumbers } from '../onnx/ndarray.ts';
+import { add, elu, mul } from '../onnx/ops/elementwise.ts';
+import { matmul } from '../onnx/ops/matmul.ts';
+import { reduceSum } from '../onnx/ops/reduce.ts';
+import { reshape } from '../onnx/ops/reshape.ts';
+import { softmax } from '../onnx/ops/softmax.ts';
+import { split } from '../onnx/ops/concat-split.ts';
+import { transpose } from '../onnx/ops/transpose.ts';
+import { type Parameters, constant, normal } from './parameters.ts';
+
+export interface AttentionReadoutConfig {
+  neurons: number;
+  /** D: key/value dimension (paper 128) */
+  keyDim: number;
+}
+
+/**
+ * Fixed 2-D sinusoidal position code [C, H, W]: channels [0, C/2) encode the row, [C/2, C) the
+ * column; pair i has frequency 10000^(-2i/(C/2)), sin on even channels and cos on odd ones.
+ */
+export function positionCode(C: number, H: number, W: number): Float64Array {
+  if (C % 4 !== 0) throw new Error(`the position code needs channels divisible by 4, got ${C}`);
+  const half = C / 2;
+  const out = new Float64Array(C * H * W);
+  for (let c = 0; c < C; c++) {
+    const local = c % half;
+    const freq = 10000 ** (-(2 * Math.floor(local / 2)) / half);
+    const trig = local % 2 === 0 ? Math.sin : Math.cos;
+    for (let r = 0; r < H; r++)
+      for (let s = 0; s < W; s++) out[(c * H + r) * W + s] = trig((c < half ? r : s) * freq);
+  }
+  return out;
+}
+
+/** Rates [N, neurons] = ELU(readout) + 1 from core features [N, C, H, W]. */
+export function attentionReadout(features: Value, p: Parameters, cfg: AttentionReadoutConfig, prefix = 'readout'): Value {
+  const g = features.graph;
+  const [, C, H, W] = features.shape as [unknown, number, number, number];
+  const D = cfg.keyDim;
+  return g.scope(prefix, () => {
+    const code = g.constant(fromNumbers(features.dtype, [C, H, W], positionCode(C, H, W)), 'position_code');
+    const f = transpose(reshape(add(features, code), [features.shape[0], C, H * W]), [0, 2, 1]); // [N, S, C]
+    const kv = matmul(f, p.weight(`${prefix}.kv.weight`, [C, 2 * D], normal(1 / Math.sqrt(C))));
+    const [keys, values] = split(kv, [D, D], 2); // [N, S, D] each
+    const query = p.weight(`${prefix}.query`, [D, cfg.neurons], normal(1 / Math.sqrt(D)));
+    const logits = mul(matmul(keys, query), 1 / Math.sqrt(C)); // [N, S, neurons]
+    const attention = softmax(logits, 1);
+    const attended = matmul(transpose(attention, [0, 2, 1]), values); // [N, neurons, D]
+    const w = p.weight(`${prefix}.weight`, [cfg.neurons, D], normal(1 / Math.sqrt(D)));
+    const b = p.weight(`${prefix}.bias`, [cfg.neurons], constant(0));
+    const y = add(reduceSum(mul(attended, w), [2], false), b);
+    return add(elu(y), 1);
+  });
+}

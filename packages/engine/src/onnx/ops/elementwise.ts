@@ -1,0 +1,244 @@
+/**
+ * Elementwise operators: arithmetic with numpy broadcasting, unary functions, comparisons, Where,
+ * Clip and Cast. Each entry holds its reference kernel and its vector-Jacobian product.
+ */
+import type { Value } from '../graph.ts';
+import { type DType, isFloat } from '../ndarray.ts';
+import { type Attrs, type OpDef, defineOp } from '../op.ts';
+import { broadcastMap, castValue } from '../reference.ts';
+import { broadcastShapes } from '../shape.ts';
+import { unbroadcast } from './broadcast.ts';
+import { type Operand, lift } from './operand.ts';
+
+// ---- builders ------------------------------------------------------------------------------
+
+function binaryNode(op: string, a: Operand, b: Operand): Value {
+  const [x, y] = lift(a, b);
+  return x.graph.node(op, [x, y])[0];
+}
+export const add = (a: Operand, b: Operand) => binaryNode('Add', a, b);
+export const sub = (a: Operand, b: Operand) => binaryNode('Sub', a, b);
+export const mul = (a: Operand, b: Operand) => binaryNode('Mul', a, b);
+export const div = (a: Operand, b: Operand) => binaryNode('Div', a, b);
+export const pow = (a: Operand, b: Operand) => binaryNode('Pow', a, b);
+export const equal = (a: Operand, b: Operand) => binaryNode('Equal', a, b);
+export const greater = (a: Operand, b: Operand) => binaryNode('Greater', a, b);
+export const less = (a: Operand, b: Operand) => binaryNode('Less', a, b);
+
+const unaryNode = (op: string, x: Value, attrs: Attrs = {}) => x.graph.node(op, [x], attrs)[0];
+export const relu = (x: Value) => unaryNode('Relu', x);
+export const elu = (x: Value, alpha = 1) => unaryNode('Elu', x, { alpha });
+export const sigmoid = (x: Value) => unaryNode('Sigmoid', x);
+export const tanh = (x: Value) => unaryNode('Tanh', x);
+export const softplus = (x: Value) => unaryNode('Softplus', x);
+export const exp = (x: Value) => unaryNode('Exp', x);
+export const log = (x: Value) => unaryNode('Log', x);
+export const sqrt = (x: Value) => unaryNode('Sqrt', x);
+export const abs = (x: Value) => unaryNode('Abs', x);
+export const neg = (x: Value) => unaryNode('Neg', x);
+export const sin = (x: Value) => unaryNode('Sin', x);
+export const cos = (x: Value) => unaryNode('Cos', x);
+export const reciprocal = (x: Value) => unaryNode('Reciprocal', x);
+export const identity = (x: Value) => unaryNode('Identity', x);
+export const not = (x: Value) => unaryNode('Not', x);
+
+/** Where(cond, a, b): a where cond is true, else b (broadcast). */
+export function where(cond: Value, a: Operand, b: Operand): Value {
+  const [x, y] = lift(a, b);
+  return cond.graph.node('Where', [cond, x, y])[0];
+}
+
+/** Clip to [min, max]; either bound may be omitted. */
+export function clip(x: Value, min?: number, max?: number): Value {
+  const g = x.graph;
+  return g.node('Clip', [x, min === undefined ? undefined : g.scalar(min, x), max === undefined ? undefined : g.scalar(max, x)])[0];
+}
+
+/** ONNX TensorProto.DataType codes. */
+export const ONNX_DTYPE: Record<DType, number> = { float32: 1, int32: 6, int64: 7, bool: 9, float16: 10, float64: 11 };
+const DTYPE_OF_CODE = new Map(Object.entries(ONNX_DTYPE).map(([k, v]) => [v, k as DType]));
+
+export function cast(x: Value, to: DType): Value {
+  return x.graph.node('Cast', [x], { to: ONNX_DTYPE[to] })[0];
+}
+
+// ---- definitions ---------------------------------------------------------------------------
+
+function requireFloat(v: Value | undefined, what: string): Value {
+  if (!v) throw new Error(`missing ${what}`);
+  if (!isFloat(v.dtype)) throw new Error(`${what} must be a float tensor, got ${v.dtype}`);
+  return v;
+}
+
+function binary(
+  opType: string,
+  fn: (a: number, b: number) => number,
+  backward: (a: Value, b: Value, y: Value, dy: Value, needs: readonly boolean[]) => [Value | undefined, Value | undefined],
+): OpDef {
+  return defineOp({
+    opType,
+    attrs: {},
+    differentiable: [0, 1],
+    infer([a, b]) {
+      if (!a || !b) throw new Error('needs two inputs');
+      if (a.dtype !== b.dtype) throw new Error(`operand types differ: ${a.dtype} and ${b.dtype}`);
+      return { outputs: [{ dtype: a.dtype, shape: broadcastShapes(a.shape, b.shape) }] };
+    },
+    evaluate([a, b]) {
+      return [broadcastMap(a!.dtype, [a!, b!], isFloat(a!.dtype) ? fn : (x, y) => castValue(fn(x, y), a!.dtype))];
+    },
+    backward({ node, dy, needs }) {
+      const [a, b] = node.inputs as Value[];
+      const [da, db] = backward(a, b, node.outputs[0], dy[0]!, needs);
+      return [da && unbroadcast(da, a.shape), db && unbroadcast(db, b.shape)];
+    },
+  });
+}
+
+function comparison(opType: string, fn: (a: number, b: number) => boolean): OpDef {
+  return defineOp({
+    opType,
+    attrs: {},
+    infer([a, b]) {
+      if (!a || !b) throw new Error('needs two inputs');
+      if (a.dtype !== b.dtype) throw new Error(`operand types differ: ${a.dtype} and ${b.dtype}`);
+      return { outputs: [{ dtype: 'bool', shape: broadcastShapes(a.shape, b.shape) }] };
+    },
+    evaluate([a, b]) {
+      return [broadcastMap('bool', [a!, b!], (x, y) => (fn(x, y) ? 1 : 0))];
+    },
+  });
+}
+
+function unary(
+  opType: string,
+  fn: (x: number, attrs: Attrs) => number,
+  backward?: (x: Value, y: Value, dy: Value, attrs: Attrs) => Value,
+  attrs: OpDef['attrs'] = {},
+): OpDef {
+  return defineOp({
+    opType,
+    attrs,
+    differentiable: backward ? [0] : [],
+    infer([x]) {
+      const v = requireFloat(x, 'input');
+      return { outputs: [{ dtype: v.dtype, shape: v.shape }] };
+    },
+    evaluate([x], at) {
+      return [broadcastMap(x!.dtype, [x!], (v) => fn(v, at))];
+    },
+    backward: backward && (({ node, dy }) => [backward(node.inputs[0]!, node.outputs[0], dy[0]!, node.attrs)]),
+  });
+}
+
+const sigmoidFn = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
+
+export const ELEMENTWISE_OPS: OpDef[] = [
+  binary('Add', (a, b) => a + b, (_a, _b, _y, dy, n) => [n[0] ? dy : undefined, n[1] ? dy : undefined]),
+  binary('Sub', (a, b) => a - b, (_a, _b, _y, dy, n) => [n[0] ? dy : undefined, n[1] ? neg(dy) : undefined]),
+  binary('Mul', (a, b) => a * b, (a, b, _y, dy, n) => [n[0] ? mul(dy, b) : undefined, n[1] ? mul(dy, a) : undefined]),
+  binary('Div', (a, b) => a / b, (_a, b, y, dy, n) => [n[0] ? div(dy, b) : undefined, n[1] ? neg(div(mul(dy, y), b)) : undefined]),
+  binary('Pow', (a, b) => a ** b, (a, b, y, dy, n) => [
+    n[0] ? mul(dy, mul(b, pow(a, sub(b, 1)))) : undefined,
+    // d(a^b)/db = a^b log(a), defined for a > 0
+    n[1] ? mul(dy, mul(y, log(a))) : undefined,
+  ]),
+  comparison('Equal', (a, b) => a === b),
+  comparison('Greater', (a, b) => a > b),
+  comparison('Less', (a, b) => a < b),
+  defineOp({
+    opType: 'Not',
+    attrs: {},
+    infer([x]) {
+      if (x?.dtype !== 'bool') throw new Error('Not needs a bool input');
+      return { outputs: [{ dtype: 'bool', shape: x.shape }] };
+    },
+    evaluate([x]) {
+      return [broadcastMap('bool', [x!], (v) => (v ? 0 : 1))];
+    },
+  }),
+  unary('Identity', (x) => x, (_x, _y, dy) => dy),
+  unary('Neg', (x) => -x, (_x, _y, dy) => neg(dy)),
+  unary('Abs', Math.abs, (x, _y, dy) => where(less(x, 0), neg(dy), dy)),
+  unary('Relu', (x) => Math.max(x, 0), (x, _y, dy) => where(greater(x, 0), dy, 0)),
+  unary(
+    'Elu',
+    (x, a) => (x > 0 ? x : (a.alpha as number) * Math.expm1(x)),
+    (x, y, dy, a) => where(greater(x, 0), dy, mul(dy, add(y, a.alpha as number))),
+    { alpha: { type: 'float', default: 1 } },
+  ),
+  unary('Sigmoid', sigmoidFn, (_x, y, dy) => mul(dy, mul(y, sub(1, y)))),
+  unary('Tanh', Math.tanh, (_x, y, dy) => mul(dy, sub(1, mul(y, y)))),
+  unary('Softplus', (x) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x))), (x, _y, dy) => mul(dy, sigmoid(x))),
+  unary('Exp', Math.exp, (_x, y, dy) => mul(dy, y)),
+  unary('Log', Math.log, (x, _y, dy) => div(dy, x)),
+  unary('Sqrt', Math.sqrt, (_x, y, dy) => div(mul(dy, 0.5), y)),
+  unary('Sin', Math.sin, (x, _y, dy) => mul(dy, cos(x))),
+  unary('Cos', Math.cos, (x, _y, dy) => neg(mul(dy, sin(x)))),
+  unary('Reciprocal', (x) => 1 / x, (_x, y, dy) => neg(mul(dy, mul(y, y)))),
+  defineOp({
+    opType: 'Clip',
+    attrs: {},
+    differentiable: [0],
+    infer([x, lo, hi]) {
+      const v = requireFloat(x, 'input');
+      for (const b of [lo, hi]) {
+        if (b && (b.rank !== 0 || b.dtype !== v.dtype)) throw new Error(`bounds must be ${v.dtype} scalars`);
+      }
+      return { outputs: [{ dtype: v.dtype, shape: v.shape }] };
+    },
+    evaluate([x, lo, hi]) {
+      const min = lo ? lo.data[0] : -Infinity;
+      const max = hi ? hi.data[0] : Infinity;
+      return [broadcastMap(x!.dtype, [x!], (v) => Math.min(Math.max(v, min), max))];
+    },
+    backward({ node, dy }) {
+      const [x, lo, hi] = node.inputs;
+      let g = dy[0]!;
+      if (hi) g = where(greater(x!, hi), 0, g);
+      if (lo) g = where(less(x!, lo), 0, g);
+      return [g];
+    },
+  }),
+  defineOp({
+    opType: 'Where',
+    attrs: {},
+    differentiable: [1, 2],
+    infer([c, a, b]) {
+      if (c?.dtype !== 'bool') throw new Error('condition must be bool');
+      if (!a || !b || a.dtype !== b.dtype) throw new Error('branches must have the same dtype');
+      return { outputs: [{ dtype: a.dtype, shape: broadcastShapes(c.shape, broadcastShapes(a.shape, b.shape)) }] };
+    },
+    evaluate([c, a, b]) {
+      return [broadcastMap(a!.dtype, [c!, a!, b!], (cv, av, bv) => (cv ? av : bv))];
+    },
+    backward({ node, dy, needs }) {
+      const [c, a, b] = node.inputs as Value[];
+      return [
+        undefined,
+        needs[1] ? unbroadcast(where(c, dy[0]!, 0), a.shape) : undefined,
+        needs[2] ? unbroadcast(where(c, 0, dy[0]!), b.shape) : undefined,
+      ];
+    },
+  }),
+  defineOp({
+    opType: 'Cast',
+    attrs: { to: { type: 'int', required: true } },
+    differentiable: [0],
+    infer([x], attrs) {
+      const to = DTYPE_OF_CODE.get(attrs.to as number);
+      if (!x) throw new Error('missing input');
+      if (!to) throw new Error(`unsupported target type code ${attrs.to}`);
+      return { outputs: [{ dtype: to, shape: x.shape }] };
+    },
+    evaluate([x], attrs) {
+      const to = DTYPE_OF_CODE.get(attrs.to as number)!;
+      return [broadcastMap(to, [x!], (v) => castValue(v, to))];
+    },
+    backward({ node, dy }) {
+      const x = node.inputs[0]!;
+      if (!isFloat(x.dtype) || !isFloat(node.outputs[0].dtype)) throw new Error('Cast to or from an integer type is not differentiable');
+      return [cast(dy[0]!, x.dtype)];
+    },
+  }),
+];

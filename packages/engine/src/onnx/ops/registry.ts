@@ -1,0 +1,53 @@
+/** All operator definitions the graph builder knows, by ONNX op type. */
+import type { OpDef } from '../op.ts';
+import { AVERAGE_POOL_OPS } from './average-pool.ts';
+import { CONCAT_SPLIT_OPS } from './concat-split.ts';
+import { CONV_OPS } from './conv.ts';
+import { ELEMENTWISE_OPS } from './elementwise.ts';
+import { EXPAND_OPS } from './expand.ts';
+import { GATHER_OPS } from './gather.ts';
+import { MATMUL_OPS } from './matmul.ts';
+import { PAD_OPS } from './pad.ts';
+import { REDUCE_OPS } from './reduce.ts';
+import { RESHAPE_OPS } from './reshape.ts';
+import { RESIZE_OPS } from './resize.ts';
+import { SLICE_OPS } from './slice.ts';
+import { SOFTMAX_OPS } from './softmax.ts';
+import { TRANSPOSE_OPS } from './transpose.ts';
+
+let registry: Map<string, OpDef> | undefined;
+
+function build(): Map<string, OpDef> {
+  const all = [
+    ...ELEMENTWISE_OPS,
+    ...REDUCE_OPS,
+    ...RESHAPE_OPS,
+    ...EXPAND_OPS,
+    ...TRANSPOSE_OPS,
+    ...CONCAT_SPLIT_OPS,
+    ...SLICE_OPS,
+    ...PAD_OPS,
+    ...GATHER_OPS,
+    ...MATMUL_OPS,
+    ...SOFTMAX_OPS,
+    ...CONV_OPS,
+    ...AVERAGE_POOL_OPS,
+    ...RESIZE_OPS,
+  ];
+  const map = new Map<string, OpDef>();
+  for (const def of all) {
+    if (map.has(def.opType)) throw new Error(`operator ${def.opType} is defined twice`);
+    map.set(def.opType, def);
+  }
+  return map;
+}
+
+export function lookupOp(opType: string): OpDef | undefined {
+  registry ??= build();
+  return registry.get(opType);
+}
+
+export function registeredOps(): string[] {
+  registry ??= build();
+  return [...registry.keys()];
+}
