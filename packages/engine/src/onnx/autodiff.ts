@@ -56,6 +56,8 @@ export function appendBackward(graph: Graph, spec: BackwardSpec): Backward {
     accumulate(y, s);
   }
 
+  // where a gradient was stopped, reported if some wrt value ends up without one
+  let firstBlock: GraphError | undefined;
   for (let k = forwardNodes.length - 1; k >= 0; k--) {
     const node = forwardNodes[k];
     const dy = node.outputs.map((o) => adjoint.get(o));
@@ -63,9 +65,11 @@ export function appendBackward(graph: Graph, spec: BackwardSpec): Backward {
     const op = lookupOp(node.opType)!;
     const diff = op.differentiable === 'all' ? node.inputs.map((_, i) => i) : (op.differentiable ?? []);
     const needs = node.inputs.map((i, idx) => !!i && varying.has(i) && isFloat(i.dtype) && diff.includes(idx));
-    const blocked = node.inputs.findIndex((i, idx) => !!i && varying.has(i) && isFloat(i.dtype) && !diff.includes(idx));
-    if (blocked >= 0 && !needs.some(Boolean)) {
-      throw new GraphError(`not differentiable with respect to input ${blocked} ("${node.inputs[blocked]!.name}"), which lies on the path from ${spec.wrt.join(', ')} to the outputs`, node.name, node.opType);
+    const blocked = node.inputs.findIndex((i, idx) => !!i && varying.has(i) && !needs[idx]);
+    if (blocked >= 0 && !firstBlock) {
+      const input = node.inputs[blocked]!;
+      const why = isFloat(input.dtype) ? 'the operator is not differentiable with respect to it' : `it is ${input.dtype}`;
+      firstBlock = new GraphError(`no gradient flows into input ${blocked} ("${input.name}"), which depends on ${spec.wrt.join(', ')}: ${why}`, node.name, node.opType);
     }
     if (!needs.some(Boolean)) continue;
     if (!op.backward) throw new GraphError('has no backward rule but lies on a differentiated path', node.name, node.opType);
@@ -83,6 +87,7 @@ export function appendBackward(graph: Graph, spec: BackwardSpec): Backward {
 
   const grads = wrt.map((w) => {
     const g = adjoint.get(w);
+    if (!g && firstBlock) throw firstBlock;
     if (!g) throw new GraphError(`no differentiable path from "${w.name}" to ${spec.outputs.map((o) => (typeof o === 'string' ? o : o.output)).join(', ')}`);
     return graph.output(g, gradName(w.name));
   });

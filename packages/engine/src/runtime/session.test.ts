@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { Graph } from '../onnx/graph.ts';
+import { float32, int64 } from '../onnx/ndarray.ts';
+import { add, mul } from '../onnx/ops/elementwise.ts';
+import { DeviceError, deviceFromEnv, parseDevice } from './device.ts';
+import { SessionCache, createSession } from './session.ts';
+
+function affine() {
+  const g = new Graph('affine');
+  const x = g.input('x', 'float32', ['batch', 3]);
+  g.output(add(mul(x, g.weight('scale', float32([3], [1, 2, 3]))), 1), 'y');
+  return g;
+}
+
+describe('devices', () => {
+  it('defaults to the CPU and rejects unknown names', () => {
+    expect(deviceFromEnv({})).toBe('cpu');
+    expect(parseDevice('WebGPU')).toBe('webgpu');
+    expect(() => parseDevice('tpu')).toThrow(/EXCITE_DEVICE="tpu" is not one of cpu, webgpu, cuda/);
+  });
+
+  it('names the missing CUDA provider and how to install it', async () => {
+    const err = await createSession(affine(), {}, { device: 'cuda' }).catch((e) => e);
+    expect(err).toBeInstanceOf(DeviceError);
+    expect(err.message).toMatch(/EXCITE_DEVICE=cuda: the cuda execution provider could not be started/);
+    expect(err.message).toMatch(/onnxruntime-node-install=cuda12/);
+  });
+});
+
+describe('sessions', () => {
+  it('runs with baked-in weights and with fed weights', async () => {
+    const g = affine();
+    const x = float32([2, 3], [1, 1, 1, 2, 2, 2]);
+    const baked = await createSession(g);
+    expect(Array.from((await baked.run({ x })).y.data as Float32Array)).toEqual([2, 3, 4, 3, 5, 7]);
+    const fed = await createSession(g, { weights: 'inputs' });
+    expect(fed.inputNames).toEqual(['x', 'scale']);
+    const y = await fed.run({ x, scale: float32([3], [0, 0, 1]) });
+    expect(Array.from(y.y.data as Float32Array)).toEqual([1, 1, 2, 1, 1, 3]);
+  });
+
+  it('refuses feeds of the wrong type, shape or name with a clear message', async () => {
+    const s = await createSession(affine());
+    await expect(s.run({})).rejects.toThrow(/missing feed "x"/);
+    await expect(s.run({ x: int64([1, 3], [1, 2, 3]) })).rejects.toThrow(/feed "x" is int64, the model expects float32/);
+    await expect(s.run({ x: float32([2, 4]) })).rejects.toThrow(/feed "x": expected shape \[batch,3\], got \[2,4\]/);
+  });
+
+  it('caches one session per model, device and options', async () => {
+    const cache = new SessionCache();
+    const a = await cache.forGraph(affine());
+    const b = await cache.forGraph(affine());
+    expect(a).toBe(b);
+    await cache.forGraph(affine(), { weights: 'inputs' });
+    expect(cache.size).toBe(2);
+    await cache.clear();
+    expect(cache.size).toBe(0);
+  });
+});
