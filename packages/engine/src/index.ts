@@ -14,3 +14,19 @@ export * as nn from './nn/index.ts';
 export { type Device, DeviceError, deviceFromEnv, parseDevice } from './runtime/device.ts';
 export { EngineSession, SessionCache, createSession, type SessionOptions } from './runtime/session.ts';
 export { Rng } from './random.ts';
+export { DataFileError } from './data/errors.ts';
+export { type Safetensors, MAX_HEADER_BYTES, decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors } from './data/safetensors.ts';
+export { decodeNpy, readNpy } from './data/npy.ts';
+export { type Image, centerCrop, decodeImage, fitToSize, resizeBilinear, stackImages, toGrayscale } from './data/images.ts';
+export { type ImageArchive, columnOrder, readImageArchive } from './data/image-archive.ts';
+export { type Dataset, readDataset } from './data/dataset.ts';
+export {
+  COMPACT_CHANNEL_MEANS,
+  COMPACT_IMAGE_SIZE,
+  type CompactModel,
+  type CompactNeuron,
+  compactEncoder,
+  compactNeuronRate,
+  loadCompactModel,
+  readCompactNeuron,
+} from './models/compact.ts';
