@@ -130,7 +130,8 @@ async function main() {
   for (const b of BATCHES) log(`gradient/forward ratio b${b}: excite ${(ours[`gradient_ms_b${b}`] / ours[`forward_ms_b${b}`]).toFixed(2)}${torch ? `, PyTorch ${((torch[`gradient_ms_b${b}`] as number) / (torch[`forward_ms_b${b}`] as number)).toFixed(2)}` : ''}`);
   log(`session creation: forward ${ours.session_forward_ms.toFixed(0)} ms, forward+gradient ${ours.session_gradient_ms.toFixed(0)} ms`);
   log(`peak RSS: excite process ${ours.peak_rss_mb.toFixed(0)} MB${torch ? `, PyTorch process ${(torch.peak_rss_mb as number).toFixed(0)} MB` : ''}`);
-  if (torch) log(`PyTorch ${torch.torch}; outputs agree to ${probeRelErr!.toExponential(1)} (max relative difference on a probe batch)`);
+  if (torch && !String(torch.blas).includes('openblas')) log(`warning: PyTorch uses ${torch.blas}, the reference BLAS; apt install libopenblas0-pthread for a fair baseline`);
+  if (torch) log(`PyTorch ${torch.torch} with ${torch.blas}; outputs agree to ${probeRelErr!.toExponential(1)} (max relative difference on a probe batch)`);
   else log(`PyTorch baseline not run: ${torchError}`);
   if (json) console.log(JSON.stringify({ machine, device: 'cpu', ours, torch, torch_error: torchError, probe_rel_err: probeRelErr }));
   await fwd.session.release();

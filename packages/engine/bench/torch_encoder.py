@@ -62,11 +62,12 @@ class Encoder(torch.nn.Module):
         if not hasattr(self, "code"):
             self.code = position_code(C, H, W)
         f = (h + self.code).flatten(2).transpose(1, 2)  # [N, S, C]
-        kv = f @ w["readout.kv.weight"]
+        kv = F.linear(f, w["readout.kv.weight"])  # [N, S, 2D]
         D = kv.shape[-1] // 2
         keys, values = kv[..., :D], kv[..., D:]
-        attention = torch.softmax((keys @ w["readout.query"]) / math.sqrt(C), dim=1)  # [N, S, neurons]
-        attended = attention.transpose(1, 2) @ values  # [N, neurons, D]
+        logits = keys @ w["readout.query"].T / math.sqrt(C)  # [N, S, neurons]
+        attention = torch.softmax(logits.transpose(1, 2), dim=-1)  # [N, neurons, S]
+        attended = attention @ values  # [N, neurons, D]
         y = (attended * w["readout.weight"]).sum(-1) + w["readout.bias"]
         return F.elu(y) + 1
 
@@ -91,7 +92,10 @@ def main():
     probe = torch.from_numpy(np.fromfile(os.path.join(dirname, "probe.bin"), dtype=np.float32).reshape(manifest["probe"]))
     with torch.inference_mode():
         probe_rates = model(probe).numpy()
-    out = {"torch": torch.__version__, "threads": threads, "probe_rates": probe_rates.ravel().tolist()}
+    # Debian's torch calls whatever libblas.so.3 the alternatives system selects: netlib's reference
+    # BLAS by default (slow), OpenBLAS when libopenblas0-pthread is installed
+    blas = os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3")
+    out = {"torch": torch.__version__, "threads": threads, "blas": blas, "probe_rates": probe_rates.ravel().tolist()}
     for batch in manifest["batches"]:
         x = torch.randn(batch, 1, cfg["size"], cfg["size"])
         seed = torch.randn(batch, cfg["neurons"])

@@ -10,7 +10,7 @@ import { reduceSum } from '../onnx/ops/reduce.ts';
 import { reshape } from '../onnx/ops/reshape.ts';
 import { softmax } from '../onnx/ops/softmax.ts';
 import { split } from '../onnx/ops/concat-split.ts';
-import { transpose } from '../onnx/ops/transpose.ts';
+import { transposeLast2 } from '../onnx/ops/transpose.ts';
 import { type Parameters, constant, normal } from './parameters.ts';
 
 export interface AttentionReadoutConfig {
@@ -37,20 +37,25 @@ export function positionCode(C: number, H: number, W: number): Float64Array {
   return out;
 }
 
-/** Rates [N, neurons] = ELU(readout) + 1 from core features [N, C, H, W]. */
+/**
+ * Rates [N, neurons] = ELU(readout) + 1 from core features [N, C, H, W]. Layouts keep the long
+ * position axis S = H*W last, so the softmax and its gradient reduce over contiguous memory:
+ * keys and values are [N, D, S], attention logits [N, neurons, S].
+ */
 export function attentionReadout(features: Value, p: Parameters, cfg: AttentionReadoutConfig, prefix = 'readout'): Value {
   const g = features.graph;
   const [, C, H, W] = features.shape as [unknown, number, number, number];
   const D = cfg.keyDim;
   return g.scope(prefix, () => {
     const code = g.constant(fromNumbers(features.dtype, [C, H, W], positionCode(C, H, W)), 'position_code');
-    const f = transpose(reshape(add(features, code), [features.shape[0], C, H * W]), [0, 2, 1]); // [N, S, C]
-    const kv = matmul(f, p.weight(`${prefix}.kv.weight`, [C, 2 * D], normal(1 / Math.sqrt(C))));
-    const [keys, values] = split(kv, [D, D], 2); // [N, S, D] each
-    const query = p.weight(`${prefix}.query`, [D, cfg.neurons], normal(1 / Math.sqrt(D)));
-    const logits = mul(matmul(keys, query), 1 / Math.sqrt(C)); // [N, S, neurons]
-    const attention = softmax(logits, 1);
-    const attended = matmul(transpose(attention, [0, 2, 1]), values); // [N, neurons, D]
+    const f = reshape(add(features, code), [features.shape[0], C, H * W]); // [N, C, S]
+    // one linear map without bias, C -> 2D, as nn.Linear stores it: [out, in]
+    const kv = matmul(p.weight(`${prefix}.kv.weight`, [2 * D, C], normal(1 / Math.sqrt(C))), f); // [N, 2D, S]
+    const [keys, values] = split(kv, [D, D], 1); // [N, D, S] each
+    const query = p.weight(`${prefix}.query`, [cfg.neurons, D], normal(1 / Math.sqrt(D)));
+    const logits = mul(matmul(query, keys), 1 / Math.sqrt(C)); // [N, neurons, S]
+    const attention = softmax(logits, -1);
+    const attended = matmul(attention, transposeLast2(values)); // [N, neurons, D]
     const w = p.weight(`${prefix}.weight`, [cfg.neurons, D], normal(1 / Math.sqrt(D)));
     const b = p.weight(`${prefix}.bias`, [cfg.neurons], constant(0));
     const y = add(reduceSum(mul(attended, w), [2], false), b);

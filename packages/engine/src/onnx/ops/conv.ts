@@ -168,6 +168,32 @@ function convTransposeKernel(x: Ref, w: Ref, b: Ref | undefined, g: Geometry, ou
 }
 
 /**
+ * Gradient of a convolution's input [N, C, H, W] from its output gradient dy. With unit strides it
+ * is a plain convolution of dy with the spatially flipped, in/out-swapped kernel (onnxruntime's
+ * Conv kernels, depthwise ones in particular, are several times faster than its ConvTranspose;
+ * with constant weights the flipped kernel is folded away); otherwise a ConvTranspose whose
+ * output_padding restores the rows the strided forward pass skipped.
+ */
+export function convInputGrad(dy: Value, w: Value, inputHW: readonly number[], g: Geometry): Value {
+  const [M, Cg, kh, kw] = w.shape as number[];
+  const reach = [(kh - 1) * g.d[0], (kw - 1) * g.d[1]];
+  const flippedPads = [reach[0] - g.p[0], reach[1] - g.p[1], reach[0] - g.p[2], reach[1] - g.p[3]];
+  if (g.s.every((s) => s === 1) && flippedPads.every((p) => p >= 0)) {
+    const G = g.group;
+    let swapped = w;
+    if (M / G > 1 && Cg > 1) swapped = reshape(transpose(reshape(w, [G, M / G, Cg, kh, kw]), [0, 2, 1, 3, 4]), [G * Cg, M / G, kh, kw]);
+    else if (M / G > 1 || Cg > 1) swapped = reshape(w, [G * Cg, M / G, kh, kw]); // one of the two is 1: a pure relabeling
+    const flipped = slice(swapped, [-1, -1], [-kh - 1, -kw - 1], [2, 3], [-1, -1]);
+    return conv(dy, flipped, undefined, { pads: flippedPads, dilations: g.d, group: G });
+  }
+  const outputPadding = [0, 1].map((i) => {
+    const o = dy.shape[2 + i] as number;
+    return inputHW[i] - (g.s[i] * (o - 1) + (g.k[i] - 1) * g.d[i] + 1 - g.p[i] - g.p[2 + i]);
+  });
+  return convTranspose(dy, w, undefined, { strides: g.s, pads: g.p, dilations: g.d, group: g.group, output_padding: outputPadding });
+}
+
+/**
  * Gradient of a convolution's weight [M, C/G, kh, kw] from its input x [N, C, H, W] and output
  * gradient dy [N, M, Ho, Wo]: a grouped convolution whose batch is x's channels-per-group, whose
  * channels are (group, sample) pairs and whose kernel is dy, with strides and dilations swapped.
@@ -223,16 +249,7 @@ export const CONV_OPS: OpDef[] = [
       const [x, w] = node.inputs as Value[];
       const g = geometryOf(node.attrs);
       const d = dy[0]!;
-      let dx: Value | undefined;
-      if (needs[0]) {
-        // ConvTranspose with output_padding restores the rows the strided forward pass skipped
-        const outputPadding = [0, 1].map((i) => {
-          const n = x.shape[2 + i] as number;
-          const o = d.shape[2 + i] as number;
-          return n - (g.s[i] * (o - 1) + (g.k[i] - 1) * g.d[i] + 1 - g.p[i] - g.p[2 + i]);
-        });
-        dx = convTranspose(d, w, undefined, { strides: g.s, pads: g.p, dilations: g.d, group: g.group, output_padding: outputPadding });
-      }
+      const dx = needs[0] ? convInputGrad(d, w, x.shape.slice(2) as number[], g) : undefined;
       return [dx, needs[1] ? convWeightGrad(x, d, g) : undefined, needs[2] ? reduceSum(d, [0, 2, 3], false) : undefined];
     },
   }),
