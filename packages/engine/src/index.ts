@@ -30,3 +30,40 @@ export {
   loadCompactModel,
   readCompactNeuron,
 } from './models/compact.ts';
+export { timestepEmbedding } from './nn/timestep-embedding.ts';
+export {
+  type DiffusionSchedule,
+  type VarianceKind,
+  alphasCumprod,
+  ddpmSchedule,
+  fixedLogVariance,
+  learnedRangeLogVariance,
+  linearBetas,
+  respaceSchedule,
+  respacedTimesteps,
+} from './diffusion/schedule.ts';
+export { type Denoiser, type DenoiserOutput, type SessionDenoiserOptions, sessionDenoiser } from './diffusion/denoiser.ts';
+export {
+  type AncestralStepOptions,
+  type SampleOptions,
+  type StepCallback,
+  type StepEvent,
+  type StepOptions,
+  type StepResult,
+  ancestralStep,
+  ddimStep,
+  gaussianNoise,
+  predictX0,
+  sampleAncestral,
+  sampleDdim,
+} from './diffusion/sampler.ts';
+export {
+  ADM_256_UNCONDITIONAL,
+  SMALL_UNET,
+  type UNetConfig,
+  type UNetGraphOptions,
+  type UNetInitOptions,
+  type UNetOutputs,
+  unet,
+  unetGraph,
+} from './models/unet.ts';
