@@ -67,3 +67,10 @@ export {
   unet,
   unetGraph,
 } from './models/unet.ts';
+export { DEMO_ALT_ENCODER, DEMO_ENCODER, PAPER_ENCODER, type EncoderSpec, type InputSpec, type ReadoutSpec, type SessionSpec, buildEncoder, buildReadouts } from './models/encoder.ts';
+export { type EncoderEnsemble, type EncoderModel, loadModel, membersOf, writeEncoder, writeEnsemble } from './models/model-dir.ts';
+export { type EncoderGraph, type NeuronRef, encoderGraph } from './models/encoder-graph.ts';
+export { type EpochReport, type SessionData, type TrainOptions, type TrainResult, trainEncoder } from './train/trainer.ts';
+export { type FitReadoutOptions, PRESETS, type PresetName, type TrainModelOptions, fitReadouts, trainModel } from './train/workflows.ts';
+export { type Evaluation, evaluateModel, isCompactModel } from './evaluate/evaluate-model.ts';
+export { mean, median, pearsonPerNeuron } from './evaluate/correlation.ts';

@@ -7,6 +7,16 @@ export class Rng {
     this.state = seed >>> 0;
   }
 
+  /** The generator's state, to resume a sequence exactly (checkpoints). */
+  getState(): { state: number; spare?: number } {
+    return { state: this.state, spare: this.spare };
+  }
+
+  setState(s: { state: number; spare?: number }): void {
+    this.state = s.state >>> 0;
+    this.spare = s.spare;
+  }
+
   /** Uniform in [0, 1). */
   uniform(): number {
     this.state = (this.state + 0x9e3779b9) >>> 0;
@@ -29,6 +39,16 @@ export class Rng {
     const r = Math.sqrt(-2 * Math.log(u));
     this.spare = r * Math.sin(2 * Math.PI * v);
     return r * Math.cos(2 * Math.PI * v);
+  }
+
+  /** A random permutation of 0..n-1 (Fisher-Yates). */
+  permutation(n: number): number[] {
+    const p = Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(this.uniform() * (i + 1));
+      [p[i], p[j]] = [p[j], p[i]];
+    }
+    return p;
   }
 
   normals(n: number, std = 1): Float32Array {

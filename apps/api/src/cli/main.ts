@@ -1,11 +1,16 @@
 /** `excite <command>`: the command line (contract in docs: architecture.md, CLI). */
 import { Command } from 'commander';
+import { evalCommand } from './commands/eval.ts';
 import { gradcheckCommand } from './commands/gradcheck.ts';
+import { fitReadoutCommand, trainCommand } from './commands/train.ts';
 
 const program = new Command('excite')
   .description('Most exciting inputs for visual neurons: energy-guided diffusion and gradient ascent on digital twins')
   .showHelpAfterError();
 
+program.addCommand(trainCommand());
+program.addCommand(fitReadoutCommand());
+program.addCommand(evalCommand());
 program.addCommand(gradcheckCommand());
 
 try {

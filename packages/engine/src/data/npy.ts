@@ -3,7 +3,7 @@
  * header, so a truncated or padded file would otherwise give an array of the wrong length.
  */
 import { readFile } from 'node:fs/promises';
-import { parse } from 'npyjs';
+import { dump, parse } from 'npyjs';
 import { type DType, type NdArray, ndarray } from '../onnx/ndarray.ts';
 import { size } from '../onnx/shape.ts';
 import { DataFileError } from './errors.ts';
@@ -45,4 +45,10 @@ export async function readNpy(file: string): Promise<NdArray> {
     throw new DataFileError(file, `cannot read: ${(e as Error).message}`, { cause: e });
   }
   return decodeNpy(bytes, file);
+}
+
+/** The bytes of a .npy file holding `a` (float32, float64, int32 or int64). */
+export function encodeNpy(a: NdArray): Uint8Array {
+  if (a.dtype === 'bool' || a.dtype === 'float16') throw new Error(`encodeNpy: ${a.dtype} is not supported`);
+  return new Uint8Array(dump(a.data as Float32Array, [...a.shape]));
 }

@@ -42,13 +42,20 @@ export function positionCode(C: number, H: number, W: number): Float64Array {
  * position axis S = H*W last, so the softmax and its gradient reduce over contiguous memory:
  * keys and values are [N, D, S], attention logits [N, neurons, S].
  */
-export function attentionReadout(features: Value, p: Parameters, cfg: AttentionReadoutConfig, prefix = 'readout'): Value {
+export interface AttentionReadoutOptions {
+  /** training: inverted-dropout mask [N, C, H, W] (0 or 1/(1-p)) applied to features + position code */
+  dropoutMask?: Value;
+}
+
+export function attentionReadout(features: Value, p: Parameters, cfg: AttentionReadoutConfig, options: AttentionReadoutOptions = {}, prefix = 'readout'): Value {
   const g = features.graph;
   const [, C, H, W] = features.shape as [unknown, number, number, number];
   const D = cfg.keyDim;
   return g.scope(prefix, () => {
     const code = g.constant(fromNumbers(features.dtype, [C, H, W], positionCode(C, H, W)), 'position_code');
-    const f = reshape(add(features, code), [features.shape[0], C, H * W]); // [N, C, S]
+    let coded = add(features, code);
+    if (options.dropoutMask) coded = mul(coded, options.dropoutMask);
+    const f = reshape(coded, [features.shape[0], C, H * W]); // [N, C, S]
     // one linear map without bias, C -> 2D, as nn.Linear stores it: [out, in]
     const kv = matmul(p.weight(`${prefix}.kv.weight`, [2 * D, C], normal(1 / Math.sqrt(C))), f); // [N, 2D, S]
     const [keys, values] = split(kv, [D, D], 1); // [N, D, S] each

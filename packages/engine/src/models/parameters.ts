@@ -25,10 +25,15 @@ export class Parameters {
   /** names of parameters an optimizer should update (buffers such as running statistics are not) */
   readonly trainable: string[] = [];
 
+  /**
+   * @param source loaded weights by name; every declared parameter must be there
+   * @param prefix prepended to graph weight names (ensemble members in one graph), not to source names
+   */
   constructor(
     readonly graph: Graph,
     readonly source?: ReadonlyMap<string, NdArray>,
     seed = 0,
+    readonly prefix = '',
   ) {
     this.rng = new Rng(seed);
   }
@@ -39,12 +44,12 @@ export class Parameters {
     if (loaded && (loaded.shape.length !== shape.length || loaded.shape.some((d, i) => d !== shape[i]))) {
       throw new Error(`weight "${name}" has shape [${loaded.shape}], the model expects [${shape}]`);
     }
-    return this.graph.weight(name, loaded ?? float32(shape, init(shape, this.rng)));
+    return this.graph.weight(this.prefix + name, loaded ?? float32(shape, init(shape, this.rng)));
   }
 
   /** A trainable parameter. */
   weight(name: string, shape: readonly number[], init: Init): Value {
-    this.trainable.push(name);
+    this.trainable.push(this.prefix + name);
     return this.declare(name, shape, init);
   }
 

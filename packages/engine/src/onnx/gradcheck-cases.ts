@@ -5,6 +5,7 @@
  */
 import { dataDrivenCore } from '../models/data-driven-core.ts';
 import { attentionReadout } from '../models/attention-readout.ts';
+import { gaussianReadout } from '../models/gaussian-readout.ts';
 import { Parameters } from '../models/parameters.ts';
 import { silu } from '../nn/activation.ts';
 import { scaledDotProductAttention } from '../nn/attention.ts';
@@ -72,6 +73,15 @@ function unetBlock(g: Graph): void {
   g.output(conv(silu(merged), weight(g, 'out.weight', [4, 24, 3, 3], 0.2), weight(g, 'out.bias', [4]), { pads: [1, 1, 1, 1] }), 'y');
 }
 
+function gaussianReadoutCase(training: boolean) {
+  return (g: Graph) => {
+    const p = new Parameters(g, undefined, 5);
+    const features = x(g, ['batch', 3, 5, 6], 'features');
+    const noise = training ? x(g, ['batch', 4, 2], 'noise') : undefined;
+    g.output(gaussianReadout(features, p, { neurons: 4, initSigma: 0.3 }, { noise }), 'rates');
+  };
+}
+
 function coreWithReadout(training: boolean) {
   return (g: Graph) => {
     const p = new Parameters(g, undefined, 3);
@@ -87,6 +97,7 @@ export const GRAD_CASES: GradCase[] = [
   convCase('dilation 2', [1, 2, 9, 9], [2, 2, 3, 3], { dilations: [2, 2], pads: [2, 2, 2, 2] }, false),
   convCase('groups 2, stride 2', [2, 4, 6, 6], [6, 2, 3, 3], { group: 2, strides: [2, 2], pads: [1, 1, 1, 1] }),
   convCase('depthwise 5x5, symbolic batch', ['batch', 3, 6, 6], [3, 1, 5, 5], { group: 3, pads: [2, 2, 2, 2] }, false, { batch: 2 }),
+  convCase('1x1 pointwise (weight gradient as a matrix product)', ['batch', 5, 4, 3], [6, 5, 1, 1], {}, true, { batch: 2 }),
   convCase('stride 3, SAME_UPPER', [1, 2, 8, 8], [2, 2, 3, 3], { strides: [3, 3], auto_pad: 'SAME_UPPER' }),
   convTransposeCase('stride 2, pads 1, output_padding 1', [1, 3, 4, 4], [3, 2, 3, 3], { strides: [2, 2], pads: [1, 1, 1, 1], output_padding: [1, 1] }),
   convTransposeCase('groups 2, dilation 2', [2, 4, 3, 3], [4, 1, 2, 2], { group: 2, dilations: [2, 2] }),
@@ -174,6 +185,8 @@ export const GRAD_CASES: GradCase[] = [
   },
   { op: 'GroupNorm', name: '2 groups of [2,4,3,3]', build: (g) => void g.output(groupNorm(x(g, [2, 4, 3, 3]), 2, weight(g, 'gamma', [4]), weight(g, 'beta', [4])), 'y') },
   { op: 'LayerNorm', name: 'last axis of [2,3,5]', build: (g) => void g.output(layerNorm(x(g, [2, 3, 5]), weight(g, 'gamma', [5]), weight(g, 'beta', [5])), 'y') },
+  { op: 'model', name: 'Gaussian readout (bilinear sampling at learned positions)', bind: { batch: 2 }, build: gaussianReadoutCase(false) },
+  { op: 'model', name: 'Gaussian readout in training (positions mu + sigma * noise)', bind: { batch: 2 }, build: gaussianReadoutCase(true) },
   { op: 'model', name: 'data-driven core + attention readout (inference)', bind: { batch: 2 }, directions: 6, build: coreWithReadout(false) },
   { op: 'model', name: 'data-driven core + attention readout (training batch norm)', bind: { batch: 3 }, directions: 6, build: coreWithReadout(true) },
   { op: 'model', name: 'UNet block: GroupNorm, SiLU, stride-2 conv, self-attention, nearest upsample, skip concat', bind: { batch: 2 }, directions: 6, build: unetBlock },

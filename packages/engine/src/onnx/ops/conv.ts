@@ -8,10 +8,11 @@ import { isFloat } from '../ndarray.ts';
 import { type AttrSpec, type Attrs, type OpDef, defineOp } from '../op.ts';
 import { type Ref, ref } from '../reference.ts';
 import { type Dim, dimEquals, divDims, isStatic } from '../shape.ts';
+import { matmul } from './matmul.ts';
 import { reduceSum } from './reduce.ts';
 import { reshape } from './reshape.ts';
 import { slice } from './slice.ts';
-import { transpose } from './transpose.ts';
+import { transpose, transposeLast2 } from './transpose.ts';
 
 export interface ConvAttrs {
   strides?: number[];
@@ -199,9 +200,16 @@ export function convInputGrad(dy: Value, w: Value, inputHW: readonly number[], g
  * channels are (group, sample) pairs and whose kernel is dy, with strides and dilations swapped.
  */
 export function convWeightGrad(x: Value, dy: Value, g: Geometry): Value {
-  const [, C, H, W] = x.shape as [Dim, number, number, number];
+  const [N, C, H, W] = x.shape as [Dim, number, number, number];
   const [, M, Ho, Wo] = dy.shape as [Dim, number, number, number];
   const G = g.group;
+  const pointwise = g.k.every((k) => k === 1) && g.s.every((s) => s === 1) && g.p.every((p) => p === 0) && G === 1;
+  if (pointwise) {
+    // a 1x1 convolution is a matrix product per sample: dW = sum_n dy_n x_n^T, which BLAS does
+    // far better than a convolution whose kernel is the whole feature map
+    const perSample = matmul(reshape(dy, [N, M, Ho * Wo]), transposeLast2(reshape(x, [N, C, H * W]))); // [N, M, C]
+    return reshape(reduceSum(perSample, [0], false), [M, C, 1, 1]);
+  }
   const Cg = C / G;
   const Mg = M / G;
   let xs: Value;

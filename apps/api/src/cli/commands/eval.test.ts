@@ -1,0 +1,27 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { V4_DATA, v4Title } from '@excite/engine/testing/v4-data.ts';
+
+const run = promisify(execFile);
+const bin = fileURLToPath(new URL('../../../bin/excite.js', import.meta.url));
+
+describe.runIf(V4_DATA)(v4Title('excite eval --json'), () => {
+  it('prints one JSON document with median_r, mean_r and per_neuron for a ground-truth compact model', async () => {
+    const { stdout } = await run(process.execPath, [bin, 'eval', '--model', join(V4_DATA!, 'compact/201025/neuron3.safetensors'), '--data', join(V4_DATA!, 'sessions/201025'), '--images', '600:700', '--json']);
+    const e = JSON.parse(stdout);
+    expect(e.per_neuron).toHaveLength(1);
+    expect(e.neurons).toEqual([3]);
+    expect(e.images).toBe(100);
+    expect(e.median_r).toBe(e.per_neuron[0]);
+    expect(e.median_r).toBeGreaterThan(0.3);
+  });
+
+  it('refuses an empty image range with a clear message', async () => {
+    const err = await run(process.execPath, [bin, 'eval', '--model', join(V4_DATA!, 'compact/201025/neuron3.safetensors'), '--data', join(V4_DATA!, 'sessions/201025'), '--images', '700:600']).catch((e) => e);
+    expect(err.code).toBe(1);
+    expect(err.stderr).toMatch(/image range 700:600 is empty or beyond the 1200 images/);
+  });
+});

@@ -1,0 +1,66 @@
+/**
+ * `excite eval`: per-neuron Pearson r of a model's predictions on given images of a session, for
+ * our encoders (folders with model.json, or ensembles) and for the published compact models
+ * (a neuronK.safetensors file or a folder of them), each in its own input space.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { readDataset } from '../data/dataset.ts';
+import { stackImages } from '../data/images.ts';
+import { loadStimuli, standardize } from '../data/stimuli.ts';
+import { loadCompactModel } from '../models/compact.ts';
+import { encoderGraph } from '../models/encoder-graph.ts';
+import { loadModel, membersOf } from '../models/model-dir.ts';
+import type { NdArray } from '../onnx/ndarray.ts';
+import { runBatched } from '../runtime/batched.ts';
+import { createSession } from '../runtime/session.ts';
+import { parseRange, responsesOf, sessionId } from '../train/sessions.ts';
+import { mean, median, pearsonPerNeuron } from './correlation.ts';
+
+export interface Evaluation {
+  median_r: number;
+  mean_r: number;
+  /** r per neuron, in the order of the session's responses rows the model predicts */
+  per_neuron: number[];
+  /** those rows */
+  neurons: number[];
+  images: number;
+}
+
+/** Whether `path` is a published compact model (file or folder of neuronK.safetensors without model.json). */
+export function isCompactModel(path: string): boolean {
+  if (!existsSync(path)) return false;
+  if (statSync(path).isFile()) return path.endsWith('.safetensors');
+  return !existsSync(join(path, 'model.json'));
+}
+
+export async function evaluateModel(o: { model: string; data: string; images?: string }): Promise<Evaluation> {
+  const dataset = await readDataset(o.data);
+  const columns = parseRange(o.images, dataset.images.count);
+  let predictions: NdArray<Float32Array>;
+  let neurons: number[];
+  if (isCompactModel(o.model)) {
+    const compact = await loadCompactModel(o.model);
+    const rgb = stackImages(await Promise.all(columns.map((k) => dataset.images.image(k))));
+    const session = await createSession(compact.graph);
+    predictions = await runBatched(session, {}, 'image', rgb, 'rates', 32);
+    await session.release();
+    neurons = compact.neurons;
+  } else {
+    const model = await loadModel(o.model);
+    const id = sessionId(o.data);
+    const { graph, neurons: refs } = encoderGraph(model, { sessions: [id] });
+    const input = membersOf(model)[0].spec.input;
+    const images = standardize(await loadStimuli(dataset.images, columns, input), input);
+    const session = await createSession(graph);
+    predictions = await runBatched(session, {}, 'image', images, 'rates');
+    await session.release();
+    neurons = refs.map((r) => r.neuron);
+  }
+  if (neurons.some((n) => n < 0 || n >= dataset.neurons)) throw new Error(`${o.model} predicts neurons beyond the ${dataset.neurons} of ${o.data}`);
+  const all = responsesOf(dataset, columns);
+  const observed = new Float32Array(columns.length * neurons.length);
+  for (let i = 0; i < columns.length; i++) neurons.forEach((n, j) => (observed[i * neurons.length + j] = all[i * dataset.neurons + n]));
+  const r = pearsonPerNeuron(predictions.data, observed, columns.length, neurons.length);
+  return { median_r: median(r), mean_r: mean(r), per_neuron: r, neurons, images: columns.length };
+}

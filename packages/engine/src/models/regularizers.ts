@@ -1,0 +1,29 @@
+/** Weight regularizers of the encoders (spec section 1), as scalar graph values. */
+import type { Value } from '../onnx/graph.ts';
+import { fromNumbers } from '../onnx/ndarray.ts';
+import { abs, div, mul } from '../onnx/ops/elementwise.ts';
+import { conv } from '../onnx/ops/conv.ts';
+import { reduceSum } from '../onnx/ops/reduce.ts';
+import { reshape } from '../onnx/ops/reshape.ts';
+
+/** The isotropic 3x3 discrete Laplacian. */
+const LAPLACE_3X3 = [0.5, 1, 0.5, 1, -6, 1, 0.5, 1, 0.5];
+
+/**
+ * Smoothness of convolution kernels w [out, in, k, k]: sum((L * w)^2) / sum(w^2), L the 3x3
+ * Laplacian applied with zero padding 1 to every 2-D kernel. Scale-free, so it shapes the kernels
+ * without shrinking them.
+ */
+export function laplaceSmoothness(w: Value): Value {
+  const g = w.graph;
+  const [o, i, kh, kw] = w.shape as number[];
+  const kernels = reshape(w, [o * i, 1, kh, kw]);
+  const laplace = g.constant(fromNumbers(w.dtype, [1, 1, 3, 3], LAPLACE_3X3), 'laplace');
+  const filtered = conv(kernels, laplace, undefined, { pads: [1, 1, 1, 1] });
+  return div(reduceSum(mul(filtered, filtered), undefined, false), reduceSum(mul(w, w), undefined, false));
+}
+
+/** sum |w| */
+export function l1(w: Value): Value {
+  return reduceSum(abs(w), undefined, false);
+}

@@ -1,0 +1,249 @@
+/**
+ * Training encoders on recordings (spec section 1): mini-batches interleaved across sessions
+ * (shared core, one readout each), AdamW, batch-norm running statistics, validation after every
+ * epoch with early stopping and learning-rate decay, the best weights restored, and a checkpoint
+ * after every epoch from which a run resumes exactly.
+ */
+import { type NdArray, float32 } from '../onnx/ndarray.ts';
+import { type EncoderSpec, biasForRate, buildEncoder, readoutPrefix } from '../models/encoder.ts';
+import { Graph } from '../onnx/graph.ts';
+import { Rng } from '../random.ts';
+import { runBatched, takeRows } from '../runtime/batched.ts';
+import { type EngineSession, createSession } from '../runtime/session.ts';
+import { median, pearsonPerNeuron } from '../evaluate/correlation.ts';
+import { AdamW } from './adamw.ts';
+import { type Checkpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
+import { type Objective, buildObjective } from './objective.ts';
+import { PAPER_PLATEAU, Plateau, type PlateauDecision, type PlateauOptions } from './plateau.ts';
+import { poissonLossHost } from './poisson-loss.ts';
+
+export interface Split {
+  /** standardized images [n, 1, H, W] */
+  images: NdArray<Float32Array>;
+  /** responses [n, neurons] (image-major) */
+  responses: Float32Array;
+}
+
+export interface SessionData {
+  id: string;
+  train: Split;
+  val: Split;
+}
+
+export interface TrainOptions {
+  spec: EncoderSpec;
+  sessions: readonly SessionData[];
+  seed: number;
+  /** 'all', or 'readouts' on a frozen core (fit-readout) */
+  trainable: 'all' | 'readouts';
+  /** weights to start from (a trained core); the rest is initialized from `seed` */
+  initialWeights?: ReadonlyMap<string, NdArray>;
+  batchSize?: number;
+  lr?: number;
+  plateau?: PlateauOptions;
+  /** batch-norm running statistics momentum (PyTorch's convention) */
+  momentum?: number;
+  /** folder for a checkpoint after every epoch; an existing one is resumed */
+  checkpoint?: string;
+  threads?: number;
+  onEpoch?: (report: EpochReport) => void;
+  onBatch?: (done: number, total: number) => void;
+}
+
+export interface EpochReport {
+  epoch: number;
+  trainLoss: number;
+  valLoss: number;
+  /** median over all neurons of the validation Pearson r */
+  valCorrelation: number;
+  lr: number;
+  /** whether the epoch improved on the best validation loss, and what followed */
+  improved: boolean;
+  action: PlateauDecision['action'];
+  seconds: number;
+}
+
+export interface TrainResult {
+  weights: Map<string, NdArray>;
+  history: EpochReport[];
+  bestEpoch: number;
+  /** per session, per neuron validation r with the best weights */
+  valCorrelations: Map<string, number[]>;
+}
+
+const copyWeights = (w: ReadonlyMap<string, NdArray>): Map<string, NdArray> => new Map([...w].map(([k, v]) => [k, float32(v.shape, (v.data as Float32Array).slice())]));
+
+/** Initial weights: the spec's initialization from `seed`, overridden by `initial`, readout biases at the mean rates. */
+function initialWeights(options: TrainOptions): Map<string, NdArray> {
+  const { spec } = options;
+  const g = new Graph('init');
+  const image = g.input('image', 'float32', ['batch', spec.core.inputChannels, spec.input.height, spec.input.width]);
+  buildEncoder(g, image, spec, { seed: options.seed });
+  const weights = new Map([...g.weights].map(([k, v]) => [k, v.data!]));
+  for (const [k, v] of options.initialWeights ?? []) {
+    const own = weights.get(k);
+    if (!own) continue;
+    if (own.shape.join() !== v.shape.join()) throw new Error(`initial weight "${k}" has shape [${v.shape}], the model expects [${own.shape}]`);
+    weights.set(k, v);
+  }
+  for (const s of options.sessions) {
+    const bias = `${readoutPrefix(s.id)}.bias`;
+    if (options.initialWeights?.has(bias)) continue;
+    const neurons = spec.sessions.find((x) => x.id === s.id)!.neurons.length;
+    const n = s.train.responses.length / neurons;
+    const b = new Float32Array(neurons);
+    for (let j = 0; j < neurons; j++) {
+      let sum = 0;
+      for (let i = 0; i < n; i++) sum += s.train.responses[i * neurons + j];
+      b[j] = biasForRate(spec.readout.type, sum / n);
+    }
+    weights.set(bias, float32([neurons], b));
+  }
+  return copyWeights(weights);
+}
+
+function responseRows(r: Float32Array, neurons: number, idx: readonly number[]): NdArray<Float32Array> {
+  const out = new Float32Array(idx.length * neurons);
+  idx.forEach((k, i) => out.set(r.subarray(k * neurons, (k + 1) * neurons), i * neurons));
+  return float32([idx.length, neurons], out);
+}
+
+const runChunked = (session: EngineSession, weights: ReadonlyMap<string, NdArray>, inputName: string, images: NdArray<Float32Array>, name: string) => runBatched(session, Object.fromEntries(weights), inputName, images, name);
+
+export async function trainEncoder(options: TrainOptions): Promise<TrainResult> {
+  const { spec } = options;
+  const batchSize = options.batchSize ?? 64;
+  const plateauOptions = options.plateau ?? PAPER_PLATEAU;
+  const momentum = options.momentum ?? 0.1;
+  const trainCore = options.trainable === 'all';
+  const sessionOptions = { threads: options.threads };
+  let weights = initialWeights(options);
+  const rng = new Rng(options.seed * 7919 + 17);
+  const optimizer = new AdamW({ lr: options.lr ?? 3e-3 });
+  const plateau = new Plateau(plateauOptions, optimizer.lr);
+  let best = copyWeights(weights);
+  const history: EpochReport[] = [];
+  let startEpoch = 0;
+
+  if (options.checkpoint) {
+    const saved = await loadCheckpoint(options.checkpoint);
+    if (saved) {
+      weights = saved.weights;
+      best = saved.best;
+      optimizer.load(saved.optimizer);
+      optimizer.lr = saved.plateau.lr;
+      plateau.state = saved.plateau;
+      rng.setState(saved.rng);
+      history.push(...saved.history);
+      startEpoch = saved.epoch + 1;
+    }
+  }
+
+  // inference graph of core + readouts, weights fed: validation and (frozen core) features
+  const evalGraph = new Graph('encoder_eval');
+  const image = evalGraph.input('image', 'float32', ['batch', spec.core.inputChannels, spec.input.height, spec.input.width]);
+  const built = buildEncoder(evalGraph, image, spec, { weights, sessions: options.sessions.map((s) => s.id) });
+  for (const [id, r] of built.rates) evalGraph.output(r, `rates.${id}`);
+  evalGraph.output(built.core.features, 'features');
+  const evalSession = await createSession(evalGraph, { weights: 'inputs' }, sessionOptions);
+  const featureShape = built.core.features.shape.slice(1) as number[];
+
+  // a frozen core is run once: readouts then train on its features
+  const inputs = new Map<string, { train: NdArray<Float32Array>; val: NdArray<Float32Array> }>();
+  for (const s of options.sessions) {
+    inputs.set(s.id, trainCore ? { train: s.train.images, val: s.val.images } : { train: await runChunked(evalSession, weights, 'image', s.train.images, 'features'), val: await runChunked(evalSession, weights, 'image', s.val.images, 'features') });
+  }
+
+  const objectives = new Map<string, { objective: Objective; session: EngineSession; neurons: number }>();
+  for (const s of options.sessions) {
+    const objective = buildObjective({ spec, session: s.id, weights, trainCore, featureShape });
+    const session = await createSession(objective.graph, { weights: 'inputs' }, sessionOptions);
+    objectives.set(s.id, { objective, session, neurons: spec.sessions.find((x) => x.id === s.id)!.neurons.length });
+  }
+
+  const validate = async (w: ReadonlyMap<string, NdArray>) => {
+    let loss = 0;
+    const correlations = new Map<string, number[]>();
+    for (const s of options.sessions) {
+      const neurons = objectives.get(s.id)!.neurons;
+      const rates = await runChunked(evalSession, w, 'image', s.val.images, `rates.${s.id}`);
+      loss += poissonLossHost(rates.data, s.val.responses) / rates.shape[0];
+      correlations.set(s.id, pearsonPerNeuron(rates.data, s.val.responses, rates.shape[0], neurons));
+    }
+    return { loss, correlations };
+  };
+
+  for (let epoch = startEpoch; epoch < plateauOptions.maxEpochs; epoch++) {
+    const started = performance.now();
+    const batches: { id: string; idx: number[] }[] = [];
+    for (const s of options.sessions) {
+      const order = rng.permutation(s.train.images.shape[0]);
+      for (let i = 0; i < order.length; i += batchSize) batches.push({ id: s.id, idx: order.slice(i, i + batchSize) });
+    }
+    const order = rng.permutation(batches.length);
+    let trainLoss = 0;
+    let trainImages = 0;
+    for (const [done, b] of order.entries()) {
+      const { id, idx } = batches[b];
+      const { objective, session, neurons } = objectives.get(id)!;
+      const data = options.sessions.find((s) => s.id === id)!;
+      const x = takeRows(inputs.get(id)!.train, idx);
+      const feeds: Record<string, NdArray> = {
+        ...Object.fromEntries(weights),
+        [objective.input]: x,
+        responses: responseRows(data.train.responses, neurons, idx),
+        loss_scale: float32([], [Math.sqrt(data.train.images.shape[0] / idx.length)]),
+        loss_seed: float32([], [1]),
+      };
+      if (objective.noiseInput) feeds[objective.noiseInput.name] = noiseFor(spec, objective.noiseInput.shape, idx.length, rng);
+      const out = await session.run(feeds);
+      const loss = (out.loss.data as Float32Array)[0];
+      if (!Number.isFinite(loss)) throw new Error(`training loss is ${loss} at epoch ${epoch + 1} (session ${id}); lower the learning rate`);
+      trainLoss += loss;
+      trainImages += idx.length;
+      const params = new Map([...objective.grads.keys()].map((n) => [n, weights.get(n)!.data as Float32Array]));
+      optimizer.step(params, new Map([...objective.grads].map(([n, g]) => [n, out[g].data as Float32Array])));
+      for (const [layer, [m, v]] of objective.batchStats) updateRunning(weights, layer, out[m].data as Float32Array, out[v].data as Float32Array, momentum, idx.length * (x.shape[2] * x.shape[3]));
+      options.onBatch?.(done + 1, order.length);
+    }
+    const { loss: valLoss, correlations } = await validate(weights);
+    const decision = plateau.observe(epoch, valLoss);
+    if (decision.improved) best = copyWeights(weights);
+    if (decision.action !== 'continue') weights = copyWeights(best);
+    optimizer.lr = plateau.state.lr;
+    const report: EpochReport = { epoch: epoch + 1, trainLoss: trainLoss / trainImages, valLoss, valCorrelation: median([...correlations.values()].flat()), lr: optimizer.lr, improved: decision.improved, action: decision.action, seconds: (performance.now() - started) / 1000 };
+    history.push(report);
+    options.onEpoch?.(report);
+    if (options.checkpoint) await saveCheckpoint(options.checkpoint, { epoch, weights, best, optimizer: optimizer.state(), plateau: plateau.state, rng: rng.getState(), history } satisfies Checkpoint);
+    if (decision.action === 'stop') break;
+  }
+
+  const final = await validate(best);
+  await evalSession.release();
+  for (const { session } of objectives.values()) await session.release();
+  return { weights: best, history, bestEpoch: plateau.state.bestEpoch + 1, valCorrelations: final.correlations };
+}
+
+/** Dropout masks (inverted dropout) or standard normal position noise for one batch. */
+function noiseFor(spec: EncoderSpec, shape: readonly (number | string)[], batch: number, rng: Rng): NdArray {
+  const dims = [batch, ...(shape.slice(1) as number[])];
+  const n = dims.reduce((a, b) => a * b, 1);
+  if (spec.readout.type === 'gaussian') return float32(dims, rng.normals(n));
+  const keep = 1 - spec.readout.dropout;
+  const mask = new Float32Array(n);
+  for (let i = 0; i < n; i++) mask[i] = rng.uniform() < keep ? 1 / keep : 0;
+  return float32(dims, mask);
+}
+
+/** running = (1 - m) running + m batch, with the unbiased batch variance (PyTorch's BatchNorm). */
+function updateRunning(weights: Map<string, NdArray>, layer: string, batchMean: Float32Array, batchVar: Float32Array, m: number, count: number): void {
+  const rm = weights.get(`${layer}.running_mean`)!.data as Float32Array;
+  const rv = weights.get(`${layer}.running_var`)!.data as Float32Array;
+  const unbias = count > 1 ? count / (count - 1) : 1;
+  for (let c = 0; c < rm.length; c++) {
+    rm[c] = (1 - m) * rm[c] + m * batchMean[c];
+    rv[c] = (1 - m) * rv[c] + m * batchVar[c] * unbias;
+  }
+}
+
+

@@ -1,0 +1,134 @@
+/**
+ * What `excite train` and `excite fit-readout` do: load sessions, train one model per seed (an
+ * ensemble when there are several) or fit new readouts on a trained, frozen core, and write model
+ * directories with their provenance and validation metrics.
+ */
+import os from 'node:os';
+import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { mean, median } from '../evaluate/correlation.ts';
+import { DEMO_ENCODER, DEMO_ALT_ENCODER, type EncoderSpec, PAPER_ENCODER, type ReadoutSpec } from '../models/encoder.ts';
+import { type EncoderModel, loadModel, membersOf, writeEncoder, writeEnsemble } from '../models/model-dir.ts';
+import type { NdArray } from '../onnx/ndarray.ts';
+import type { PlateauOptions } from './plateau.ts';
+import { type LoadedSession, loadSession, splitSession, statisticsOf } from './sessions.ts';
+import { type EpochReport, type TrainResult, trainEncoder } from './trainer.ts';
+
+export const PRESETS = { paper: PAPER_ENCODER, demo: DEMO_ENCODER, 'demo-alt': DEMO_ALT_ENCODER } as const;
+export type PresetName = keyof typeof PRESETS;
+
+export const READOUTS: Record<'attention' | 'gaussian', (preset: PresetName) => ReadoutSpec> = {
+  attention: (preset) => PRESETS[preset].readout.type === 'attention' ? PRESETS[preset].readout : { type: 'attention', keyDim: 32, dropout: 0.1, l1: 1 },
+  gaussian: () => ({ type: 'gaussian', l1: 3, initSigma: 0.2 }),
+};
+
+export interface ProgressEvents {
+  /** a member starts training (index, count) */
+  onMember?: (index: number, count: number, seed: number) => void;
+  onEpoch?: (report: EpochReport) => void;
+  onBatch?: (done: number, total: number) => void;
+}
+
+export interface TrainModelOptions extends ProgressEvents {
+  data: readonly string[];
+  arch: 'attention' | 'gaussian';
+  preset?: PresetName;
+  /** image columns "A:B" used for training and validation (default: all) */
+  images?: string;
+  seed?: number;
+  members?: number;
+  out: string;
+  valFraction?: number;
+  plateau?: Partial<PlateauOptions>;
+  /** recorded as provenance */
+  command?: string;
+}
+
+function machine() {
+  return { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, platform: `${os.platform()} ${os.release()}`, node: process.version };
+}
+
+function metricsOf(result: TrainResult) {
+  const validation: Record<string, { median_r: number; mean_r: number; neurons: number }> = {};
+  for (const [id, r] of result.valCorrelations) validation[id] = { median_r: median(r), mean_r: mean(r), neurons: r.length };
+  return { validation };
+}
+
+const plateauOf = (p: Partial<PlateauOptions> | undefined) => ({ patience: 5, factor: 0.3, maxDecays: 5, minLr: 1e-4, maxEpochs: 200, tolerance: 1e-6, ...p });
+
+async function trainMembers(
+  o: ProgressEvents & { out: string; members: number; seed: number; command?: string },
+  train: (seed: number, checkpoint: string, events: ProgressEvents) => Promise<{ spec: EncoderSpec; result: TrainResult; provenance: Record<string, unknown> }>,
+): Promise<string> {
+  const dirs: string[] = [];
+  for (let i = 0; i < o.members; i++) {
+    const seed = o.seed + i;
+    o.onMember?.(i, o.members, seed);
+    const dir = o.members > 1 ? join(o.out, `member-${i}`) : o.out;
+    const checkpoint = join(dir, '.checkpoint');
+    const started = performance.now();
+    const { spec, result, provenance } = await train(seed, checkpoint, { onEpoch: o.onEpoch, onBatch: o.onBatch });
+    await writeEncoder(dir, spec, result.weights, {
+      name: o.members > 1 ? `${o.out}/member-${i}` : o.out,
+      training: { ...provenance, seed, epochs: result.history.length, best_epoch: result.bestEpoch, seconds: Math.round((performance.now() - started) / 1000), device: 'cpu', machine: machine(), command: o.command },
+      metrics: metricsOf(result),
+    });
+    await rm(checkpoint, { recursive: true, force: true });
+    dirs.push(o.members > 1 ? `member-${i}` : '.');
+  }
+  if (o.members > 1) await writeEnsemble(o.out, dirs, { name: o.out, training: { seeds: dirs.map((_, i) => o.seed + i), command: o.command } });
+  return o.out;
+}
+
+/** `excite train`: core and readouts of every given session, M members with seeds seed..seed+M-1. */
+export async function trainModel(o: TrainModelOptions): Promise<string> {
+  const preset = o.preset ?? 'demo';
+  const base = PRESETS[preset];
+  const loaded: LoadedSession[] = [];
+  for (const dir of o.data) loaded.push(await loadSession(dir, o.images, base.input));
+  const ids = new Set(loaded.map((l) => l.id));
+  if (ids.size !== loaded.length) throw new Error('two --data folders have the same name: sessions are named by their folder');
+  const stats = statisticsOf(loaded);
+  const spec: EncoderSpec = {
+    core: base.core,
+    readout: READOUTS[o.arch](preset),
+    input: { ...base.input, ...stats },
+    sessions: loaded.map((l) => ({ id: l.id, neurons: Array.from({ length: l.dataset.neurons }, (_, i) => i) })),
+  };
+  return trainMembers({ ...o, members: o.members ?? 1, seed: o.seed ?? 1 }, async (seed, checkpoint, events) => {
+    const sessions = loaded.map((l) => splitSession(l, stats, o.valFraction ?? 0.1, seed));
+    const result = await trainEncoder({ spec, sessions, seed, trainable: 'all', plateau: plateauOf(o.plateau), checkpoint, ...events });
+    return { spec, result, provenance: { preset, data: o.data, images: o.images ?? 'all' } };
+  });
+}
+
+export interface FitReadoutOptions extends ProgressEvents {
+  /** a trained model or ensemble folder whose core is kept frozen */
+  core: string;
+  data: readonly string[];
+  images?: string;
+  out: string;
+  seed?: number;
+  valFraction?: number;
+  plateau?: Partial<PlateauOptions>;
+  command?: string;
+}
+
+/** `excite fit-readout`: new readouts for new sessions on a trained, frozen core (one per member). */
+export async function fitReadouts(o: FitReadoutOptions): Promise<string> {
+  const coreModel = await loadModel(o.core);
+  const members: EncoderModel[] = membersOf(coreModel);
+  const input = members[0].spec.input;
+  const loaded: LoadedSession[] = [];
+  for (const dir of o.data) loaded.push(await loadSession(dir, o.images, input));
+  let index = 0;
+  return trainMembers({ ...o, members: members.length, seed: o.seed ?? 1 }, async (seed, checkpoint, events) => {
+    const member = members[index++];
+    const spec: EncoderSpec = { ...member.spec, sessions: loaded.map((l) => ({ id: l.id, neurons: Array.from({ length: l.dataset.neurons }, (_, i) => i) })) };
+    const coreWeights = new Map<string, NdArray>([...member.weights].filter(([k]) => k.startsWith('core.')));
+    const sessions = loaded.map((l) => splitSession(l, input, o.valFraction ?? 0.1, seed));
+    const result = await trainEncoder({ spec, sessions, seed, trainable: 'readouts', initialWeights: coreWeights, plateau: plateauOf(o.plateau), checkpoint, ...events });
+    const weights = new Map([...result.weights].filter(([k]) => k.startsWith('core.') || loaded.some((l) => k.startsWith(`readout.${l.id}.`))));
+    return { spec, result: { ...result, weights }, provenance: { core: o.core, core_member: member.meta.name, data: o.data, images: o.images ?? 'all' } };
+  });
+}
