@@ -1,0 +1,105 @@
+/**
+ * Any encoder as something that scores images: our trained models and ensembles (grayscale,
+ * standardized, their own size) and the published compact models (RGB 112x112, 0..255 minus
+ * channel means). Images travel between models in pixel space, [N, 1 or 3, H, W] with values in
+ * 0..255; each model converts them into its own input space: size, channels, standardization.
+ */
+import { Graph, type Value } from '../onnx/graph.ts';
+import { div, mul, sub, add } from '../onnx/ops/elementwise.ts';
+import { reduceMean } from '../onnx/ops/reduce.ts';
+import { resize } from '../onnx/ops/resize.ts';
+import { concat } from '../onnx/ops/concat-split.ts';
+import { COMPACT_IMAGE_SIZE, type CompactModel, loadCompactModel } from './compact.ts';
+import { encoderGraph, type NeuronRef } from './encoder-graph.ts';
+import { type EncoderEnsemble, type EncoderModel, loadModel, membersOf } from './model-dir.ts';
+import { isCompactModel } from '../evaluate/evaluate-model.ts';
+
+export interface InputSpace {
+  channels: 1 | 3;
+  height: number;
+  width: number;
+}
+
+export interface ScoringModel {
+  /** as the user named it (path) */
+  name: string;
+  kind: 'encoder' | 'compact';
+  /** the model's own input space: `graph`'s input `image` is in it */
+  input: InputSpace;
+  neurons: NeuronRef[];
+  /** input `image` [batch, C, H, W] in the model's space, output `rates` [batch, neurons] */
+  graph: Graph;
+  /** model input from pixel-space values (grayscale 0..255 for our encoders) */
+  fromPixels(x: Value): Value;
+  /** pixel-space values from model input */
+  toPixels(x: Value): Value;
+  /** our encoders: the loaded model (for synthesis, which works in the model's space) */
+  encoder?: EncoderModel | EncoderEnsemble;
+}
+
+/** Loads a model folder (ours) or a compact model file/folder; `session` picks our readout. */
+export async function loadScoringModel(path: string, options: { sessions?: readonly string[]; compactSession?: string } = {}): Promise<ScoringModel> {
+  if (isCompactModel(path)) {
+    const compact: CompactModel = await loadCompactModel(path);
+    // compact/<session>/neuronK.safetensors or compact/<session>
+    const parts = path.replace(/\/+$/, '').split('/');
+    const session = options.compactSession ?? (parts.at(-1)!.endsWith('.safetensors') ? parts.at(-2) : parts.at(-1)) ?? 'compact';
+    return {
+      name: path,
+      kind: 'compact',
+      input: { channels: 3, height: COMPACT_IMAGE_SIZE, width: COMPACT_IMAGE_SIZE },
+      neurons: compact.neurons.map((neuron) => ({ session, neuron })),
+      graph: compact.graph,
+      fromPixels: (x) => x, // the graph subtracts its channel means itself
+      toPixels: (x) => x,
+    };
+  }
+  const model = await loadModel(path);
+  const { graph, neurons } = encoderGraph(model, { sessions: options.sessions });
+  const spec = membersOf(model)[0].spec;
+  const { mean, std } = spec.input;
+  return {
+    name: path,
+    kind: 'encoder',
+    input: { channels: 1, height: spec.input.height, width: spec.input.width },
+    neurons,
+    graph,
+    fromPixels: (x) => div(sub(x, mean), std),
+    toPixels: (x) => add(mul(x, std), mean),
+    encoder: model,
+  };
+}
+
+/**
+ * A graph that scores pixel-space images [batch, C, H, W] with `model`: grayscale (plain mean of
+ * R, G, B) or gray replicated to RGB, bilinear resize (align_corners=False, no antialias) to the
+ * model's size, its standardization, then the model.
+ */
+export function pixelScoringGraph(model: ScoringModel, pixels: InputSpace): Graph {
+  const g = new Graph(`score_${model.kind}`);
+  let x: Value = g.input('pixels', 'float32', ['batch', pixels.channels, pixels.height, pixels.width]);
+  if (pixels.channels === 3 && model.input.channels === 1) x = reduceMean(x, [1], true);
+  if (pixels.channels === 1 && model.input.channels === 3) x = concat([x, x, x], 1);
+  if (pixels.height !== model.input.height || pixels.width !== model.input.width) {
+    x = resize(x, { size: [model.input.height, model.input.width], mode: 'linear', coordinateTransform: 'half_pixel' });
+  }
+  const image = model.fromPixels(x);
+  // splice the model's nodes in: rebuild by evaluating its graph over `image`
+  g.output(inline(model.graph, image), 'rates');
+  return g;
+}
+
+/** Copies `source`'s nodes into image's graph with `source`'s input `image` bound to `image`. */
+export function inline(source: Graph, image: Value): Value {
+  const g = image.graph;
+  const map = new Map<Value, Value>();
+  map.set(source.value('image'), image);
+  for (const w of source.weights.values()) map.set(w, g.weights.get(w.name) ?? g.weight(w.name, w.data!));
+  for (const c of source.constants) map.set(c, g.constant(c.data!, 'const'));
+  for (const n of source.nodes) {
+    const outs = g.node(n.opType, n.inputs.map((i) => (i ? map.get(i)! : undefined)), { ...n.attrs }, { name: n.name, outputs: n.outputs.length });
+    n.outputs.forEach((o, k) => map.set(o, outs[k]));
+  }
+  return map.get(source.outputs.find((o) => o.name === 'rates')!)!;
+}
+
