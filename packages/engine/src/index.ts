@@ -74,3 +74,58 @@ export { type EpochReport, type SessionData, type TrainOptions, type TrainResult
 export { type FitReadoutOptions, PRESETS, type PresetName, type TrainModelOptions, fitReadouts, trainModel } from './train/workflows.ts';
 export { type Evaluation, evaluateModel, isCompactModel } from './evaluate/evaluate-model.ts';
 export { mean, median, pearsonPerNeuron } from './evaluate/correlation.ts';
+export {
+  DEMO_PRIOR,
+  PRIOR_FORMAT,
+  type Prior,
+  type PriorDiffusion,
+  type PriorImageSpace,
+  type PriorMeta,
+  type WritePriorOptions,
+  defaultDiffusion,
+  loadPrior,
+  pixelsToPrior,
+  priorGraph,
+  priorSchedule,
+  priorToPixels,
+  unetWeightShapes,
+  weightProblems,
+  writePrior,
+} from './diffusion/prior.ts';
+export {
+  type AugmentOptions,
+  type PriorImageSet,
+  type PriorLoss,
+  type PriorStepEvent,
+  type TrainPriorModelOptions,
+  type TrainPriorOptions,
+  type TrainPriorResult,
+  augmentImage,
+  buildPriorLoss,
+  evaluatePriorLoss,
+  loadPriorImages,
+  noiseBatch,
+  sampleImageBatch,
+  trainPrior,
+  trainPriorModel,
+} from './diffusion/train-prior.ts';
+export { type SamplePriorOptions, samplePrior } from './diffusion/sample-prior.ts';
+export { type GridOptions, tileImages, writeImageGrid } from './data/image-grid.ts';
+export { type Preview, type ProgressCallback, type SynthesisMethod, type SynthesisProgress, PREVIEW_SIZE, SynthesisError, checkEnergy, previewOf } from './synthesis/progress.ts';
+export { type SynthesisItem, type SynthesisResult } from './synthesis/synthesis-result.ts';
+export { type SynthesisEncoder, synthesisEncoder } from './synthesis/synthesis-encoder.ts';
+export { type SynthesisPrior, samplingSchedule, synthesisPrior } from './synthesis/synthesis-prior.ts';
+export { type Energy, type EnergyGraph, type EnergyTerms, meiEnergy, oneHot, reconstructionEnergy } from './synthesis/energy.ts';
+export { diversityMask, withDiversity } from './synthesis/diversity.ts';
+export { type EncoderInputShape, type PreprocessOptions, toEncoderInput } from './synthesis/preprocess.ts';
+export { type EnergyGradientOptions, type EnergyOutputs, appendEnergy, energyGradientGraph } from './synthesis/energy-graph.ts';
+export { type GuidanceForward, type GuidanceOptions, guidanceForward, guidanceGraph } from './synthesis/guidance-graph.ts';
+export { gaussianBlur, gaussianKernel } from './synthesis/blur.ts';
+export { guidanceUpdate, imageNorms, rescaleToNorm } from './synthesis/image-norm.ts';
+export { type GradientAscentSettings, gaMei, gradientAscent } from './synthesis/ga.ts';
+export { type GuidedDiffusionSettings, type GuidedMeiSettings, eggMei, eggX0Mei, guidedDiffusion } from './synthesis/egg.ts';
+export { MENI_DEFAULTS, meni } from './synthesis/meni.ts';
+export { RECONSTRUCTION_DEFAULTS, type ReconstructionSettings, type ReconstructionTargets, reconstruct } from './synthesis/reconstruction.ts';
+export { type DiverseSetSettings, diverseMeis } from './synthesis/diverse-set.ts';
+export { type ResponseOptions, encoderResponses } from './synthesis/encoder-responses.ts';
+export { type TopK, naturalTopK } from './synthesis/natural-top-k.ts';

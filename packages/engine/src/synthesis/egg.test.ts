@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { gradcheck } from '../onnx/gradcheck.ts';
+import { float32 } from '../onnx/ndarray.ts';
+import { eggMei, eggX0Mei, guidedDiffusion } from './egg.ts';
+import { meiEnergy, reconstructionEnergy } from './energy.ts';
+import { guidanceForward } from './guidance-graph.ts';
+import { imageNorms } from './image-norm.ts';
+import type { SynthesisProgress } from './progress.ts';
+import { TINY_UNET, tinyEncoder, tinyPrior } from './testing/tiny-models.ts';
+
+const encoder = tinyEncoder(1);
+const prior = tinyPrior(2);
+
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+describe('the EGG step graph (spec 4)', () => {
+  it('differentiates the energy of x0 with respect to x_t through the UNet: matches finite differences', async () => {
+    const r = await gradcheck({
+      op: 'synthesis',
+      name: 'EGG step: UNet, x0, preprocessing, encoder, MEI energy',
+      bind: { batch: 2 },
+      directions: 4,
+      wrt: ['x'],
+      positive: ['image_norm', 'sqrt_recip_alphas_cumprod', 'sqrt_recipm1_alphas_cumprod'],
+      build: (g) => {
+        g.output(guidanceForward(g, encoder, prior, meiEnergy([1, 2])).energy, 'energy');
+      },
+    });
+    expect(r.checks).toBe(4);
+    expect(r.rel_err).toBeLessThan(1e-3);
+    expect(r.ort_err).toBeLessThan(1e-4);
+  });
+});
+
+describe('EGG and EGG-x0 MEIs end to end (K = 5)', () => {
+  const items = [{ neuron: 1, seed: 3 }, { neuron: 2, seed: 4 }];
+
+  for (const [name, run] of [['egg', eggMei], ['egg-x0', eggX0Mei]] as const) {
+    it(`${name}: one progress event per step with a preview; the result is the last x0`, async () => {
+      const events: SynthesisProgress[] = [];
+      const result = await run(encoder, prior, items, { steps: 5 }, (e) => void events.push(e));
+      expect(events.map((e) => [e.step, e.timestep])).toEqual([[1, 999], [2, 749], [3, 500], [4, 250], [5, 0]]);
+      for (const e of events) {
+        expect(e).toMatchObject({ method: name, steps: 5 });
+        expect(e.preview.shape).toEqual([2, 1, 8, 8]);
+        expect(e.preview.data.every(Number.isFinite)).toBe(true);
+        expect(e.energy).toHaveLength(2);
+      }
+      expect(result.images.shape).toEqual([2, 1, 8, 8]);
+      expect(Array.from(events[4].preview.data)).toEqual(Array.from(result.images.data));
+      expect(Array.from(result.activation)).toEqual(Array.from(events[4].activation));
+      // what the encoder saw: 12x12 at norm c = 25
+      expect(result.encoderImages.shape).toEqual([2, 1, 12, 12]);
+      for (const n of imageNorms(result.encoderImages.data, 2)) expect(n).toBeCloseTo(25, 3);
+      expect(result.method).toBe(name);
+    });
+  }
+
+  it('guidance raises the activation over unguided sampling from the same seeds', async () => {
+    const many = Array.from({ length: 6 }, (_, i) => ({ neuron: 1 + (i % 2), seed: 20 + i }));
+    const unguided = await eggMei(encoder, prior, many, { steps: 5, scale: 0 });
+    const guided = await eggMei(encoder, prior, many, { steps: 5, scale: 10 });
+    const cheap = await eggX0Mei(encoder, prior, many, { steps: 5, scale: 10 });
+    for (let i = 0; i < many.length; i++) {
+      expect(guided.activation[i]).toBeGreaterThan(unguided.activation[i] * 1.2);
+      expect(cheap.activation[i]).toBeGreaterThan(unguided.activation[i] * 1.2);
+    }
+  });
+
+  it('gives each image of a batch what a run of that image alone gives (same seeds)', async () => {
+    const batch = [{ neuron: 1, seed: 7 }, { neuron: 2, seed: 8 }, { neuron: 1, seed: 9 }];
+    for (const run of [eggMei, eggX0Mei]) {
+      const together = await run(encoder, prior, batch, { steps: 5 });
+      for (const [i, item] of batch.entries()) {
+        const alone = await run(encoder, prior, [item], { steps: 5 });
+        expect(maxDiff(alone.images.data, together.images.data.subarray(i * 64, (i + 1) * 64))).toBeLessThan(1e-3);
+        expect(alone.activation[0]).toBeCloseTo(together.activation[i], 3);
+      }
+    }
+  });
+
+  it('runs a prior without learned variance (fixed large)', async () => {
+    const fixed = tinyPrior(3, { ...TINY_UNET, learnSigma: false });
+    expect(fixed.variance).toBe('fixed-large');
+    const result = await eggMei(encoder, fixed, items, { steps: 5 });
+    expect(result.images.data.every(Number.isFinite)).toBe(true);
+    await expect(eggMei(encoder, fixed, items, { steps: 5, variance: 'learned-range' })).rejects.toThrow(/learned-range variance needs a prior that predicts it/);
+  });
+
+  it('stops with an error naming the method, step and image when the energy is NaN', async () => {
+    const targets = float32([2, 3], [1, 1, 1, 1, NaN, 1]);
+    const run = guidedDiffusion(encoder, prior, reconstructionEnergy(targets), { seeds: [4, 5], steps: 5 });
+    await expect(run).rejects.toThrow('egg: the energy of image 1 (seed 5) is NaN at step 1 of 5');
+    const cheap = guidedDiffusion(encoder, prior, reconstructionEnergy(targets), { seeds: [4, 5], steps: 5, gradient: 'x0', method: 'recon' });
+    await expect(cheap).rejects.toThrow('recon: the energy of image 1 (seed 5) is NaN at step 1 of 5');
+  });
+});
