@@ -129,3 +129,11 @@ export { RECONSTRUCTION_DEFAULTS, type ReconstructionSettings, type Reconstructi
 export { type DiverseSetSettings, diverseMeis } from './synthesis/diverse-set.ts';
 export { type ResponseOptions, encoderResponses } from './synthesis/encoder-responses.ts';
 export { type TopK, naturalTopK } from './synthesis/natural-top-k.ts';
+export { METHODS, type MethodName, type SynthesizeRequest, type SynthesizeSettings, type Synthesized, type SynthesizedImage, synthesize, toPixels } from './synthesis/synthesize.ts';
+export { type CompareOptions, type CompareRow, compare } from './evaluate/compare.ts';
+export { type NeuronChoice, parseNeurons } from './evaluate/neuron-spec.ts';
+export { columnOf, maxRates, neuronKey, scoreImages } from './evaluate/transfer.ts';
+export { type InputSpace, type ScoringModel, inline, loadScoringModel, pixelScoringGraph } from './models/scoring-model.ts';
+export { loadStimuli, pixelStatistics, standardize, toModelGeometry } from './data/stimuli.ts';
+export { loadSession, parseRange, responsesOf, sessionId, splitSession, statisticsOf } from './train/sessions.ts';
+export { runBatched, takeRows } from './runtime/batched.ts';

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { evalCommand } from './commands/eval.ts';
 import { gradcheckCommand } from './commands/gradcheck.ts';
+import { compareCommand, synthesizeCommand } from './commands/synthesize.ts';
 import { fitReadoutCommand, trainCommand } from './commands/train.ts';
 
 const program = new Command('excite')
@@ -11,6 +12,8 @@ const program = new Command('excite')
 program.addCommand(trainCommand());
 program.addCommand(fitReadoutCommand());
 program.addCommand(evalCommand());
+program.addCommand(synthesizeCommand());
+program.addCommand(compareCommand());
 program.addCommand(gradcheckCommand());
 
 try {
