@@ -137,3 +137,5 @@ export { type InputSpace, type ScoringModel, inline, loadScoringModel, pixelScor
 export { loadStimuli, pixelStatistics, standardize, toModelGeometry } from './data/stimuli.ts';
 export { loadSession, parseRange, responsesOf, sessionId, splitSession, statisticsOf } from './train/sessions.ts';
 export { runBatched, takeRows } from './runtime/batched.ts';
+export { BAKED_WEIGHTS_LIMIT, type ExternalWeightsModel, needsExternalWeights, serializeExternalWeights, weightBytes } from './runtime/external-weights.ts';
+export { admPriorMeta, loadAdmCheckpoint, loadAdmPrior, stateDictShapes } from './diffusion/adm.ts';

@@ -8,8 +8,12 @@ import { lookupOp } from './ops/registry.ts';
 import { ONNX_DTYPE } from './ops/elementwise.ts';
 
 export interface SerializeOptions {
-  /** 'initializers' bakes weights into the model; 'inputs' makes each a graph input fed at run time */
-  weights?: 'initializers' | 'inputs';
+  /**
+   * 'initializers' bakes weights into the model; 'inputs' makes each a graph input fed at run time;
+   * 'external' keeps them initializers stored as ONNX external data (createSession only: the bytes
+   * travel beside the model, see runtime/external-weights.ts)
+   */
+  weights?: 'initializers' | 'inputs' | 'external';
   /** key/value metadata stored in the model */
   metadata?: Record<string, string>;
   /** keep only these outputs (default: all graph outputs) */
@@ -54,6 +58,7 @@ function attributeProto(name: string, value: unknown, type: string) {
 }
 
 export function serialize(graph: Graph, options: SerializeOptions = {}): Uint8Array {
+  if (options.weights === 'external') throw new Error("weights: 'external' needs createSession or serializeExternalWeights");
   const fedWeights = options.weights === 'inputs';
   const outputs = options.outputs ? options.outputs.map((n) => graph.value(n)) : graph.outputs;
   if (outputs.length === 0) throw new GraphError(`graph "${graph.name}" has no outputs`);

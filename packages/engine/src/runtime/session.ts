@@ -8,6 +8,7 @@ import type { Graph } from '../onnx/graph.ts';
 import { type DType, type NdArray, ndarray } from '../onnx/ndarray.ts';
 import { type SerializeOptions, serialize } from '../onnx/serialize.ts';
 import { bindSymbols } from '../onnx/shape.ts';
+import { type ExternalWeightsModel, needsExternalWeights, serializeExternalWeights } from './external-weights.ts';
 import { type Device, checkProviderKnown, deviceFromEnv, executionProviders, providerFailure, webgpuCpuOps } from './device.ts';
 
 export interface SessionOptions {
@@ -18,6 +19,8 @@ export interface SessionOptions {
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
   /** on WebGPU, node names to run on the CPU (see webgpuCpuOps) */
   cpuNodes?: readonly string[];
+  /** weights passed beside the model bytes (models over protobuf's 2 GB, see external-weights.ts) */
+  externalData?: ExternalWeightsModel['externalData'];
 }
 
 /** A graph compiled for one device. Runs take and return host arrays. */
@@ -38,6 +41,7 @@ export class EngineSession {
       logSeverityLevel: 3,
     };
     if (options.threads) sessionOptions.intraOpNumThreads = options.threads;
+    if (options.externalData) sessionOptions.externalData = options.externalData;
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(model, sessionOptions);
@@ -127,7 +131,15 @@ export class SessionCache {
   }
 }
 
-/** Compiles a graph for a device without caching. */
+/**
+ * Compiles a graph for a device without caching. Weights baked in as initializers travel as
+ * external data when they would pass protobuf's 2 GB limit (ADM-256).
+ */
 export async function createSession(graph: Graph, serializeOptions: SerializeOptions = {}, options: SessionOptions = {}): Promise<EngineSession> {
-  return EngineSession.create(serialize(graph, serializeOptions), inputTypesOf(graph, serializeOptions.weights), forGraph(graph, options));
+  const inputTypes = inputTypesOf(graph, serializeOptions.weights);
+  if (serializeOptions.weights === 'external' || (serializeOptions.weights !== 'inputs' && needsExternalWeights(graph))) {
+    const { model, externalData } = serializeExternalWeights(graph, serializeOptions);
+    return EngineSession.create(model, inputTypes, { ...forGraph(graph, options), externalData });
+  }
+  return EngineSession.create(serialize(graph, serializeOptions), inputTypes, forGraph(graph, options));
 }
