@@ -66,6 +66,7 @@ export {
   type UNetOutputs,
   unet,
   unetGraph,
+  unetWeightShapes,
 } from './models/unet.ts';
 export { DEMO_ALT_ENCODER, DEMO_ENCODER, PAPER_ENCODER, type EncoderSpec, type InputSpec, type ReadoutSpec, type SessionSpec, buildEncoder, buildReadouts } from './models/encoder.ts';
 export { type EncoderEnsemble, type EncoderModel, loadModel, membersOf, writeEncoder, writeEnsemble } from './models/model-dir.ts';
@@ -88,7 +89,6 @@ export {
   priorGraph,
   priorSchedule,
   priorToPixels,
-  unetWeightShapes,
   weightProblems,
   writePrior,
 } from './diffusion/prior.ts';
@@ -138,4 +138,4 @@ export { loadStimuli, pixelStatistics, standardize, toModelGeometry } from './da
 export { loadSession, parseRange, responsesOf, sessionId, splitSession, statisticsOf } from './train/sessions.ts';
 export { runBatched, takeRows } from './runtime/batched.ts';
 export { BAKED_WEIGHTS_LIMIT, type ExternalWeightsModel, needsExternalWeights, serializeExternalWeights, weightBytes } from './runtime/external-weights.ts';
-export { admPriorMeta, loadAdmCheckpoint, loadAdmPrior, stateDictShapes } from './diffusion/adm.ts';
+export { admPriorMeta, loadAdmCheckpoint, loadAdmPrior } from './diffusion/adm.ts';

@@ -11,7 +11,7 @@
  * tensor's byte length equal to its shape times its element size.
  */
 import { endianness } from 'node:os';
-import { readFile, writeFile } from 'node:fs/promises';
+import { open, writeFile } from 'node:fs/promises';
 import { type DType, type NdArray, ndarray } from '../onnx/ndarray.ts';
 import { size } from '../onnx/shape.ts';
 import { DataFileError } from './errors.ts';
@@ -152,14 +152,30 @@ export function decodeSafetensors(input: Uint8Array, file = '<safetensors bytes>
   return { tensors, metadata };
 }
 
-export async function readSafetensors(file: string): Promise<Safetensors> {
-  let bytes: Uint8Array;
+/** Reads a whole file in chunks: readFile refuses files over 2 GiB (ADM-256 in float32 is 2.21 GB). */
+async function readWhole(file: string): Promise<Uint8Array> {
+  let handle;
   try {
-    bytes = await readFile(file);
+    handle = await open(file, 'r');
   } catch (e) {
     throw new DataFileError(file, `cannot read: ${(e as Error).message}`, { cause: e });
   }
-  return decodeSafetensors(bytes, file);
+  try {
+    const { size } = await handle.stat();
+    const bytes = new Uint8Array(size);
+    for (let at = 0; at < size; ) {
+      const { bytesRead } = await handle.read(bytes, at, Math.min(2 ** 30, size - at), at);
+      if (bytesRead === 0) throw new DataFileError(file, `ended after ${at} of ${size} bytes while reading`);
+      at += bytesRead;
+    }
+    return bytes;
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function readSafetensors(file: string): Promise<Safetensors> {
+  return decodeSafetensors(await readWhole(file), file);
 }
 
 /**

@@ -4,10 +4,10 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REFERENCE_TIMESTEPS, TOLERANCE, referenceUnavailable, runAdmReferenceCheck } from '../../bench/adm-reference.ts';
 import { encodeSafetensors } from '../data/safetensors.ts';
-import { ADM_256_UNCONDITIONAL, SMALL_UNET, type UNetConfig, unetGraph } from '../models/unet.ts';
+import { ADM_256_UNCONDITIONAL, SMALL_UNET, type UNetConfig, unetGraph, unetWeightShapes } from '../models/unet.ts';
 import { type NdArray, fromNumbers, toNumbers } from '../onnx/ndarray.ts';
 import { size } from '../onnx/shape.ts';
-import { admPriorMeta, loadAdmCheckpoint, loadAdmPrior, stateDictShapes } from './adm.ts';
+import { admPriorMeta, loadAdmCheckpoint, loadAdmPrior } from './adm.ts';
 import { priorGraph, priorSchedule } from './prior.ts';
 
 /** 8x8, two levels, attention at 4x4: the ADM-256 settings at toy size. */
@@ -54,7 +54,7 @@ function bf16Safetensors(tensors: ReadonlyMap<string, NdArray>): Uint8Array {
 
 describe('the ADM state_dict', () => {
   it('lists the 566 tensors (552,814,086 weights) of 256x256_diffusion_uncond.pt without allocating them', () => {
-    const shapes = stateDictShapes(ADM_256_UNCONDITIONAL);
+    const shapes = unetWeightShapes(ADM_256_UNCONDITIONAL);
     expect(shapes.size).toBe(566);
     expect([...shapes.values()].reduce((n, s) => n + size(s), 0)).toBe(552_814_086);
     expect([...shapes.keys()].slice(0, 2)).toEqual(['time_embed.0.weight', 'time_embed.0.bias']);

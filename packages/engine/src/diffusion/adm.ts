@@ -6,59 +6,18 @@
  * half-precision tensors to float32 and describes the result as a prior (diffusion/prior.ts).
  *
  * Size: 552.8M weights, 2.21 GB as float32. That is past two limits: Node's readFile (2 GiB), so
- * the file is read in chunks, and protobuf's 2 GB per model, so a session of the graph needs the
- * weights as external data (runtime/external-weights.ts), not baked into the model bytes.
+ * readSafetensors reads in chunks, and protobuf's 2 GB per model, so sessions get the weights as
+ * external data (runtime/external-weights.ts), not baked into the model bytes.
  *
  * The released checkpoint holds float32 weights; the paper sampled with `--use_fp16 True`, which
  * runs the convolutions of the torso in float16. Our graph computes in float32 throughout.
  */
-import { open } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { DataFileError } from '../data/errors.ts';
-import { decodeSafetensors } from '../data/safetensors.ts';
-import { ADM_256_UNCONDITIONAL, type UNetConfig, unet } from '../models/unet.ts';
-import { Parameters } from '../models/parameters.ts';
-import { Graph } from '../onnx/graph.ts';
+import { readSafetensors } from '../data/safetensors.ts';
+import { ADM_256_UNCONDITIONAL, type UNetConfig, unetWeightShapes } from '../models/unet.ts';
 import { type NdArray, float32, halfToFloat } from '../onnx/ndarray.ts';
 import { PIXELS_TO_PRIOR, PRIOR_FORMAT, type Prior, type PriorMeta, defaultDiffusion } from './prior.ts';
-
-/** Declares each weight with its shape and no data: the names of a 550M-parameter model without its memory. */
-class ShapesOnly extends Parameters {
-  override weight(name: string, shape: readonly number[]) {
-    this.trainable.push(name);
-    return this.graph.weight(name, { dtype: 'float32', shape: [...shape], data: new Float32Array(0) });
-  }
-}
-
-/** The state_dict a UNet config needs, name -> shape, in UNetModel.state_dict() order (no weights allocated). */
-export function stateDictShapes(config: UNetConfig): Map<string, readonly number[]> {
-  const g = new Graph('unet-shapes');
-  const p = new ShapesOnly(g);
-  unet(g.input('x', 'float32', ['batch', config.inChannels, config.imageSize, config.imageSize]), g.input('t', 'float32', ['batch']), p, config);
-  return new Map(p.trainable.map((name) => [name, g.weights.get(name)!.shape as readonly number[]]));
-}
-
-/** Reads a whole file in chunks: readFile refuses files over 2 GiB, and ADM-256 in float32 is 2.21 GB. */
-async function readLargeFile(file: string): Promise<Uint8Array> {
-  let handle;
-  try {
-    handle = await open(file, 'r');
-  } catch (e) {
-    throw new DataFileError(file, `cannot read: ${(e as Error).message}`, { cause: e });
-  }
-  try {
-    const { size } = await handle.stat();
-    const bytes = new Uint8Array(size);
-    for (let at = 0; at < size; ) {
-      const { bytesRead } = await handle.read(bytes, at, Math.min(2 ** 30, size - at), at);
-      if (bytesRead === 0) throw new DataFileError(file, `ended after ${at} of ${size} bytes while reading`);
-      at += bytesRead;
-    }
-    return bytes;
-  } finally {
-    await handle.close();
-  }
-}
 
 /** All 65536 float16 values as float32: widening by lookup is exact and about 30x faster than decoding each. */
 let halfTable: Float32Array | undefined;
@@ -123,8 +82,8 @@ function describeConfig(c: UNetConfig): string {
  * missing, unexpected and mis-shaped tensors. Memory: about twice the file's float32 size at peak.
  */
 export async function loadAdmCheckpoint(file: string, config: UNetConfig = ADM_256_UNCONDITIONAL): Promise<Map<string, NdArray>> {
-  const expected = stateDictShapes(config);
-  const { tensors } = decodeSafetensors(await readLargeFile(file), file);
+  const expected = unetWeightShapes(config);
+  const { tensors } = await readSafetensors(file);
   const problem = mismatch(expected, tensors);
   if (problem) throw new DataFileError(file, `is not the state_dict of guided-diffusion's UNetModel for ${describeConfig(config)}: ${problem}`);
   const weights = new Map<string, NdArray>();

@@ -8,7 +8,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DataFileError } from '../data/errors.ts';
 import { readSafetensors, writeSafetensors } from '../data/safetensors.ts';
-import { type UNetConfig, unetGraph } from '../models/unet.ts';
+import { type UNetConfig, unetGraph, unetWeightShapes } from '../models/unet.ts';
 import type { Graph } from '../onnx/graph.ts';
 import { type NdArray, float32 } from '../onnx/ndarray.ts';
 import { type DiffusionSchedule, type VarianceKind, linearBetas, respaceSchedule, respacedTimesteps } from './schedule.ts';
@@ -107,11 +107,6 @@ export function priorToPixels(x: ArrayLike<number>): Float32Array {
   return out;
 }
 
-/** Parameter names and shapes of a UNet config (the state_dict it needs). */
-export function unetWeightShapes(config: UNetConfig): Map<string, readonly number[]> {
-  const { graph, parameters } = unetGraph(config);
-  return new Map(parameters.trainable.map((name) => [name, graph.weights.get(name)!.shape as readonly number[]]));
-}
 
 /** Problems of `weights` against a config: missing, unexpected and misshapen tensors, each named. */
 export function weightProblems(config: UNetConfig, weights: ReadonlyMap<string, NdArray>): string[] {

@@ -313,3 +313,19 @@ export function unetGraph(cfg: UNetConfig, options: UNetGraphOptions = {}): { gr
   if (v) graph.output(v, 'v');
   return { graph, parameters };
 }
+
+/** Declares each weight with its shape and no data: the names of a 550M-parameter model without its memory. */
+class ShapesOnly extends Parameters {
+  override weight(name: string, shape: readonly number[]) {
+    this.trainable.push(name);
+    return this.graph.weight(name, { dtype: 'float32', shape: [...shape], data: new Float32Array(0) });
+  }
+}
+
+/** The state_dict a UNet config needs, name -> shape, in UNetModel.state_dict() order (no weights allocated). */
+export function unetWeightShapes(config: UNetConfig): Map<string, readonly number[]> {
+  const g = new Graph('unet-shapes');
+  const p = new ShapesOnly(g);
+  unet(g.input('x', 'float32', ['batch', config.inChannels, config.imageSize, config.imageSize]), g.input('t', 'float32', ['batch']), p, config);
+  return new Map(p.trainable.map((name) => [name, g.weights.get(name)!.shape as readonly number[]]));
+}
