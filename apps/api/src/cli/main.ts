@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { evalCommand } from './commands/eval.ts';
 import { gradcheckCommand } from './commands/gradcheck.ts';
+import { migrateCommand, serveCommand, workerCommand } from './commands/serve.ts';
 import { compareCommand, synthesizeCommand } from './commands/synthesize.ts';
 import { fitReadoutCommand, trainCommand } from './commands/train.ts';
 
@@ -15,6 +16,9 @@ program.addCommand(evalCommand());
 program.addCommand(synthesizeCommand());
 program.addCommand(compareCommand());
 program.addCommand(gradcheckCommand());
+program.addCommand(serveCommand());
+program.addCommand(workerCommand());
+program.addCommand(migrateCommand());
 
 try {
   await program.parseAsync(process.argv);

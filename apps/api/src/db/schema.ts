@@ -1,0 +1,272 @@
+/**
+ * The service's tables (Drizzle). drizzle-kit generates the SQL migrations in /drizzle from this
+ * file (`npm run db:generate`); both PGlite and PostgreSQL apply the same migrations at start-up.
+ * Rows name blobs by their SHA-256 (storage/blobs.ts); ordering and cursors use the `seq` columns.
+ */
+import { bigint, doublePrecision, index, integer, jsonb, pgTable, primaryKey, real, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+
+export const MODEL_KINDS = ['encoder', 'ensemble', 'compact', 'prior'] as const;
+export type ModelKind = (typeof MODEL_KINDS)[number];
+export const MODEL_SOURCES = ['demo', 'upload'] as const;
+export const METHODS = ['ga', 'egg', 'egg-x0', 'meni', 'recon', 'topk', 'diverse'] as const;
+export type Method = (typeof METHODS)[number];
+export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export const TERMINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];
+export const IMAGE_KINDS = ['mei', 'meni', 'diverse', 'recon', 'natural'] as const;
+export type ImageKind = (typeof IMAGE_KINDS)[number];
+/** the space an image's float32 array is in */
+export const IMAGE_SPACES = ['prior', 'encoder', 'pixels'] as const;
+
+const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
+const seq = () => bigint('seq', { mode: 'number' }).generatedAlwaysAsIdentity();
+
+/** Content-addressed files: the bytes live under the blob store, keyed by their SHA-256 (hex). */
+export const blobs = pgTable('blobs', {
+  hash: text('hash').primaryKey(),
+  size: bigint('size', { mode: 'number' }).notNull(),
+  mediaType: text('media_type').notNull(),
+  createdAt: createdAt(),
+});
+
+/** Encoders, ensembles, compact ground-truth models and diffusion priors. */
+export const models = pgTable(
+  'models',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    seq: seq(),
+    name: text('name').notNull(),
+    kind: text('kind', { enum: MODEL_KINDS }).notNull(),
+    source: text('source', { enum: MODEL_SOURCES }).notNull(),
+    /** SHA-256 over the sorted (path, blob) pairs: the same files register once */
+    contentHash: text('content_hash').notNull(),
+    /** model.json as uploaded (compact models: their session and neuron files) */
+    meta: jsonb('meta').notNull(),
+    /** the input space { channels, height, width } (priors: their image) */
+    input: jsonb('input').$type<{ channels: number; height: number; width: number }>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('models_content_hash').on(t.contentHash), uniqueIndex('models_seq').on(t.seq)],
+);
+
+/** The files of a model folder (model.json, weights.safetensors, members/...). */
+export const modelFiles = pgTable(
+  'model_files',
+  {
+    modelId: uuid('model_id')
+      .notNull()
+      .references(() => models.id, { onDelete: 'cascade' }),
+    path: text('path').notNull(),
+    blob: text('blob')
+      .notNull()
+      .references(() => blobs.hash),
+  },
+  (t) => [primaryKey({ columns: [t.modelId, t.path] })],
+);
+
+/** A recorded neuron: a row of a session's responses. */
+export const neurons = pgTable(
+  'neurons',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    session: text('session').notNull(),
+    index: integer('index').notNull(),
+  },
+  (t) => [uniqueIndex('neurons_session_index').on(t.session, t.index)],
+);
+
+/** Which model predicts which neuron, in which output column. */
+export const modelNeurons = pgTable(
+  'model_neurons',
+  {
+    modelId: uuid('model_id')
+      .notNull()
+      .references(() => models.id, { onDelete: 'cascade' }),
+    neuronId: uuid('neuron_id')
+      .notNull()
+      .references(() => neurons.id),
+    column: integer('column').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.modelId, t.neuronId] }), index('model_neurons_neuron').on(t.neuronId)],
+);
+
+/** Image sets (images.zip) and recordings (images.zip + responses.npy). */
+export const datasets = pgTable(
+  'datasets',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    seq: seq(),
+    name: text('name').notNull(),
+    kind: text('kind', { enum: ['images', 'recording'] }).notNull(),
+    contentHash: text('content_hash').notNull(),
+    imageCount: integer('image_count').notNull(),
+    neuronCount: integer('neuron_count'),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('datasets_content_hash').on(t.contentHash), uniqueIndex('datasets_seq').on(t.seq)],
+);
+
+export const datasetFiles = pgTable(
+  'dataset_files',
+  {
+    datasetId: uuid('dataset_id')
+      .notNull()
+      .references(() => datasets.id, { onDelete: 'cascade' }),
+    path: text('path').notNull(),
+    blob: text('blob')
+      .notNull()
+      .references(() => blobs.hash),
+  },
+  (t) => [primaryKey({ columns: [t.datasetId, t.path] })],
+);
+
+/** One startRuns (or comparison) call: the runs it created. */
+export const batches = pgTable(
+  'batches',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    seq: seq(),
+    label: text('label'),
+    runCount: integer('run_count').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('batches_seq').on(t.seq)],
+);
+
+export interface RunSettings {
+  steps: number;
+  scale?: number;
+  norm?: number;
+  lr?: number;
+  optimizer?: 'adamw' | 'sgd';
+  diversity?: number;
+  setSize?: number;
+  k?: number;
+}
+
+export interface RunError {
+  code: string;
+  message: string;
+}
+
+/** One synthesis: a method for one neuron (or reconstruction target) and seed with one generator. */
+export const runs = pgTable(
+  'runs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    seq: seq(),
+    batchId: uuid('batch_id')
+      .notNull()
+      .references(() => batches.id),
+    method: text('method', { enum: METHODS }).notNull(),
+    generatorId: uuid('generator_id')
+      .notNull()
+      .references(() => models.id),
+    priorId: uuid('prior_id').references(() => models.id),
+    datasetId: uuid('dataset_id').references(() => datasets.id),
+    neuronId: uuid('neuron_id').references(() => neurons.id),
+    /** reconstructions: the target's image index in the dataset */
+    targetImage: integer('target_image'),
+    seed: integer('seed').notNull(),
+    /** the settings as they ran, defaults filled in */
+    settings: jsonb('settings').$type<RunSettings>().notNull(),
+    /** the queue job that computes this run (with the other runs of its group) */
+    jobId: uuid('job_id').notNull(),
+    status: text('status', { enum: RUN_STATUSES }).notNull().default('queued'),
+    step: integer('step').notNull().default(0),
+    steps: integer('steps').notNull(),
+    activation: real('activation'),
+    energy: real('energy'),
+    progressAt: timestamp('progress_at', { withTimezone: true, mode: 'date' }),
+    error: jsonb('error').$type<RunError>(),
+    device: text('device'),
+    worker: text('worker'),
+    attempts: integer('attempts').notNull().default(0),
+    createdAt: createdAt(),
+    startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }),
+    finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
+    /** engine seconds of the call that computed the run (shared by the runs of one job) */
+    seconds: doublePrecision('seconds'),
+    /** float32 .npy of the energy and the activation at every step */
+    energyTrace: text('energy_trace').references(() => blobs.hash),
+    activationTrace: text('activation_trace').references(() => blobs.hash),
+  },
+  (t) => [
+    uniqueIndex('runs_seq').on(t.seq),
+    index('runs_batch').on(t.batchId, t.seq),
+    index('runs_job').on(t.jobId),
+    index('runs_status').on(t.status),
+    index('runs_generator').on(t.generatorId),
+    index('runs_neuron').on(t.neuronId),
+  ],
+);
+
+/** A result image of a run: its PNG (pixels 0..255) and its float32 array in the method's space. */
+export const images = pgTable(
+  'images',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    seq: seq(),
+    runId: uuid('run_id')
+      .notNull()
+      .references(() => runs.id),
+    /** position in the run's output: a diverse set's member, a top-k rank */
+    index: integer('index').notNull(),
+    kind: text('kind', { enum: IMAGE_KINDS }).notNull(),
+    neuronId: uuid('neuron_id').references(() => neurons.id),
+    seed: integer('seed').notNull(),
+    /** natural images: the dataset image; reconstructions: the target */
+    sourceIndex: integer('source_index'),
+    width: integer('width').notNull(),
+    height: integer('height').notNull(),
+    channels: integer('channels').notNull(),
+    png: text('png')
+      .notNull()
+      .references(() => blobs.hash),
+    array: text('array')
+      .notNull()
+      .references(() => blobs.hash),
+    space: text('space', { enum: IMAGE_SPACES }).notNull(),
+    activation: real('activation'),
+    energy: real('energy'),
+    createdAt: createdAt(),
+  },
+  // one row per (run, index): a retried job's second completion inserts nothing
+  (t) => [uniqueIndex('images_run_index').on(t.runId, t.index), uniqueIndex('images_seq').on(t.seq), index('images_neuron').on(t.neuronId)],
+);
+
+/** An evaluator's rate of an image's neuron (raw, unnormalized). */
+export const scores = pgTable(
+  'scores',
+  {
+    imageId: uuid('image_id')
+      .notNull()
+      .references(() => images.id, { onDelete: 'cascade' }),
+    evaluatorId: uuid('evaluator_id')
+      .notNull()
+      .references(() => models.id),
+    value: doublePrecision('value').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.imageId, t.evaluatorId] }), index('scores_evaluator').on(t.evaluatorId)],
+);
+
+/** Generators x evaluators x methods over neurons: a batch of runs and the evaluators to tabulate. */
+export const comparisons = pgTable(
+  'comparisons',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    seq: seq(),
+    name: text('name'),
+    batchId: uuid('batch_id')
+      .notNull()
+      .references(() => batches.id),
+    generatorIds: uuid('generator_ids').array().notNull(),
+    evaluatorIds: uuid('evaluator_ids').array().notNull(),
+    methods: text('methods').array().notNull(),
+    neuronIds: uuid('neuron_ids').array().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('comparisons_seq').on(t.seq)],
+);
+
+export const TABLES = { blobs, models, modelFiles, neurons, modelNeurons, datasets, datasetFiles, batches, runs, images, scores, comparisons };

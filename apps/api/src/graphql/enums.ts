@@ -1,0 +1,21 @@
+/**
+ * The schema's enums as the database stores them: GraphQL names outside (GA, EGG_X0, SUCCEEDED),
+ * the engine's and the tables' values inside ('ga', 'egg-x0', 'succeeded'). codegen.ts types the
+ * resolvers with these types; the maps below are the resolvers that translate.
+ */
+import type { ImageKind, Method, ModelKind, RunStatus } from '../db/schema.ts';
+
+export type { ImageKind, Method, ModelKind, RunStatus };
+export type ModelSource = 'demo' | 'upload';
+export type DatasetKind = 'images' | 'recording';
+export type GaOptimizer = 'adamw' | 'sgd';
+
+export const ENUM_VALUES = {
+  Method: { GA: 'ga', EGG: 'egg', EGG_X0: 'egg-x0', MENI: 'meni', RECONSTRUCTION: 'recon', TOP_K: 'topk', DIVERSE: 'diverse' } satisfies Record<string, Method>,
+  RunStatus: { QUEUED: 'queued', RUNNING: 'running', SUCCEEDED: 'succeeded', FAILED: 'failed', CANCELLED: 'cancelled' } satisfies Record<string, RunStatus>,
+  ModelKind: { ENCODER: 'encoder', ENSEMBLE: 'ensemble', COMPACT: 'compact', PRIOR: 'prior' } satisfies Record<string, ModelKind>,
+  ModelSource: { DEMO: 'demo', UPLOAD: 'upload' } satisfies Record<string, ModelSource>,
+  ImageKind: { MEI: 'mei', MENI: 'meni', DIVERSE: 'diverse', RECONSTRUCTION: 'recon', NATURAL: 'natural' } satisfies Record<string, ImageKind>,
+  DatasetKind: { IMAGES: 'images', RECORDING: 'recording' } satisfies Record<string, DatasetKind>,
+  GaOptimizer: { ADAMW: 'adamw', SGD: 'sgd' } satisfies Record<string, GaOptimizer>,
+};

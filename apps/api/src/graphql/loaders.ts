@@ -1,0 +1,79 @@
+/** Batch loaders: the rows a response needs, one query per kind rather than one per field. */
+import DataLoader from 'dataloader';
+import { and, asc, count, eq, inArray } from 'drizzle-orm';
+import type { Db } from '../db/database.ts';
+import { type RunStatus, batches, blobs, datasetFiles, datasets, images, modelFiles, modelNeurons, models, neurons, runs, scores } from '../db/schema.ts';
+import { isUuid } from '../db/uuid.ts';
+import type { BatchRow, BlobRow, DatasetRow, FileRow, ImageRow, ModelRow, NeuronRow, RunRow } from './mappers.ts';
+
+export type RunCounts = Record<RunStatus, number>;
+
+export interface Loaders {
+  model: DataLoader<string, ModelRow | undefined>;
+  neuron: DataLoader<string, NeuronRow | undefined>;
+  dataset: DataLoader<string, DatasetRow | undefined>;
+  batch: DataLoader<string, BatchRow | undefined>;
+  run: DataLoader<string, RunRow | undefined>;
+  image: DataLoader<string, ImageRow | undefined>;
+  blob: DataLoader<string, BlobRow | undefined>;
+  modelFiles: DataLoader<string, FileRow[]>;
+  datasetFiles: DataLoader<string, FileRow[]>;
+  imagesOfRun: DataLoader<string, ImageRow[]>;
+  scoresOfImage: DataLoader<string, { evaluatorId: string; value: number }[]>;
+  neuronCount: DataLoader<string, number>;
+  modelsOfNeuron: DataLoader<string, ModelRow[]>;
+  runCounts: DataLoader<string, RunCounts>;
+}
+
+function byKey<K, V, R>(keys: readonly K[], rows: R[], key: (r: R) => K, value: (r: R) => V): (V | undefined)[] {
+  const map = new Map(rows.map((r) => [key(r), value(r)]));
+  return keys.map((k) => map.get(k));
+}
+
+function grouped<K, R>(keys: readonly K[], rows: R[], key: (r: R) => K): R[][] {
+  const map = new Map<K, R[]>(keys.map((k) => [k, []]));
+  for (const r of rows) map.get(key(r))?.push(r);
+  return keys.map((k) => map.get(k)!);
+}
+
+/** Loads rows by uuid; an id that is not a uuid matches nothing (rather than a database error). */
+const ids = (keys: readonly string[]) => keys.filter(isUuid);
+
+export function createLoaders(db: Db, options: { cache: boolean }): Loaders {
+  const loader = <V>(load: (keys: readonly string[]) => Promise<V[]>) => new DataLoader<string, V>(load, { cache: options.cache });
+  return {
+    model: loader(async (keys) => byKey(keys, ids(keys).length ? await db.select().from(models).where(inArray(models.id, ids(keys))) : [], (r) => r.id, (r) => r)),
+    neuron: loader(async (keys) => byKey(keys, ids(keys).length ? await db.select().from(neurons).where(inArray(neurons.id, ids(keys))) : [], (r) => r.id, (r) => r)),
+    dataset: loader(async (keys) => byKey(keys, ids(keys).length ? await db.select().from(datasets).where(inArray(datasets.id, ids(keys))) : [], (r) => r.id, (r) => r)),
+    batch: loader(async (keys) => byKey(keys, ids(keys).length ? await db.select().from(batches).where(inArray(batches.id, ids(keys))) : [], (r) => r.id, (r) => r)),
+    run: loader(async (keys) => byKey(keys, ids(keys).length ? await db.select().from(runs).where(inArray(runs.id, ids(keys))) : [], (r) => r.id, (r) => r)),
+    image: loader(async (keys) => byKey(keys, ids(keys).length ? await db.select().from(images).where(inArray(images.id, ids(keys))) : [], (r) => r.id, (r) => r)),
+    blob: loader(async (keys) => byKey(keys, await db.select().from(blobs).where(inArray(blobs.hash, [...keys])), (r) => r.hash, (r) => r)),
+    modelFiles: loader(async (keys) => grouped(keys, await db.select().from(modelFiles).where(inArray(modelFiles.modelId, ids(keys))).orderBy(asc(modelFiles.path)), (r) => r.modelId)),
+    datasetFiles: loader(async (keys) => grouped(keys, await db.select().from(datasetFiles).where(inArray(datasetFiles.datasetId, ids(keys))).orderBy(asc(datasetFiles.path)), (r) => r.datasetId)),
+    imagesOfRun: loader(async (keys) => grouped(keys, await db.select().from(images).where(inArray(images.runId, ids(keys))).orderBy(asc(images.index)), (r) => r.runId)),
+    scoresOfImage: loader(async (keys) =>
+      grouped(keys, await db.select().from(scores).where(inArray(scores.imageId, ids(keys))).orderBy(asc(scores.evaluatorId)), (r) => r.imageId).map((rows) => rows.map((r) => ({ evaluatorId: r.evaluatorId, value: r.value }))),
+    ),
+    neuronCount: loader(async (keys) =>
+      byKey(keys, await db.select({ modelId: modelNeurons.modelId, n: count() }).from(modelNeurons).where(inArray(modelNeurons.modelId, ids(keys))).groupBy(modelNeurons.modelId), (r) => r.modelId, (r) => r.n).map((n) => n ?? 0),
+    ),
+    modelsOfNeuron: loader(async (keys) => {
+      const rows = await db
+        .select({ neuronId: modelNeurons.neuronId, model: models })
+        .from(modelNeurons)
+        .innerJoin(models, eq(models.id, modelNeurons.modelId))
+        .where(and(inArray(modelNeurons.neuronId, ids(keys))))
+        .orderBy(asc(models.seq));
+      return grouped(keys, rows, (r) => r.neuronId).map((rs) => rs.map((r) => r.model));
+    }),
+    runCounts: loader(async (keys) => {
+      const rows = await db.select({ batchId: runs.batchId, status: runs.status, n: count() }).from(runs).where(inArray(runs.batchId, ids(keys))).groupBy(runs.batchId, runs.status);
+      return grouped(keys, rows, (r) => r.batchId).map((rs) => {
+        const counts: RunCounts = { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 };
+        for (const r of rs) counts[r.status] = r.n;
+        return counts;
+      });
+    }),
+  };
+}

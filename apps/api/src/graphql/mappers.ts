@@ -1,0 +1,36 @@
+/** What the resolvers' parents are: database rows and event payloads (codegen.ts maps schema types onto these). */
+import type { batches, blobs, comparisons, datasets, images, models, neurons, runs } from '../db/schema.ts';
+import type { ProgressMessage, StatusMessage } from '../events/messages.ts';
+
+export type ModelRow = typeof models.$inferSelect;
+export type NeuronRow = typeof neurons.$inferSelect;
+export type DatasetRow = typeof datasets.$inferSelect;
+export type BlobRow = typeof blobs.$inferSelect;
+export type BatchRow = typeof batches.$inferSelect;
+export type RunRow = typeof runs.$inferSelect;
+export type ImageRow = typeof images.$inferSelect;
+export type ComparisonRow = typeof comparisons.$inferSelect;
+/** a file of a model or dataset folder */
+export interface FileRow {
+  path: string;
+  blob: string;
+}
+export interface TrajectoryParent {
+  energy: string;
+  activation: string;
+}
+export interface ScoreParent {
+  evaluatorId: string;
+  value: number;
+  generator: boolean;
+}
+export interface CellParent {
+  generatorId: string;
+  evaluatorId: string;
+  method: RunRow['method'];
+  mean: number | null;
+  median: number | null;
+  count: number;
+}
+export type StatusEventParent = StatusMessage;
+export type ProgressEventParent = ProgressMessage;

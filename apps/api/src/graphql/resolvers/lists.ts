@@ -1,0 +1,136 @@
+/**
+ * The paginated lists: filters become SQL conditions, pages are keyset ranges over `seq` (creation
+ * order), so a page stays stable while rows are added behind it.
+ */
+import { type SQL, and, asc, eq, exists, gt, ilike, inArray, sql } from 'drizzle-orm';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
+import { batches, comparisons, datasets, images, type ModelKind, modelNeurons, models, neurons, runs } from '../../db/schema.ts';
+import { isUuid } from '../../db/uuid.ts';
+import type { GraphQLContext } from '../context.ts';
+import type { EncoderFilter, ImageFilter, InputMaybe, NeuronFilter, NeuronInput, RunFilter } from '../generated/resolvers.ts';
+import { decodeCursor, pageSize, toPage } from '../pagination.ts';
+
+interface PageArgs {
+  first?: number | null;
+  after?: string | null;
+}
+
+/** One page of `table` ordered by seq, with the filter's conditions. */
+async function seqPage<T extends PgTable & { seq: PgColumn }>(ctx: GraphQLContext, table: T, args: PageArgs, where: SQL | undefined) {
+  const first = pageSize(args.first, ctx.services.config.limits.maxPageSize);
+  const after = decodeCursor(args.after, ['number']);
+  const { db } = ctx.services.database;
+  const rows = await db
+    .select()
+    .from(table as PgTable)
+    .where(and(where, after ? gt(table.seq, after[0] as number) : undefined))
+    .orderBy(asc(table.seq))
+    .limit(first + 1);
+  const [{ n }] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(table as PgTable)
+    .where(where);
+  return toPage(rows as T['$inferSelect'][], first, (r) => [(r as { seq: number }).seq], n);
+}
+
+/** An id filter: a string that is no uuid matches nothing. */
+const idIs = (column: PgColumn, id: string) => (isUuid(id) ? eq(column, id) : sql`false`);
+
+/** Rows whose neuron (column `neuronId`) is the given one. */
+function neuronIs(column: PgColumn, n: NeuronInput): SQL {
+  return exists(
+    sql`(select 1 from ${neurons} where ${neurons.id} = ${column} and ${neurons.session} = ${n.session} and ${neurons.index} = ${n.index})`,
+  );
+}
+
+export function listEncoders(ctx: GraphQLContext, args: PageArgs & { filter?: InputMaybe<EncoderFilter> }) {
+  const f = args.filter ?? {};
+  // priors are not encoders: PRIOR alone matches nothing
+  const kinds = (f.kind?.length ? f.kind : (['encoder', 'ensemble', 'compact'] as ModelKind[])).filter((k) => k !== 'prior');
+  return seqPage(
+    ctx,
+    models,
+    args,
+    and(
+      kinds.length ? inArray(models.kind, kinds) : sql`false`,
+      f.name ? ilike(models.name, `%${f.name.replace(/[\\%_]/g, (c) => `\\${c}`)}%`) : undefined,
+      f.neuron ? exists(sql`(select 1 from ${modelNeurons} where ${modelNeurons.modelId} = ${models.id} and ${neuronIs(modelNeurons.neuronId, f.neuron)})`) : undefined,
+    ),
+  );
+}
+
+export function listPriors(ctx: GraphQLContext, args: PageArgs) {
+  return seqPage(ctx, models, args, eq(models.kind, 'prior'));
+}
+
+export function listDatasets(ctx: GraphQLContext, args: PageArgs) {
+  return seqPage(ctx, datasets, args, undefined);
+}
+
+export function listBatches(ctx: GraphQLContext, args: PageArgs) {
+  return seqPage(ctx, batches, args, undefined);
+}
+
+export function listComparisons(ctx: GraphQLContext, args: PageArgs) {
+  return seqPage(ctx, comparisons, args, undefined);
+}
+
+export function listRuns(ctx: GraphQLContext, args: PageArgs & { filter?: InputMaybe<RunFilter> }) {
+  const f = args.filter ?? {};
+  return seqPage(
+    ctx,
+    runs,
+    args,
+    and(
+      f.batch ? idIs(runs.batchId, f.batch) : undefined,
+      f.status?.length ? inArray(runs.status, f.status) : undefined,
+      f.method?.length ? inArray(runs.method, f.method) : undefined,
+      f.generator ? idIs(runs.generatorId, f.generator) : undefined,
+      f.neuron ? neuronIs(runs.neuronId, f.neuron) : undefined,
+    ),
+  );
+}
+
+export function listImages(ctx: GraphQLContext, args: PageArgs & { filter?: InputMaybe<ImageFilter> }) {
+  const f = args.filter ?? {};
+  const ofRuns = f.batch || f.generator || f.method?.length;
+  return seqPage(
+    ctx,
+    images,
+    args,
+    and(
+      f.run ? idIs(images.runId, f.run) : undefined,
+      f.kind?.length ? inArray(images.kind, f.kind) : undefined,
+      f.neuron ? neuronIs(images.neuronId, f.neuron) : undefined,
+      ofRuns
+        ? exists(
+            sql`(select 1 from ${runs} where ${runs.id} = ${images.runId} and ${and(
+              f.batch ? idIs(runs.batchId, f.batch) : undefined,
+              f.generator ? idIs(runs.generatorId, f.generator) : undefined,
+              f.method?.length ? inArray(runs.method, f.method) : undefined,
+            )})`,
+          )
+        : undefined,
+    ),
+  );
+}
+
+/** Neurons ordered by session, then index. */
+export async function listNeurons(ctx: GraphQLContext, args: PageArgs & { filter?: InputMaybe<NeuronFilter> }) {
+  const f = args.filter ?? {};
+  const first = pageSize(args.first, ctx.services.config.limits.maxPageSize);
+  const after = decodeCursor(args.after, ['string', 'number']);
+  const { db } = ctx.services.database;
+  const where = and(
+    f.session ? eq(neurons.session, f.session) : undefined,
+    f.encoder ? exists(sql`(select 1 from ${modelNeurons} where ${modelNeurons.neuronId} = ${neurons.id} and ${idIs(modelNeurons.modelId, f.encoder)})`) : undefined,
+  );
+  const rows = await db
+    .select()
+    .from(neurons)
+    .where(and(where, after ? sql`(${neurons.session}, ${neurons.index}) > (${after[0]}, ${after[1]})` : undefined))
+    .orderBy(asc(neurons.session), asc(neurons.index))
+    .limit(first + 1);
+  const [{ n }] = await db.select({ n: sql<number>`count(*)::int` }).from(neurons).where(where);
+  return toPage(rows, first, (r) => [r.session, r.index], n);
+}

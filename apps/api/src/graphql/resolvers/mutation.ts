@@ -1,0 +1,83 @@
+/** Mutations: starting runs and comparisons (one transaction each), cancelling. */
+import { and, eq, inArray } from 'drizzle-orm';
+import type { Method } from '../../db/schema.ts';
+import { comparisons, modelNeurons, models, neurons } from '../../db/schema.ts';
+import type { StatusMessage } from '../../events/messages.ts';
+import type { QueuedJob } from '../../jobs/queue.ts';
+import { cancelRuns } from '../../runs/cancel.ts';
+import { type BatchRow, createBatch, type StartRunsRequest } from '../../runs/start-runs.ts';
+import type { Services } from '../../services.ts';
+import { ServiceError, notFound } from '../errors.ts';
+import type { MutationResolvers } from '../generated/resolvers.ts';
+
+/** After the commit: subscribers hear of the queued runs, a local worker wakes up. */
+async function announce(services: Services, batch: BatchRow, jobs: QueuedJob[]): Promise<void> {
+  const at = new Date().toISOString();
+  const messages = jobs.flatMap((j) => j.runIds.map((runId): StatusMessage => ({ runId, batchId: batch.id, status: 'queued', error: null, at })));
+  await services.bus.publish('status', messages);
+  services.wakeWorker();
+}
+
+export const mutation: MutationResolvers = {
+  async startRuns(_, { input }, ctx) {
+    const { services } = ctx;
+    const request: StartRunsRequest = { ...input, generators: [input.generator] };
+    const { batch, jobs } = await services.database.transaction((scope) => createBatch(services, scope, request));
+    await announce(services, batch, jobs);
+    return batch;
+  },
+
+  async startComparison(_, { input }, ctx) {
+    const { services } = ctx;
+    const { batch, jobs, comparison } = await services.database.transaction(async (scope) => {
+      const created = await createBatch(services, scope, { ...input, label: input.name ?? 'comparison' });
+      const { db } = scope;
+      // the neurons exist now: createBatch checked that every generator predicts them
+      const neuronRows = await db
+        .select({ id: neurons.id, session: neurons.session, index: neurons.index })
+        .from(neurons)
+        .where(inArray(neurons.session, [...new Set(input.neurons.map((n) => n.session))]));
+      const neuronIds = input.neurons.map((n) => neuronRows.find((r) => r.session === n.session && r.index === n.index)!.id);
+      let evaluatorIds: string[];
+      if (input.evaluators?.length) {
+        const rows = await db.select().from(models).where(inArray(models.id, input.evaluators.filter((id) => /^[0-9a-f-]{36}$/i.test(id))));
+        for (const id of input.evaluators) {
+          const row = rows.find((r) => r.id === id);
+          if (!row) throw notFound('evaluator', id);
+          if (row.kind === 'prior') throw new ServiceError('WRONG_MODEL_KIND', `${row.name} is a diffusion prior: evaluators are encoders, ensembles or compact models`, { id });
+        }
+        evaluatorIds = [...new Set(input.evaluators)];
+      } else {
+        const rows = await db
+          .selectDistinct({ id: models.id, seq: models.seq })
+          .from(modelNeurons)
+          .innerJoin(models, eq(models.id, modelNeurons.modelId))
+          .where(and(inArray(modelNeurons.neuronId, neuronIds), inArray(models.kind, ['encoder', 'ensemble', 'compact'])))
+          .orderBy(models.seq);
+        evaluatorIds = rows.map((r) => r.id);
+      }
+      const [comparison] = await db
+        .insert(comparisons)
+        .values({ name: input.name ?? null, batchId: created.batch.id, generatorIds: [...new Set(input.generators)], evaluatorIds, methods: input.methods as Method[], neuronIds })
+        .returning();
+      return { ...created, comparison };
+    });
+    await announce(services, batch, jobs);
+    return comparison;
+  },
+
+  async cancelRun(_, { id }, ctx) {
+    if (!(await ctx.loaders.run.load(id))) throw notFound('run', id);
+    await cancelRuns(ctx.services, { runId: id });
+    ctx.loaders.run.clear(id);
+    return (await ctx.loaders.run.load(id))!;
+  },
+
+  async cancelBatch(_, { id }, ctx) {
+    const batch = await ctx.loaders.batch.load(id);
+    if (!batch) throw notFound('batch', id);
+    await cancelRuns(ctx.services, { batchId: id });
+    ctx.loaders.runCounts.clear(id);
+    return batch;
+  },
+};

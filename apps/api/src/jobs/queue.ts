@@ -1,0 +1,72 @@
+/**
+ * The job queue: pg-boss on the service's own database, through the same `executeSql` for PGlite
+ * and PostgreSQL, so that jobs are inserted in the transaction that creates their runs. A job is
+ * a group of runs that one batched engine call computes.
+ */
+import PgBoss from 'pg-boss';
+import type { Database, ExecuteSql } from '../db/database.ts';
+
+export const SYNTHESIS_QUEUE = 'excite-synthesis';
+
+export interface SynthesisJob {
+  runIds: string[];
+}
+
+export interface QueuedJob {
+  id: string;
+  runIds: string[];
+}
+
+/** A job that outlives this is failed and retried (pg-boss allows less than 24 h). */
+const EXPIRE_SECONDS = 12 * 3600;
+/** retries after a crash (a worker that died mid-job); a run that fails in the engine is not retried */
+const RETRY_LIMIT = 2;
+
+export class JobQueue {
+  private constructor(readonly boss: PgBoss) {}
+
+  static async start(database: Database): Promise<JobQueue> {
+    const boss = new PgBoss({ db: { executeSql: database.executeSql as PgBoss.Db['executeSql'] }, schema: 'pgboss' });
+    boss.on('error', (e: Error) => console.error(`excite: job queue: ${e.message}`));
+    await boss.start();
+    if (!(await boss.getQueue(SYNTHESIS_QUEUE))) {
+      await boss.createQueue(SYNTHESIS_QUEUE, { name: SYNTHESIS_QUEUE, retryLimit: RETRY_LIMIT, retryDelay: 1, expireInSeconds: EXPIRE_SECONDS, retentionDays: 7 }).catch(async (e) => {
+        // another process created it at the same moment
+        if (!(await boss.getQueue(SYNTHESIS_QUEUE))) throw e;
+      });
+    }
+    return new JobQueue(boss);
+  }
+
+  /** Inserts jobs with the caller's transaction (`executeSql` of its scope). */
+  async enqueue(executeSql: ExecuteSql, jobs: readonly QueuedJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    await this.boss.insert(
+      jobs.map((j) => ({ id: j.id, name: SYNTHESIS_QUEUE, data: { runIds: j.runIds } satisfies SynthesisJob, retryLimit: RETRY_LIMIT, retryDelay: 1, expireInSeconds: EXPIRE_SECONDS })),
+      { db: { executeSql: executeSql as PgBoss.Db['executeSql'] } },
+    );
+  }
+
+  /** Cancels jobs (a started one stops through its runs' cancellation), in the caller's transaction. */
+  async cancel(jobIds: readonly string[], executeSql: ExecuteSql): Promise<void> {
+    if (jobIds.length) await this.boss.cancel(SYNTHESIS_QUEUE, [...jobIds], { db: { executeSql: executeSql as PgBoss.Db['executeSql'] } });
+  }
+
+  /** Runs `handler` on one job at a time; resolves to the worker's id. */
+  work(pollSeconds: number, handler: (job: PgBoss.Job<SynthesisJob>) => Promise<void>): Promise<string> {
+    return this.boss.work<SynthesisJob>(SYNTHESIS_QUEUE, { batchSize: 1, pollingIntervalSeconds: pollSeconds }, async ([job]) => handler(job));
+  }
+
+  /** Wakes a local worker now rather than at its next poll. */
+  wake(workerId: string): void {
+    this.boss.notifyWorker(workerId);
+  }
+
+  async stopWorking(): Promise<void> {
+    await this.boss.offWork(SYNTHESIS_QUEUE);
+  }
+
+  async stop(): Promise<void> {
+    await this.boss.stop({ graceful: true, wait: true, close: false, timeout: 10_000 });
+  }
+}

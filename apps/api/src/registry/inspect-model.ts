@@ -1,0 +1,135 @@
+/**
+ * What a model folder is, checked by the engine before anything is stored: model.json's kind and
+ * format, every safetensors header, the weights' names and shapes against the architecture (the
+ * encoder graph or the prior's UNet is built from them), ensemble members alike. A folder of
+ * neuronK.safetensors without model.json is a compact ground-truth model.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, join, relative } from 'node:path';
+import { COMPACT_IMAGE_SIZE, type NeuronRef, encoderGraph, loadCompactModel, loadModel, loadPrior, membersOf } from '@excite/engine';
+import type { ModelKind } from '../db/schema.ts';
+
+/** What the database keeps of a model besides its files (Encoder and Prior fields read it). */
+export interface ModelMeta {
+  /** model.json as it is (ensembles: the ensemble's; compact models: none) */
+  json?: unknown;
+  /** ensembles: the members' model.json */
+  members?: unknown[];
+  architecture?: unknown;
+  readout?: string;
+  metrics?: unknown;
+  training?: unknown;
+  sessions: string[];
+  /** our encoders: pixels = standardized * std + mean */
+  standardization?: { mean: number; std: number };
+  /** priors */
+  diffusion?: unknown;
+  /** compact models: the session their folder stands for */
+  session?: string;
+}
+
+export interface ModelInspection {
+  kind: ModelKind;
+  name: string;
+  meta: ModelMeta;
+  input: { channels: number; height: number; width: number };
+  /** in output-column order */
+  neurons: NeuronRef[];
+  /** the files that make the model, relative to its folder (others are ignored) */
+  files: string[];
+}
+
+/** A model folder that cannot be registered; the message says why, with paths inside the folder. */
+export class ModelFolderError extends Error {
+  override name = 'ModelFolderError';
+}
+
+const NEURON_FILE = /^neuron(\d+)\.safetensors$/;
+
+export async function inspectModelFolder(dir: string, options: { name?: string; session?: string } = {}): Promise<ModelInspection> {
+  try {
+    return await inspect(dir, options);
+  } catch (e) {
+    if (e instanceof ModelFolderError) throw e;
+    // engine errors name files by absolute path: name them as the user does, inside the folder
+    const message = (e as Error).message.split(`${dir}/`).join('').split(dir).join('.');
+    throw new ModelFolderError(message, { cause: e });
+  }
+}
+
+async function inspect(dir: string, options: { name?: string; session?: string }): Promise<ModelInspection> {
+  const entries = await readdir(dir);
+  if (!entries.includes('model.json')) {
+    const neuronFiles = entries.filter((f) => NEURON_FILE.test(f));
+    if (neuronFiles.length === 0) throw new ModelFolderError('no model.json (an encoder, ensemble or prior folder) and no neuronK.safetensors files (a compact model)');
+    return inspectCompact(dir, neuronFiles, options);
+  }
+  let json: { kind?: string; name?: string; members?: string[] };
+  try {
+    json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
+  } catch (e) {
+    throw new ModelFolderError(`model.json is not valid JSON: ${(e as Error).message}`);
+  }
+  const name = options.name ?? nameOf(json.name, dir);
+  if (json.kind === 'prior') {
+    const prior = await loadPrior(dir);
+    return {
+      kind: 'prior',
+      name,
+      meta: { json, architecture: prior.meta.architecture, metrics: prior.meta.metrics, training: prior.meta.training, diffusion: prior.meta.diffusion, sessions: [] },
+      input: { channels: prior.config.inChannels, height: prior.config.imageSize, width: prior.config.imageSize },
+      neurons: [],
+      files: ['model.json', 'weights.safetensors'],
+    };
+  }
+  if (json.kind !== 'encoder' && json.kind !== 'ensemble') throw new ModelFolderError(`model.json: kind "${json.kind}" is not encoder, ensemble or prior`);
+  const model = await loadModel(dir);
+  // missing or misshapen weights fail while the graph is built; weights nobody uses fail here
+  for (const member of membersOf(model)) {
+    const used = new Set(encoderGraph(member).graph.weights.keys());
+    const unused = [...member.weights.keys()].filter((k) => !used.has(k));
+    if (unused.length) throw new ModelFolderError(`${relative(dir, join(member.dir, 'weights.safetensors')) || 'weights.safetensors'}: tensors the architecture in model.json does not use: ${unused.slice(0, 5).join(', ')}${unused.length > 5 ? ` and ${unused.length - 5} more` : ''}`);
+  }
+  const { neurons } = encoderGraph(model);
+  const members = membersOf(model);
+  const spec = members[0].spec;
+  const memberDirs = 'members' in model ? members.map((m) => relative(dir, m.dir)) : [''];
+  return {
+    kind: json.kind,
+    name,
+    meta: {
+      json,
+      members: 'members' in model ? members.map((m) => m.meta) : undefined,
+      architecture: members[0].meta.architecture,
+      readout: spec.readout.type,
+      metrics: 'members' in model ? (model.meta.metrics ?? members[0].meta.metrics) : model.meta.metrics,
+      training: model.meta.training,
+      sessions: spec.sessions.map((s) => s.id),
+      standardization: { mean: spec.input.mean, std: spec.input.std },
+    },
+    input: { channels: spec.core.inputChannels, height: spec.input.height, width: spec.input.width },
+    neurons,
+    files: ['model.json', ...memberDirs.flatMap((m) => (m ? [join(m, 'model.json'), join(m, 'weights.safetensors')] : ['weights.safetensors']))],
+  };
+}
+
+async function inspectCompact(dir: string, neuronFiles: string[], options: { name?: string; session?: string }): Promise<ModelInspection> {
+  const session = options.session ?? basename(dir);
+  if (!/^[\w.-]+$/.test(session)) throw new ModelFolderError(`a compact model needs its session (the folder name or the "session" field), got "${session}"`);
+  const compact = await loadCompactModel(dir);
+  const files = neuronFiles.sort((a, b) => Number(NEURON_FILE.exec(a)![1]) - Number(NEURON_FILE.exec(b)![1]));
+  return {
+    kind: 'compact',
+    name: options.name ?? `compact ${session}`,
+    meta: { sessions: [session], session },
+    input: { channels: 3, height: COMPACT_IMAGE_SIZE, width: COMPACT_IMAGE_SIZE },
+    neurons: compact.neurons.map((neuron) => ({ session, neuron })),
+    files,
+  };
+}
+
+/** model.json names are often the path the model was written to: keep its last part. */
+function nameOf(name: string | undefined, dir: string): string {
+  const n = (name ?? '').replace(/\/+$/, '');
+  return n ? basename(n) : basename(dir);
+}
