@@ -88,7 +88,7 @@ describe.skipIf(!V4_DATA)(v4Title('compact models against the published predicti
       expect(err, `neuron${k}: [${got}] vs [${expected}]`).toBeLessThan(1e-3);
     });
     measured.push(`compact ${session}: ${model.neurons.length} neurons, max rel err ${worst.err.toExponential(2)} (neuron${worst.neuron}), max per-value rel err ${worstElement.toExponential(2)}`);
-  }, 120_000);
+  }, 600_000);
 
   it('a single neuron file is an encoder of one rate', async () => {
     const model = await loadCompactModel(join(V4_DATA!, 'compact/211022/neuron3.safetensors'));
@@ -130,5 +130,5 @@ describe.skipIf(!V4_DATA)(v4Title('compact models against the published predicti
       expect(Math.abs(analytic - fd) / Math.abs(fd)).toBeLessThan(1e-5);
       expect(Math.abs(onnx - fd) / Math.abs(fd)).toBeLessThan(1e-3);
     }
-  }, 120_000);
+  }, 600_000);
 });
