@@ -113,6 +113,7 @@ export { type SamplePriorOptions, samplePrior } from './diffusion/sample-prior.t
 export { type GridOptions, tileImages, writeImageGrid } from './data/image-grid.ts';
 export { type Preview, type ProgressCallback, type SynthesisMethod, type SynthesisProgress, PREVIEW_SIZE, SynthesisError, checkEnergy, previewOf } from './synthesis/progress.ts';
 export { type SynthesisItem, type SynthesisResult } from './synthesis/synthesis-result.ts';
+export { type RngState, type SynthesisCheckpoint, checkResume, joinCheckpoints, sliceCheckpoint } from './synthesis/checkpoint.ts';
 export { type SynthesisEncoder, synthesisEncoder } from './synthesis/synthesis-encoder.ts';
 export { type SynthesisPrior, samplingSchedule, synthesisPrior } from './synthesis/synthesis-prior.ts';
 export { type Energy, type EnergyGraph, type EnergyTerms, meiEnergy, oneHot, reconstructionEnergy } from './synthesis/energy.ts';

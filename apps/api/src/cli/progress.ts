@@ -6,7 +6,7 @@ export function trainingProgress(label: string, quiet = false) {
   if (quiet || !process.stderr.isTTY) {
     // non-interactive: one line per epoch
     return {
-      onMember: (i: number, n: number, seed: number) => !quiet && console.error(`${label}: member ${i + 1}/${n} (seed ${seed})`),
+      onMember: (i: number, n: number, seed: number, kept?: boolean) => !quiet && console.error(`${label}: member ${i + 1}/${n} (seed ${seed})${kept ? ': trained by an earlier run of this command, kept' : ''}`),
       onBatch: () => undefined,
       onEpoch: (r: EpochReport) => !quiet && console.error(`${label}: epoch ${r.epoch} train ${r.trainLoss.toFixed(3)} val ${r.valLoss.toFixed(3)} r ${r.valCorrelation.toFixed(3)} lr ${r.lr.toExponential(1)}${r.improved ? ' best' : ''}${r.action === 'continue' ? '' : ` ${r.action}`} (${r.seconds.toFixed(1)} s)`),
       stop: () => undefined,
@@ -22,7 +22,8 @@ export function trainingProgress(label: string, quiet = false) {
   const payload = () => ({ member, epoch, val: '-', r: '-', lr: '-' });
   let last = payload();
   return {
-    onMember: (i: number, n: number, seed: number) => {
+    onMember: (i: number, n: number, seed: number, kept?: boolean) => {
+      if (kept) console.error(`member ${i + 1}/${n} (seed ${seed}): trained by an earlier run of this command, kept`);
       member = n > 1 ? `[${i + 1}/${n} seed ${seed}]` : `[seed ${seed}]`;
       epoch = 1;
     },

@@ -107,7 +107,6 @@ export function priorToPixels(x: ArrayLike<number>): Float32Array {
   return out;
 }
 
-
 /** Problems of `weights` against a config: missing, unexpected and misshapen tensors, each named. */
 export function weightProblems(config: UNetConfig, weights: ReadonlyMap<string, NdArray>): string[] {
   const expected = unetWeightShapes(config);

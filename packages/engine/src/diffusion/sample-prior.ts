@@ -15,6 +15,8 @@ export interface SamplePriorOptions {
   /** respaced sampling steps K (default 100) */
   steps?: number;
   seed?: number;
+  /** clip each step's predicted x0 to [-1, 1] (ADM's clip_denoised, on in its image_sample.py; default false) */
+  clipDenoised?: boolean;
   /** images per UNet run (default all at once) */
   batchSize?: number;
   threads?: number;
@@ -35,7 +37,7 @@ export async function samplePrior(prior: Prior, options: SamplePriorOptions = {}
     for (let at = 0; at < count; at += batch) {
       const b = Math.min(batch, count - at);
       const xT = gaussianNoise([b, C, S, S], rng);
-      const x = await sampleAncestral(denoiser, xT, schedule, { rng, variance: prior.meta.diffusion.variance }, options.onStep);
+      const x = await sampleAncestral(denoiser, xT, schedule, { rng, variance: prior.meta.diffusion.variance, clipDenoised: options.clipDenoised }, options.onStep);
       out.set(x.data as Float32Array, at * C * S * S);
     }
   } finally {

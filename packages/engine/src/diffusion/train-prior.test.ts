@@ -8,7 +8,7 @@ import { float32 } from '../onnx/ndarray.ts';
 import { Rng } from '../random.ts';
 import { DEMO_PRIOR } from './prior.ts';
 import { alphasCumprod, linearBetas } from './schedule.ts';
-import { type TrainPriorOptions, augmentImage, noiseBatch, sampleImageBatch, trainPrior } from './train-prior.ts';
+import { type TrainPriorOptions, augmentImage, buildPriorLoss, noiseBatch, sampleImageBatch, trainPrior } from './train-prior.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'excite-train-prior-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -134,6 +134,16 @@ describe('training a prior', () => {
     for (const [k, w] of whole.weights) expect(resumed.weights.get(k)!.data).toEqual(w.data);
     // a checkpoint of another run is not silently continued
     await expect(trainPrior({ ...options, batchSize: 8, checkpoint })).rejects.toThrow(/belongs to another run .* delete it to start over/);
+  });
+
+  it('warms the EMA up: decay min(0.999, (1 + n) / (10 + n)) at update n, or plain 0.999', async () => {
+    const init = buildPriorLoss(TINY, { seed: base.seed }).weights.get('out.2.weight')!.data as Float32Array;
+    for (const [warmup, decay] of [[true, 2 / 11], [false, 0.999]] as const) {
+      const { ema, weights } = await trainPrior({ ...base, steps: 1, emaWarmup: warmup });
+      const e = ema.get('out.2.weight')!.data as Float32Array;
+      const w = weights.get('out.2.weight')!.data as Float32Array;
+      for (let i = 0; i < e.length; i += 7) expect(e[i]).toBeCloseTo(decay * init[i] + (1 - decay) * w[i], 6);
+    }
   });
 
   it('refuses a learned-sigma UNet (its hybrid loss is not implemented)', async () => {

@@ -184,6 +184,12 @@ export interface TrainPriorOptions {
   weightDecay?: number;
   /** EMA decay per step (default 0.999) */
   emaDecay?: number;
+  /**
+   * warm the EMA up: decay min(emaDecay, (1 + n) / (10 + n)) at update n (TensorFlow's
+   * ExponentialMovingAverage with num_updates), so that a run of a few thousand steps does not
+   * keep a large share of the initial weights in its average (0.999^2000 = 0.14). Default true.
+   */
+  emaWarmup?: boolean;
   /** clip the gradient's global L2 norm to this (default 1) */
   gradClip?: number;
   seed?: number;
@@ -207,7 +213,7 @@ export interface TrainPriorResult {
   ema: Map<string, NdArray>;
   /** loss of every step, the resumed ones included */
   losses: number[];
-  /** seconds spent training in this call (a resumed run's earlier time excluded) */
+  /** seconds spent training, up to the checkpoint in earlier calls and in this one */
   seconds: number;
   /** the step a checkpoint resumed from (0 for a fresh run) */
   resumedFrom: number;
@@ -225,6 +231,8 @@ interface PriorCheckpoint {
   optimizer: AdamWState;
   rng: { state: number; spare?: number };
   losses: number[];
+  /** training seconds up to this checkpoint */
+  seconds: number;
   key: ReturnType<typeof runKey>;
 }
 
@@ -237,7 +245,7 @@ export async function savePriorCheckpoint(dir: string, c: PriorCheckpoint): Prom
   await writeSafetensors(join(dir, 'weights.safetensors'), c.weights);
   await writeSafetensors(join(dir, 'ema.safetensors'), c.ema);
   await writeSafetensors(join(dir, 'optimizer.safetensors'), new Map([...momentTensors('m.', c.optimizer.m), ...momentTensors('v.', c.optimizer.v)]));
-  const state = { step: c.step, optimizerStep: c.optimizer.step, rng: c.rng, key: c.key, losses: c.losses };
+  const state = { step: c.step, optimizerStep: c.optimizer.step, rng: c.rng, seconds: c.seconds, key: c.key, losses: c.losses };
   await writeFile(join(dir, 'state.json.tmp'), JSON.stringify(state));
   await rename(join(dir, 'state.json.tmp'), join(dir, 'state.json'));
 }
@@ -249,7 +257,7 @@ export async function loadPriorCheckpoint(dir: string): Promise<PriorCheckpoint 
   const m: Record<string, Float32Array> = {};
   const v: Record<string, Float32Array> = {};
   for (const [k, t] of moments.tensors) (k.startsWith('m.') ? m : v)[k.slice(2)] = t.data as Float32Array;
-  return { step: state.step, weights: weights.tensors, ema: ema.tensors, optimizer: { step: state.optimizerStep, m, v }, rng: state.rng, losses: state.losses, key: state.key };
+  return { step: state.step, weights: weights.tensors, ema: ema.tensors, optimizer: { step: state.optimizerStep, m, v }, rng: state.rng, losses: state.losses, seconds: state.seconds ?? 0, key: state.key };
 }
 
 /** sqrt(sum of squares) over all gradients, in float64. */
@@ -262,6 +270,7 @@ function globalNorm(grads: Iterable<ArrayLike<number>>): number {
 export async function trainPrior(o: TrainPriorOptions): Promise<TrainPriorResult> {
   const batchSize = o.batchSize ?? 32;
   const emaDecay = o.emaDecay ?? 0.999;
+  const emaWarmup = o.emaWarmup ?? true;
   const gradClip = o.gradClip ?? 1;
   const checkpointEvery = o.checkpointEvery ?? 500;
   const size = o.config.imageSize;
@@ -276,6 +285,7 @@ export async function trainPrior(o: TrainPriorOptions): Promise<TrainPriorResult
   const rng = new Rng(((o.seed ?? 0) * 7919 + 101) >>> 0);
   const losses: number[] = [];
   let start = 0;
+  let earlierSeconds = 0;
   const key = runKey(o);
 
   if (o.checkpoint) {
@@ -290,6 +300,7 @@ export async function trainPrior(o: TrainPriorOptions): Promise<TrainPriorResult
       rng.setState(saved.rng);
       losses.push(...saved.losses);
       start = saved.step;
+      earlierSeconds = saved.seconds;
       o.onResume?.(start);
     }
   }
@@ -298,6 +309,7 @@ export async function trainPrior(o: TrainPriorOptions): Promise<TrainPriorResult
   const names = [...loss.grads.keys()];
   const seed = float32([], [1]);
   const started = performance.now();
+  const elapsed = () => earlierSeconds + (performance.now() - started) / 1000;
   try {
     for (let step = start; step < o.steps; step++) {
       const stepStart = performance.now();
@@ -313,22 +325,23 @@ export async function trainPrior(o: TrainPriorOptions): Promise<TrainPriorResult
         for (const g of grads.values()) for (let i = 0; i < g.length; i++) g[i] *= scale;
       }
       optimizer.step(new Map(names.map((n) => [n, weights.get(n)!.data as Float32Array])), grads);
+      const decay = emaWarmup ? Math.min(emaDecay, (2 + step) / (11 + step)) : emaDecay;
       for (const n of names) {
         const w = weights.get(n)!.data as Float32Array;
         const e = ema.get(n)!.data as Float32Array;
-        for (let i = 0; i < w.length; i++) e[i] = emaDecay * e[i] + (1 - emaDecay) * w[i];
+        for (let i = 0; i < w.length; i++) e[i] = decay * e[i] + (1 - decay) * w[i];
       }
       losses.push(value);
       const seconds = (performance.now() - stepStart) / 1000;
       o.onStep?.({ step: step + 1, steps: o.steps, loss: value, gradNorm, imagesPerSecond: batchSize / seconds, seconds });
       if (o.checkpoint && (step + 1) % checkpointEvery === 0 && step + 1 < o.steps) {
-        await savePriorCheckpoint(o.checkpoint, { step: step + 1, weights, ema, optimizer: optimizer.state(), rng: rng.getState(), losses, key });
+        await savePriorCheckpoint(o.checkpoint, { step: step + 1, weights, ema, optimizer: optimizer.state(), rng: rng.getState(), losses, seconds: elapsed(), key });
       }
     }
   } finally {
     await session.release();
   }
-  return { weights, ema, losses, seconds: (performance.now() - started) / 1000, resumedFrom: start };
+  return { weights, ema, losses, seconds: elapsed(), resumedFrom: start };
 }
 
 /**
@@ -376,6 +389,7 @@ export interface TrainPriorModelOptions {
   batchSize?: number;
   lr?: number;
   emaDecay?: number;
+  emaWarmup?: boolean;
   seed?: number;
   checkpointEvery?: number;
   threads?: number;
@@ -404,8 +418,9 @@ export async function trainPriorModel(o: TrainPriorModelOptions): Promise<string
   const batchSize = o.batchSize ?? 32;
   const lr = o.lr ?? 2e-4;
   const emaDecay = o.emaDecay ?? 0.999;
+  const emaWarmup = o.emaWarmup ?? true;
   const seed = o.seed ?? 0;
-  const result = await trainPrior({ config, images: set.images, steps: o.steps, batchSize, lr, emaDecay, seed, checkpoint, checkpointEvery: o.checkpointEvery, threads: o.threads, onStep: o.onStep, onResume: o.onResume });
+  const result = await trainPrior({ config, images: set.images, steps: o.steps, batchSize, lr, emaDecay, emaWarmup, seed, checkpoint, checkpointEvery: o.checkpointEvery, threads: o.threads, onStep: o.onStep, onResume: o.onResume });
   o.onFinishing?.();
   const evalCount = o.evalCount ?? 256;
   const evalOptions = { threads: o.threads, count: evalCount };
@@ -422,10 +437,11 @@ export async function trainPriorModel(o: TrainPriorModelOptions): Promise<string
       per_source: Object.fromEntries(set.sources.map((s) => [s.dir, s.images])),
       augmentation: { crop: 'random square, side uniform in [0.6, 1] of the shorter side', flip: 'horizontal, p = 0.5', resize: `bilinear to ${config.imageSize}x${config.imageSize}` },
       objective: 'eps MSE (DDPM simple loss), t uniform over 0..999',
-      steps: o.steps,
+      // optimizer steps done (a resumed checkpoint may hold more than --steps asked for)
+      steps: result.losses.length,
       batch: batchSize,
       optimizer: { type: 'AdamW', lr, weight_decay: 0, betas: [0.9, 0.999], grad_clip_norm: 1 },
-      ema_decay: emaDecay,
+      ema: { decay: emaDecay, warmup: emaWarmup ? 'decay min(decay, (1 + n) / (10 + n)) at update n' : 'none' },
       weights: 'EMA',
       seed,
       parameters,

@@ -16,6 +16,7 @@ import type { Graph } from '../onnx/graph.ts';
 import { type NdArray, float32 } from '../onnx/ndarray.ts';
 import { Rng } from '../random.ts';
 import { type EngineSession, type SessionOptions, createSession } from '../runtime/session.ts';
+import { type SynthesisCheckpoint, checkResume } from './checkpoint.ts';
 import { type Energy, meiEnergy } from './energy.ts';
 import { energyGradientGraph } from './energy-graph.ts';
 import { guidanceGraph } from './guidance-graph.ts';
@@ -46,6 +47,8 @@ export interface GuidedDiffusionSettings {
   method?: SynthesisMethod;
   session?: SessionOptions;
   signal?: AbortSignal;
+  /** continue from a checkpoint of this run (a progress event's `checkpoint()`): its x_t and noise generators */
+  resume?: SynthesisCheckpoint;
 }
 
 /** An array of one value (the step's coefficients and timestep per image, the energy's seed). */
@@ -173,11 +176,18 @@ export async function guidedDiffusion(encoder: SynthesisEncoder, prior: Synthesi
     return z;
   };
 
+  const { resume } = settings;
+  if (resume) {
+    checkResume(resume, method, K, B, n);
+    if (resume.rngStates?.length !== B) throw new Error(`${method}: cannot resume from this checkpoint: it has no noise generator states`);
+    resume.rngStates.forEach((s, i) => rngs[i].setState(s));
+  }
   const evaluator = await makeEvaluator(encoder, prior, energy, schedule, settings, norms);
   try {
-    let x: NdArray<Float32Array> = float32(shape, draw());
+    let x: NdArray<Float32Array> = float32(shape, resume ? resume.x.slice() : draw());
     let last!: { x0: NdArray<Float32Array>; energy: Float32Array; activation: Float32Array; encoderInput?: NdArray<Float32Array> };
-    for (let k = K - 1; k >= 0; k--) {
+    const checkpointAt = (step: number, state: Float32Array) => (): SynthesisCheckpoint => ({ method, step, steps: K, images: B, x: state.slice(), rngStates: rngs.map((r) => r.getState()) });
+    for (let k = K - 1 - (resume?.step ?? 0); k >= 0; k--) {
       settings.signal?.throwIfAborted();
       const step = K - k;
       const wantEncoderInput = k === 0 && settings.result !== 'sample';
@@ -186,7 +196,7 @@ export async function guidedDiffusion(encoder: SynthesisEncoder, prior: Synthesi
       const posterior = ancestralStep(schedule, k, x, { eps: out.eps, v: out.v }, k > 0 ? draw() : undefined, { variance });
       x = float32(shape, guidanceUpdate(posterior.x.data as Float32Array, out.grad, B, scale));
       last = { x0: posterior.x0 as NdArray<Float32Array>, energy: out.energy, activation: out.activation, encoderInput: out.encoderInput };
-      if (onProgress) await onProgress({ method, step, steps: K, timestep: schedule.timesteps[k], energy: out.energy, activation: out.activation, preview: previewOf(posterior.x0) });
+      if (onProgress) await onProgress({ method, step, steps: K, timestep: schedule.timesteps[k], energy: out.energy, activation: out.activation, preview: previewOf(posterior.x0), checkpoint: k > 0 ? checkpointAt(step, x.data) : undefined });
     }
     let result = { images: last.x0, energy: last.energy, activation: last.activation, encoderImages: last.encoderInput! };
     if (settings.result === 'sample') {

@@ -10,6 +10,7 @@ import { Rng } from '../random.ts';
 import { type SessionOptions, createSession } from '../runtime/session.ts';
 import { AdamW } from '../train/adamw.ts';
 import { gaussianBlur } from './blur.ts';
+import { type SynthesisCheckpoint, checkResume } from './checkpoint.ts';
 import { type Energy, meiEnergy } from './energy.ts';
 import { energyGradientGraph } from './energy-graph.ts';
 import type { SynthesisEncoder } from './synthesis-encoder.ts';
@@ -37,6 +38,8 @@ export interface GradientAscentSettings {
   method?: SynthesisMethod;
   session?: SessionOptions;
   signal?: AbortSignal;
+  /** continue from a checkpoint of this run (a progress event's `checkpoint()`) instead of from x ~ N(0, 1) */
+  resume?: SynthesisCheckpoint;
 }
 
 export async function gradientAscent(encoder: SynthesisEncoder, energy: Energy, settings: GradientAscentSettings, onProgress?: ProgressCallback): Promise<SynthesisResult> {
@@ -57,13 +60,23 @@ export async function gradientAscent(encoder: SynthesisEncoder, energy: Energy, 
   const session = await createSession(graph, {}, settings.session);
   try {
     const x = new Float32Array(B * n);
-    seeds.forEach((seed, i) => x.set(new Rng(seed).normals(n), i * n));
     const optimizer = (settings.optimizer ?? 'adamw') === 'adamw' ? new AdamW({ lr, weightDecay: settings.weightDecay ?? 0.01 }) : undefined;
+    const { resume } = settings;
+    if (resume) {
+      checkResume(resume, method, steps, B, n);
+      if (!resume.optimizer !== !optimizer) throw new Error(`${method}: cannot resume from this checkpoint: it was taken with ${resume.optimizer ? 'AdamW' : 'SGD'}`);
+      x.set(resume.x);
+      if (optimizer && resume.optimizer) optimizer.load({ step: resume.optimizer.step, m: { x: resume.optimizer.m }, v: { x: resume.optimizer.v } });
+    } else seeds.forEach((seed, i) => x.set(new Rng(seed).normals(n), i * n));
     const params = new Map([['x', x]]);
     const fixed = { ...feeds, energy_seed: float32([B], new Float32Array(B).fill(1)) };
     const score = (outputs: string[]) => session.run({ ...fixed, x: float32(shape, x) }, outputs);
+    const checkpointAt = (step: number) => (): SynthesisCheckpoint => {
+      const moments = optimizer?.state();
+      return { method, step, steps, images: B, x: x.slice(), optimizer: moments && { step: moments.step, m: moments.m.x.slice(), v: moments.v.x.slice() } };
+    };
 
-    for (let step = 1; step <= steps; step++) {
+    for (let step = (resume?.step ?? 0) + 1; step <= steps; step++) {
       settings.signal?.throwIfAborted();
       const out = await score(['energy', 'activation', 'x_grad']);
       const e = out.energy.data as Float32Array;
@@ -73,7 +86,7 @@ export async function gradientAscent(encoder: SynthesisEncoder, energy: Energy, 
       if (optimizer) optimizer.step(params, new Map([['x', grad]]));
       else for (let i = 0; i < x.length; i++) x[i] -= lr * grad[i];
       rescaleToNorm(x, B, norm);
-      if (onProgress) await onProgress({ method, step, steps, energy: e, activation: out.activation.data as Float32Array, preview: preview! });
+      if (onProgress) await onProgress({ method, step, steps, energy: e, activation: out.activation.data as Float32Array, preview: preview!, checkpoint: step < steps ? checkpointAt(step) : undefined });
     }
 
     const final = await score(['energy', 'activation']);

@@ -4,6 +4,7 @@
  * events into subscriptions, the CLI into a progress bar.
  */
 import type { NdArray } from '../onnx/ndarray.ts';
+import type { SynthesisCheckpoint } from './checkpoint.ts';
 
 /** The methods, named as `excite synthesize --method` names them. */
 export type SynthesisMethod = 'ga' | 'egg' | 'egg-x0' | 'meni' | 'recon' | 'diverse';
@@ -27,6 +28,12 @@ export interface SynthesisProgress {
   activation: Float32Array;
   /** the image the step scored: GA's x, the diffusion methods' predicted x0 */
   preview: Preview;
+  /**
+   * GA and the diffusion methods, at every step but the last: a copy of the state after this step,
+   * from which the method's `resume` setting continues (checkpoint.ts). Call it before the callback
+   * returns: the next step changes the state.
+   */
+  checkpoint?: () => SynthesisCheckpoint;
 }
 
 /** Awaited before the next step: a slow consumer applies back-pressure, a throw stops the run. */

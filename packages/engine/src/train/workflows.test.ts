@@ -48,4 +48,21 @@ describe('train, fit-readout and eval on unseen synthetic sessions', () => {
     console.info(`synthetic session lab-b: held-out median r ${e.median_r.toFixed(3)}`);
     expect(e.median_r).toBeGreaterThan(0.3);
   });
+
+  it('a rerun of an interrupted ensemble keeps the members it finished and trains the rest', async () => {
+    const out = join(root, 'resumed');
+    const o = { data: [join(root, 'lab-a')], arch: 'attention' as const, preset: 'demo' as const, seed: 7, members: 2, out, plateau: { maxEpochs: 1, patience: 1 }, command: 'excite train (test)' };
+    await trainModel(o);
+    const first = readFileSync(join(out, 'member-0', 'weights.safetensors'));
+    rmSync(join(out, 'member-1'), { recursive: true }); // as if the run died while training member 1
+    const members: [number, boolean][] = [];
+    await trainModel({ ...o, onMember: (i, _n, _seed, kept) => members.push([i, kept === true]) });
+    expect(members).toEqual([[0, true], [1, false]]);
+    expect(readFileSync(join(out, 'member-0', 'weights.safetensors')).equals(first)).toBe(true);
+    expect(membersOf(await loadModel(out))).toHaveLength(2);
+    // another command (here another seed) retrains everything
+    const retrained: [number, boolean][] = [];
+    await trainModel({ ...o, command: 'excite train (other)', onMember: (i, _n, _seed, kept) => retrained.push([i, kept === true]) });
+    expect(retrained).toEqual([[0, false], [1, false]]);
+  });
 });

@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 import { join } from 'node:path';
-import { rm } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { mean, median } from '../evaluate/correlation.ts';
 import { DEMO_ENCODER, DEMO_ALT_ENCODER, type EncoderSpec, PAPER_ENCODER, type ReadoutSpec } from '../models/encoder.ts';
 import { type EncoderModel, loadModel, membersOf, writeEncoder, writeEnsemble } from '../models/model-dir.ts';
@@ -23,8 +23,8 @@ export const READOUTS: Record<'attention' | 'gaussian', (preset: PresetName) => 
 };
 
 export interface ProgressEvents {
-  /** a member starts training (index, count) */
-  onMember?: (index: number, count: number, seed: number) => void;
+  /** a member starts training (index, count); kept: it was finished by an earlier, interrupted run of the same command */
+  onMember?: (index: number, count: number, seed: number, kept?: boolean) => void;
   onEpoch?: (report: EpochReport) => void;
   onBatch?: (done: number, total: number) => void;
 }
@@ -56,6 +56,19 @@ function metricsOf(result: TrainResult) {
 
 const plateauOf = (p: Partial<PlateauOptions> | undefined) => ({ patience: 5, factor: 0.3, maxDecays: 5, minLr: 1e-4, maxEpochs: 200, tolerance: 1e-6, ...p });
 
+/**
+ * A member written by an earlier run of the same command with the same seed, whose checkpoint is
+ * gone (it finished): an interrupted ensemble run resumes at the member it was training.
+ */
+async function finishedMember(dir: string, seed: number, command: string | undefined): Promise<boolean> {
+  if (command === undefined) return false;
+  if (await stat(join(dir, '.checkpoint')).then(() => true, () => false)) return false;
+  const json = await readFile(join(dir, 'model.json'), 'utf8').catch(() => undefined);
+  if (json === undefined) return false;
+  const training = (JSON.parse(json) as { training?: { seed?: number; command?: string } }).training;
+  return training?.seed === seed && training.command === command;
+}
+
 async function trainMembers(
   o: ProgressEvents & { out: string; members: number; seed: number; command?: string },
   train: (seed: number, checkpoint: string, events: ProgressEvents) => Promise<{ spec: EncoderSpec; result: TrainResult; provenance: Record<string, unknown> }>,
@@ -63,9 +76,14 @@ async function trainMembers(
   const dirs: string[] = [];
   for (let i = 0; i < o.members; i++) {
     const seed = o.seed + i;
-    o.onMember?.(i, o.members, seed);
     const dir = o.members > 1 ? join(o.out, `member-${i}`) : o.out;
     const checkpoint = join(dir, '.checkpoint');
+    if (o.members > 1 && await finishedMember(dir, seed, o.command)) {
+      o.onMember?.(i, o.members, seed, true);
+      dirs.push(`member-${i}`);
+      continue;
+    }
+    o.onMember?.(i, o.members, seed);
     const started = performance.now();
     const { spec, result, provenance } = await train(seed, checkpoint, { onEpoch: o.onEpoch, onBatch: o.onBatch });
     await writeEncoder(dir, spec, result.weights, {
