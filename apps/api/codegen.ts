@@ -42,6 +42,7 @@ const config: CodegenConfig = {
           ComparisonCell: '../mappers.ts#CellParent',
           RunStatusEvent: '../mappers.ts#StatusEventParent',
           ProgressEvent: '../mappers.ts#ProgressEventParent',
+          ApiToken: '../mappers.ts#TokenParent',
         },
         scalars: { DateTime: 'Date', JSON: 'unknown' },
       },

@@ -19,6 +19,24 @@ export interface Limits {
   maxDatasetImages: number;
   /** items of one page */
   maxPageSize: number;
+  /** nesting of fields in one GraphQL operation */
+  maxQueryDepth: number;
+  /** estimated objects one GraphQL operation may resolve (graphql/limits.ts) */
+  maxQueryCost: number;
+  /** bytes of a GraphQL request body (HTTP) or message (WebSocket) */
+  maxRequestBytes: number;
+  /** requests per second per token, sustained (HTTP requests and WebSocket operations; per API process) */
+  rateLimitPerSecond: number;
+  /** requests a token may make at once above the sustained rate */
+  rateLimitBurst: number;
+  /** a GraphQL query or mutation over HTTP answers within this, or 503 TIMEOUT (ms) */
+  operationTimeoutMs: number;
+  /** a client must send its request headers within this (ms) */
+  headersTimeoutMs: number;
+  /** a connection with nothing to send or receive is closed after this (ms; uploads in progress are not idle) */
+  idleTimeoutMs: number;
+  /** subscriptions one WebSocket connection may hold open */
+  maxSubscriptionsPerConnection: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -30,7 +48,37 @@ export const DEFAULT_LIMITS: Limits = {
   maxUploadFiles: 2000,
   maxDatasetImages: 20_000,
   maxPageSize: 500,
+  maxQueryDepth: 12,
+  maxQueryCost: 25_000,
+  maxRequestBytes: 1 << 20,
+  rateLimitPerSecond: 100,
+  rateLimitBurst: 300,
+  operationTimeoutMs: 30_000,
+  headersTimeoutMs: 15_000,
+  idleTimeoutMs: 120_000,
+  maxSubscriptionsPerConnection: 500,
 };
+
+/** Limits set in the environment: EXCITE_LIMIT_<NAME> with the name in capitals and underscores (EXCITE_LIMIT_RATE_LIMIT_PER_SECOND=500). */
+export function limitsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Limits> {
+  const out: Partial<Limits> = {};
+  for (const name of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
+    const value = env[`EXCITE_LIMIT_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`];
+    if (value === undefined || value === '') continue;
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`EXCITE_LIMIT_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()} must be a number >= 0, got "${value}"`);
+    out[name] = n;
+  }
+  return out;
+}
+
+function envSeconds(name: string, fallback: number): number {
+  const value = process.env[name];
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a number of seconds > 0, got "${value}"`);
+  return n;
+}
 
 export interface ServiceConfig {
   /** blobs, the embedded database and caches (default ./data) */
@@ -47,6 +95,15 @@ export interface ServiceConfig {
   limits: Limits;
   /** how often the worker looks for jobs, seconds (pg-boss: at least 0.5) */
   pollSeconds: number;
+  /**
+   * a worker holds its runs' lease this long and renews it every third of it; a run whose lease
+   * lapsed (its worker died) is taken over by another worker (EXCITE_LEASE_SECONDS, default 60)
+   */
+  leaseSeconds: number;
+  /** a running job checkpoints its runs this often, so a retry resumes (EXCITE_CHECKPOINT_SECONDS, default 30) */
+  checkpointSeconds: number;
+  /** on shutdown a worker waits this long for the step in flight before it hands its runs back (EXCITE_SHUTDOWN_SECONDS, default 60) */
+  shutdownSeconds: number;
   log: (line: string) => void;
 }
 
@@ -61,8 +118,11 @@ export function serviceConfig(overrides: Partial<Omit<ServiceConfig, 'limits'>> 
     host: overrides.host,
     worker: overrides.worker ?? true,
     demoModels: overrides.demoModels ?? DEMO_MODELS,
-    limits: { ...DEFAULT_LIMITS, ...overrides.limits },
+    limits: { ...DEFAULT_LIMITS, ...limitsFromEnv(), ...overrides.limits },
     pollSeconds: overrides.pollSeconds ?? 0.5,
+    leaseSeconds: overrides.leaseSeconds ?? envSeconds('EXCITE_LEASE_SECONDS', 60),
+    checkpointSeconds: overrides.checkpointSeconds ?? envSeconds('EXCITE_CHECKPOINT_SECONDS', 30),
+    shutdownSeconds: overrides.shutdownSeconds ?? envSeconds('EXCITE_SHUTDOWN_SECONDS', 60),
     log: overrides.log ?? ((line) => console.error(line)),
   };
 }

@@ -92,7 +92,7 @@ export function serviceSuite(backend: Backend): void {
       const ens = data.encoders.nodes.find((e: { id: string }) => e.id === ids.ensemble);
       expect(ens).toMatchObject({ kind: 'ENSEMBLE', members: 2, sessions: ['s1'], neuronCount: 3, readout: 'attention', input: { channels: 1, height: 12, width: 12 } });
       expect(ens.files.map((f: { path: string }) => f.path)).toEqual(['member-0/model.json', 'member-0/weights.safetensors', 'member-1/model.json', 'member-1/weights.safetensors', 'model.json']);
-      const blob = await fetch(`${t.url}${ens.files[1].blob.url}`);
+      const blob = await t.fetch(`${ens.files[1].blob.url}`);
       expect(blob.status).toBe(200);
       expect((await blob.arrayBuffer()).byteLength).toBe(ens.files[1].blob.size);
       expect(data.priors.nodes).toEqual([{ id: ids.prior, imageSize: 8, channels: 1 }]);
@@ -155,12 +155,12 @@ export function serviceSuite(backend: Backend): void {
         expect(image.scores.find((s: { generator: boolean }) => s.generator).evaluator.id).toBe(ids.ensemble);
         expect(image.scores.every((s: { value: number }) => Number.isFinite(s.value))).toBe(true);
       }
-      const png = await fetch(`${t.url}${images.nodes[0].png.url}`);
+      const png = await t.fetch(`${images.nodes[0].png.url}`);
       expect(png.headers.get('content-type')).toBe('image/png');
       expect([...new Uint8Array(await png.arrayBuffer()).subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
-      const array = decodeNpy(new Uint8Array(await (await fetch(`${t.url}${images.nodes[0].array.url}`)).arrayBuffer()));
+      const array = decodeNpy(new Uint8Array(await (await t.fetch(`${images.nodes[0].array.url}`)).arrayBuffer()));
       expect(array.shape).toEqual([1, images.nodes[0].height, images.nodes[0].width]);
-      const trace = decodeNpy(new Uint8Array(await (await fetch(`${t.url}${images.nodes[0].run.trajectory.energy.url}`)).arrayBuffer()));
+      const trace = decodeNpy(new Uint8Array(await (await t.fetch(`${images.nodes[0].run.trajectory.energy.url}`)).arrayBuffer()));
       expect(trace.shape).toEqual([steps]);
     });
 
@@ -230,7 +230,7 @@ export function serviceSuite(backend: Backend): void {
       const set = await t.ok(`query($b: ID!) { runs(filter: { batch: $b }) { nodes { images { kind seed } trajectory { activation { url } } } } }`, { b: diverse.startRuns.id });
       expect(set.runs.nodes[0].images).toEqual([{ kind: 'DIVERSE', seed: 0 }, { kind: 'DIVERSE', seed: 1 }]);
       // a set's trajectory has one column per image
-      const trace = decodeNpy(new Uint8Array(await (await fetch(`${t.url}${set.runs.nodes[0].trajectory.activation.url}`)).arrayBuffer()));
+      const trace = decodeNpy(new Uint8Array(await (await t.fetch(`${set.runs.nodes[0].trajectory.activation.url}`)).arrayBuffer()));
       expect(trace.shape).toEqual([3, 2]);
       expect(byMethod('MENI')[0].images[0].kind).toBe('MENI');
       const reconRuns = await t.ok(`query($b: ID!) { runs(filter: { batch: $b }) { nodes { neuron { index } images { kind sourceIndex scores { value } } } } }`, { b: recon.startRuns.id });

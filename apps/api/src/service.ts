@@ -5,6 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { TokenVerifier, ensureInitialAdmin } from './auth/tokens.ts';
 import type { ServiceConfig } from './config.ts';
 import { type Database, openDatabase } from './db/database.ts';
 import { type Bus, LocalBus, PostgresBus } from './events/bus.ts';
@@ -20,6 +21,8 @@ export interface Service extends Services {
   url: string;
   port: number;
   worker?: Worker;
+  /** the embedded database's first start: the admin token it created (print it once; only its hash is kept) */
+  initialAdminToken?: string;
   stop(): Promise<void>;
 }
 
@@ -79,7 +82,9 @@ export async function startService(config: ServiceConfig): Promise<Service> {
       await worker.start();
       cleanup.push(() => worker!.stop());
     }
-    const services: Services = { config, database, blobs, bus, hub, queue, wakeWorker: () => worker?.wake() };
+    // the embedded default is ready to use at once: its first start makes an admin token (PostgreSQL: excite token create)
+    const initialAdminToken = database.kind === 'pglite' ? await ensureInitialAdmin(database) : undefined;
+    const services: Services = { config, database, blobs, bus, hub, queue, tokens: new TokenVerifier(database.db), wakeWorker: () => worker?.wake() };
     const http: HttpServer = await startHttpServer(services, { port: config.port, host: config.host });
     cleanup.push(() => http.stop());
     let stopping: Promise<void> | undefined;
@@ -88,6 +93,7 @@ export async function startService(config: ServiceConfig): Promise<Service> {
       url: http.url,
       port: http.port,
       worker,
+      initialAdminToken,
       stop: () => (stopping ??= closeAll(cleanup, config.log)),
     };
   } catch (e) {

@@ -1,4 +1,5 @@
 /** What request handlers and resolvers use of a running service. */
+import type { TokenVerifier } from './auth/tokens.ts';
 import type { ServiceConfig } from './config.ts';
 import type { Database } from './db/database.ts';
 import type { Bus } from './events/bus.ts';
@@ -13,6 +14,8 @@ export interface Services {
   bus: Bus;
   hub: ProgressHub;
   queue: JobQueue;
+  /** bearer tokens to principals */
+  tokens: TokenVerifier;
   /** tells a worker in this process that jobs were queued (no-op without one) */
   wakeWorker(): void;
 }

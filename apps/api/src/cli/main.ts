@@ -2,8 +2,13 @@
 import { Command } from 'commander';
 import { evalCommand } from './commands/eval.ts';
 import { gradcheckCommand } from './commands/gradcheck.ts';
+import { imagesCommand } from './commands/images.ts';
+import { modelsCommand } from './commands/models.ts';
+import { samplePriorCommand, trainPriorCommand } from './commands/prior.ts';
+import { runsCommand } from './commands/runs.ts';
 import { migrateCommand, serveCommand, workerCommand } from './commands/serve.ts';
 import { compareCommand, synthesizeCommand } from './commands/synthesize.ts';
+import { tokenCommand } from './commands/token.ts';
 import { fitReadoutCommand, trainCommand } from './commands/train.ts';
 
 const program = new Command('excite')
@@ -13,12 +18,18 @@ const program = new Command('excite')
 program.addCommand(trainCommand());
 program.addCommand(fitReadoutCommand());
 program.addCommand(evalCommand());
+program.addCommand(trainPriorCommand());
+program.addCommand(samplePriorCommand());
 program.addCommand(synthesizeCommand());
 program.addCommand(compareCommand());
 program.addCommand(gradcheckCommand());
 program.addCommand(serveCommand());
 program.addCommand(workerCommand());
 program.addCommand(migrateCommand());
+program.addCommand(runsCommand());
+program.addCommand(imagesCommand());
+program.addCommand(modelsCommand());
+program.addCommand(tokenCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -43,6 +43,8 @@ export interface Database {
   transaction<T>(body: (scope: TransactionScope) => Promise<T>): Promise<T>;
   /** applies the drizzle/ migrations (serialized between processes on PostgreSQL) */
   migrate(): Promise<void>;
+  /** runs `body` while no other process runs an `exclusive` body (PostgreSQL: an advisory lock; embedded: one process anyway) */
+  exclusive<T>(body: () => Promise<T>): Promise<T>;
   /**
    * LISTEN on a PostgreSQL channel through a dedicated connection (PostgreSQL only: the embedded
    * database has a single process, whose events travel in memory).
@@ -103,6 +105,7 @@ async function openPglite(dir: string): Promise<Database> {
     // PGlite runs one transaction at a time and queues every other query behind it
     transaction: (body) => client.transaction((tx) => body({ db: drizzlePglite({ client: tx as unknown as PGlite, schema }) as unknown as Db, executeSql: executeSqlOn(tx) })),
     migrate: () => migratePglite(db as never, { migrationsFolder: MIGRATIONS_FOLDER }),
+    exclusive: (body) => body(),
     async close() {
       try {
         await client.close();
@@ -197,6 +200,17 @@ async function openPostgres(url: string): Promise<Database> {
       try {
         await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
         await migratePg(drizzlePg({ client, schema }), { migrationsFolder: MIGRATIONS_FOLDER });
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+        client.release();
+      }
+    },
+    async exclusive(body) {
+      // the lock is held by a session of its own; the body uses the pool (pg-boss's installation)
+      const client = await pool.connect();
+      try {
+        await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+        return await body();
       } finally {
         await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
         client.release();

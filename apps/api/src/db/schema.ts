@@ -3,7 +3,7 @@
  * file (`npm run db:generate`); both PGlite and PostgreSQL apply the same migrations at start-up.
  * Rows name blobs by their SHA-256 (storage/blobs.ts); ordering and cursors use the `seq` columns.
  */
-import { bigint, doublePrecision, index, integer, jsonb, pgTable, primaryKey, real, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, customType, doublePrecision, index, integer, jsonb, pgTable, primaryKey, real, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 export const MODEL_KINDS = ['encoder', 'ensemble', 'compact', 'prior'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
@@ -182,6 +182,8 @@ export const runs = pgTable(
     device: text('device'),
     worker: text('worker'),
     attempts: integer('attempts').notNull().default(0),
+    /** a RUNNING run's lease: its worker renews it while alive; once it lapses another worker takes the run over (jobs/leases.ts) */
+    leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true, mode: 'date' }),
     createdAt: createdAt(),
     startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }),
     finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
@@ -198,7 +200,51 @@ export const runs = pgTable(
     index('runs_status').on(t.status),
     index('runs_generator').on(t.generatorId),
     index('runs_neuron').on(t.neuronId),
+    index('runs_lease').on(t.status, t.leaseExpiresAt),
   ],
+);
+
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataType: () => 'bytea' });
+
+/**
+ * The last checkpoint of a run that has not finished (jobs/checkpoints.ts): the engine's state
+ * after `step` steps, so that a retry resumes instead of starting over. Removed when the run
+ * succeeds.
+ */
+export const runCheckpoints = pgTable('run_checkpoints', {
+  runId: uuid('run_id')
+    .primaryKey()
+    .references(() => runs.id, { onDelete: 'cascade' }),
+  /** the attempt that wrote it */
+  attempt: integer('attempt').notNull(),
+  step: integer('step').notNull(),
+  /** what is not an array: method, steps, images, noise generator states, optimizer step */
+  state: jsonb('state').notNull(),
+  /** the arrays (x, optimizer moments, the energy and activation so far) as safetensors */
+  tensors: bytea('tensors').notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
+
+export const TOKEN_ROLES = ['read', 'run', 'admin'] as const;
+export type TokenRole = (typeof TOKEN_ROLES)[number];
+
+/** Bearer tokens (auth/tokens.ts): only their SHA-256 is stored. */
+export const apiTokens = pgTable(
+  'api_tokens',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    seq: seq(),
+    name: text('name').notNull(),
+    role: text('role', { enum: TOKEN_ROLES }).notNull(),
+    /** SHA-256 (hex) of the whole token */
+    hash: text('hash').notNull(),
+    /** the token's first characters, to recognize it in lists (not enough to use it) */
+    prefix: text('prefix').notNull(),
+    createdAt: createdAt(),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true, mode: 'date' }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [uniqueIndex('api_tokens_hash').on(t.hash), uniqueIndex('api_tokens_seq').on(t.seq)],
 );
 
 /** A result image of a run: its PNG (pixels 0..255) and its float32 array in the method's space. */
@@ -269,4 +315,4 @@ export const comparisons = pgTable(
   (t) => [uniqueIndex('comparisons_seq').on(t.seq)],
 );
 
-export const TABLES = { blobs, models, modelFiles, neurons, modelNeurons, datasets, datasetFiles, batches, runs, images, scores, comparisons };
+export const TABLES = { blobs, models, modelFiles, neurons, modelNeurons, datasets, datasetFiles, batches, runs, runCheckpoints, images, scores, comparisons, apiTokens };

@@ -3,9 +3,9 @@
  * the engine's and the tables' values inside ('ga', 'egg-x0', 'succeeded'). codegen.ts types the
  * resolvers with these types; the maps below are the resolvers that translate.
  */
-import type { ImageKind, Method, ModelKind, RunStatus } from '../db/schema.ts';
+import type { ImageKind, Method, ModelKind, RunStatus, TokenRole } from '../db/schema.ts';
 
-export type { ImageKind, Method, ModelKind, RunStatus };
+export type { ImageKind, Method, ModelKind, RunStatus, TokenRole };
 export type ModelSource = 'demo' | 'upload';
 export type DatasetKind = 'images' | 'recording';
 export type GaOptimizer = 'adamw' | 'sgd';
@@ -18,4 +18,5 @@ export const ENUM_VALUES = {
   ImageKind: { MEI: 'mei', MENI: 'meni', DIVERSE: 'diverse', RECONSTRUCTION: 'recon', NATURAL: 'natural' } satisfies Record<string, ImageKind>,
   DatasetKind: { IMAGES: 'images', RECORDING: 'recording' } satisfies Record<string, DatasetKind>,
   GaOptimizer: { ADAMW: 'adamw', SGD: 'sgd' } satisfies Record<string, GaOptimizer>,
+  TokenRole: { READ: 'read', RUN: 'run', ADMIN: 'admin' } satisfies Record<string, TokenRole>,
 };

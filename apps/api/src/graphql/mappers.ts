@@ -33,4 +33,5 @@ export interface CellParent {
   count: number;
 }
 export type StatusEventParent = StatusMessage;
+export type { TokenInfo as TokenParent } from '../auth/tokens.ts';
 export type ProgressEventParent = ProgressMessage;

@@ -28,13 +28,13 @@ export class JobQueue {
   static async start(database: Database): Promise<JobQueue> {
     const boss = new PgBoss({ db: { executeSql: database.executeSql as PgBoss.Db['executeSql'] }, schema: 'pgboss' });
     boss.on('error', (e: Error) => console.error(`excite: job queue: ${e.message}`));
-    await boss.start();
-    if (!(await boss.getQueue(SYNTHESIS_QUEUE))) {
-      await boss.createQueue(SYNTHESIS_QUEUE, { name: SYNTHESIS_QUEUE, retryLimit: RETRY_LIMIT, retryDelay: 1, expireInSeconds: EXPIRE_SECONDS, retentionDays: 7 }).catch(async (e) => {
-        // another process created it at the same moment
-        if (!(await boss.getQueue(SYNTHESIS_QUEUE))) throw e;
-      });
-    }
+    // processes starting together would deadlock in pg-boss's installation: one at a time
+    await database.exclusive(async () => {
+      await boss.start();
+      if (!(await boss.getQueue(SYNTHESIS_QUEUE))) {
+        await boss.createQueue(SYNTHESIS_QUEUE, { name: SYNTHESIS_QUEUE, retryLimit: RETRY_LIMIT, retryDelay: 1, expireInSeconds: EXPIRE_SECONDS, retentionDays: 7 });
+      }
+    });
     return new JobQueue(boss);
   }
 

@@ -6,6 +6,7 @@
  */
 import {
   type NdArray,
+  type SynthesisCheckpoint,
   type SynthesisPrior,
   type SynthesisProgress,
   type SynthesisResult,
@@ -15,11 +16,13 @@ import {
   encoderResponses,
   float32,
   gaMei,
+  joinCheckpoints,
   membersOf,
   meni,
   previewOf,
   priorToPixels,
   reconstruct,
+  sliceCheckpoint,
   synthesisEncoder,
 } from '@excite/engine';
 import { loadStimuli, standardize } from '@excite/engine/data/stimuli.ts';
@@ -42,7 +45,12 @@ export interface SynthesisTask {
   dataset?: ImageArchive;
   runs: TaskRun[];
   signal?: AbortSignal;
+  /** one checkpoint per run, all at the same step: the call resumes from them */
+  resume?: SynthesisCheckpoint[];
 }
+
+/** Each run's share of the engine's state after a step (worker.ts stores them). */
+export type RunCheckpoints = () => SynthesisCheckpoint[];
 
 /** A run's images at one step (one for MEIs, a set's for DIVERSE). */
 export interface RunStep {
@@ -95,7 +103,7 @@ function row(a: NdArray<Float32Array>, i: number): NdArray<Float32Array> {
   return float32(a.shape.slice(1), a.data.slice(i * size, (i + 1) * size));
 }
 
-export async function synthesize(task: SynthesisTask, onSteps: (steps: RunStep[]) => Promise<void>): Promise<SynthesisOutput> {
+export async function synthesize(task: SynthesisTask, onSteps: (steps: RunStep[], checkpoints?: RunCheckpoints) => Promise<void>): Promise<SynthesisOutput> {
   const { method, settings, runs } = task;
   const spec = inputSpec(task.generator);
   const standardization = { mean: spec.mean, std: spec.std };
@@ -131,11 +139,18 @@ export async function synthesize(task: SynthesisTask, onSteps: (steps: RunStep[]
       s.energy.push(e.energy[i]);
       s.activation.push(e.activation[i]);
     }
-    await onSteps([...perRun.values()]);
+    // a run's images are consecutive items of the batch (a diverse set: all of them)
+    const checkpoint = e.checkpoint;
+    const perRunCheckpoints = checkpoint && (() => {
+      const all = checkpoint();
+      const size = all.images / runs.length;
+      return runs.map((_, r) => sliceCheckpoint(all, r * size, (r + 1) * size));
+    });
+    await onSteps([...perRun.values()], perRunCheckpoints);
   };
 
   // unset settings are left out, not passed as undefined: the engine's spreads would erase its defaults
-  const common = defined({ steps: settings.steps, norm: settings.norm, signal: task.signal });
+  const common = defined({ steps: settings.steps, norm: settings.norm, signal: task.signal, resume: task.resume && joinCheckpoints(task.resume) });
   const guided = defined({ ...common, scale: settings.scale });
   let result: SynthesisResult;
   switch (method) {

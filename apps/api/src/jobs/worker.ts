@@ -1,20 +1,23 @@
 /**
  * The worker: takes one job at a time from the queue and computes its runs in one engine call.
  *
- *   claim     the job's unfinished runs become RUNNING (attempt + 1, worker, device)
- *   compute   synthesize.ts; every step of every run goes out on the bus, and at most once a
- *             second into the runs' progress columns
- *   complete  PNG and .npy blobs, scores by evaluator, then one transaction: runs that are still
- *             RUNNING become SUCCEEDED with their images and scores. A retried job (a worker died
- *             after that commit) finds its runs finished and writes nothing: results exist once.
+ *   claim     the job's runs that wait (QUEUED, or RUNNING with a lapsed lease) become RUNNING:
+ *             attempt + 1, worker, device, a lease (leases.ts) renewed while the job runs
+ *   compute   synthesize.ts, from the runs' checkpoints when they have them; every step of every
+ *             run goes out on the bus, at most once a second into the runs' progress columns, and
+ *             every `checkpointSeconds` the engine's state into run_checkpoints (checkpoints.ts)
+ *   complete  PNG and .npy blobs, scores by evaluator, then one transaction: runs still RUNNING in
+ *             this attempt become SUCCEEDED with their images and scores. A retry of a run that
+ *             finished writes nothing: results exist once.
  *
- * A cancelled run is dropped from the batch (the call stops when none is left); a run the engine
- * fails is FAILED with a code, not retried; a job interrupted by shutdown returns its runs to
- * QUEUED and fails in the queue, which retries it.
+ * A cancelled run (or one whose lease another worker took over) is dropped from the batch; the
+ * call stops when none is left. A run the engine fails is FAILED with a code, not retried. On
+ * shutdown the step in flight finishes, is checkpointed, and the runs go back to the queue at once
+ * (a worker that is killed instead loses its lease, and another worker's sweep requeues them).
  */
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type PgBoss from 'pg-boss';
 import { DataFileError, type Device, SynthesisError, deviceFromEnv, float32, synthesisPrior } from '@excite/engine';
 import { encodeNpy } from '@excite/engine/data/npy.ts';
@@ -24,11 +27,13 @@ import { type RunError, type RunStatus, images as imagesTable, modelNeurons, neu
 import type { Bus } from '../events/bus.ts';
 import type { ProgressMessage, StatusMessage } from '../events/messages.ts';
 import { BlobStore, MEDIA_TYPES, type StoredBlob, recordBlobs } from '../storage/blobs.ts';
+import { type RunCheckpoint, dropCheckpoints, loadCheckpoints, saveCheckpoints } from './checkpoints.ts';
 import { encodePng } from './encode.ts';
+import { handBack, leaseFromNow, recoverLostRuns, renewLeases } from './leases.ts';
 import { ModelLoader } from './model-loader.ts';
 import type { JobQueue, SynthesisJob } from './queue.ts';
 import { scoreByEvaluators } from './score.ts';
-import { type RunStep, type SynthesisOutput, type SynthesisTask, synthesize } from './synthesize.ts';
+import { type RunCheckpoints, type RunStep, type SynthesisOutput, type SynthesisTask, synthesize } from './synthesize.ts';
 
 type RunRow = typeof runs.$inferSelect;
 
@@ -37,18 +42,21 @@ export interface WorkerDeps {
   blobs: BlobStore;
   bus: Bus;
   queue: JobQueue;
-  config: Pick<ServiceConfig, 'dataDir' | 'pollSeconds' | 'log'>;
+  config: Pick<ServiceConfig, 'dataDir' | 'pollSeconds' | 'leaseSeconds' | 'checkpointSeconds' | 'shutdownSeconds' | 'log'>;
 }
 
 interface CurrentJob {
   runIds: Set<string>;
-  cancelled: Set<string>;
+  /** the attempt of each run this worker claimed: its writes name it */
+  attempts: Map<string, number>;
+  /** runs no longer computed for: cancelled, or taken over after a lapsed lease */
+  dropped: Set<string>;
   controller: AbortController;
 }
 
 /** Why a job stopped early. */
 class Stop extends Error {
-  constructor(readonly why: 'cancelled' | 'shutdown') {
+  constructor(readonly why: 'dropped' | 'shutdown') {
     super(why);
   }
 }
@@ -62,7 +70,12 @@ export class Worker {
   private readonly loader: ModelLoader;
   private workerId?: string;
   private current?: CurrentJob;
+  /** the job being computed, until its handler returns */
+  private running?: Promise<void>;
+  private stopping = false;
   private unsubscribe?: () => void;
+  private sweeper?: NodeJS.Timeout;
+  private sweeping?: Promise<unknown>;
 
   constructor(private readonly deps: WorkerDeps) {
     this.loader = new ModelLoader(deps.database, deps.blobs, join(deps.config.dataDir, 'cache'));
@@ -71,7 +84,14 @@ export class Worker {
   async start(): Promise<void> {
     this.unsubscribe = this.deps.bus.subscribe('status', (m) => this.onStatus(m));
     await this.deps.bus.ready();
-    this.workerId = await this.deps.queue.work(this.deps.config.pollSeconds, (job) => this.run(job));
+    // runs a dead worker left behind (this process's predecessor too) are requeued first
+    await this.sweep();
+    this.sweeper = setInterval(() => void this.sweep(), (this.deps.config.leaseSeconds * 1000) / 2);
+    this.workerId = await this.deps.queue.work(this.deps.config.pollSeconds, (job) => {
+      const running = this.run(job);
+      this.running = running.finally(() => (this.running = undefined)).catch(() => undefined);
+      return running;
+    });
   }
 
   /** Looks for a job now (after runs were queued in this process). */
@@ -79,61 +99,145 @@ export class Worker {
     if (this.workerId) this.deps.queue.wake(this.workerId);
   }
 
-  /** Stops taking jobs; a job in progress is interrupted and goes back to the queue. */
+  /**
+   * Stops taking jobs. A job in progress finishes its step in flight, checkpoints it and hands its
+   * runs back to the queue; after `shutdownSeconds` they are handed back without that step.
+   */
   async stop(): Promise<void> {
-    this.current?.controller.abort(new Stop('shutdown'));
-    this.unsubscribe?.();
+    this.stopping = true;
+    clearInterval(this.sweeper);
     await this.deps.queue.stopWorking();
+    const current = this.current;
+    current?.controller.abort(new Stop('shutdown'));
+    if (this.running) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = await Promise.race([this.running.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), this.deps.config.shutdownSeconds * 1000)))]);
+      clearTimeout(timer);
+      if (late && current) {
+        this.deps.config.log(`excite: the step in flight did not finish within ${this.deps.config.shutdownSeconds} s: its runs go back to the queue from their last checkpoint`);
+        await handBack(this.deps, current.attempts);
+      }
+    }
+    await this.sweeping;
+    this.unsubscribe?.();
+  }
+
+  /** Requeues runs whose worker is gone (leases.ts); errors are logged, the next sweep tries again. */
+  private sweep(): Promise<unknown> {
+    if (this.stopping || this.sweeping) return Promise.resolve();
+    const { leaseSeconds, log } = this.deps.config;
+    this.sweeping = recoverLostRuns(this.deps, leaseSeconds, log)
+      .then((n) => n > 0 && this.wake())
+      .catch((e) => log(`excite: sweeping for lost runs failed: ${(e as Error).message}`))
+      .finally(() => (this.sweeping = undefined));
+    return this.sweeping;
   }
 
   private onStatus(m: StatusMessage): void {
     const job = this.current;
     if (!job || m.status !== 'cancelled' || !job.runIds.has(m.runId)) return;
-    job.cancelled.add(m.runId);
-    if (job.cancelled.size === job.runIds.size) job.controller.abort(new Stop('cancelled'));
+    this.drop(job, [m.runId]);
+  }
+
+  private drop(job: CurrentJob, runIds: Iterable<string>): void {
+    for (const id of runIds) job.dropped.add(id);
+    if (job.dropped.size === job.runIds.size) job.controller.abort(new Stop('dropped'));
   }
 
   private async run(job: PgBoss.Job<SynthesisJob>): Promise<void> {
-    const active = await this.claim(job.data.runIds);
+    if (this.stopping) throw new Error('the worker is stopping: the job goes back to the queue');
+    const active = await this.claim(job.id, job.data.runIds);
     if (active.length === 0) return;
-    const current: CurrentJob = { runIds: new Set(active.map((r) => r.id)), cancelled: new Set(), controller: new AbortController() };
+    const current: CurrentJob = { runIds: new Set(active.map((r) => r.id)), attempts: new Map(active.map((r) => [r.id, r.attempts])), dropped: new Set(), controller: new AbortController() };
     this.current = current;
+    const { leaseSeconds, checkpointSeconds } = this.deps.config;
+    const heartbeat = setInterval(() => {
+      const held = new Map([...current.attempts].filter(([id]) => !current.dropped.has(id)));
+      renewLeases(this.deps.database, held, leaseSeconds).then(
+        (still) => this.drop(current, [...held.keys()].filter((id) => !still.has(id))),
+        (e) => this.deps.config.log(`excite: renewing the leases of runs ${[...held.keys()].join(', ')} failed: ${(e as Error).message}`),
+      );
+    }, (leaseSeconds * 1000) / 3);
     try {
-      const task = await this.prepare(active, current.controller.signal);
-      const traces = active.map(() => ({ energy: [] as number[], activation: [] as number[] }));
+      const resumed = await this.resumeFrom(active);
+      const task = await this.prepare(active, current.controller.signal, resumed?.map((r) => r.checkpoint));
+      const traces = resumed ? resumed.map((r) => ({ energy: r.energy, activation: r.activation })) : active.map(() => ({ energy: [] as number[], activation: [] as number[] }));
       let lastWrite = 0;
-      const output = await synthesize(task, async (steps) => {
+      let lastCheckpoint = Date.now();
+      const output = await synthesize(task, async (steps, checkpoints) => {
         for (const s of steps) {
           traces[s.run].energy.push(...s.energy);
           traces[s.run].activation.push(...s.activation);
         }
-        const live = steps.filter((s) => !current.cancelled.has(active[s.run].id));
+        const live = steps.filter((s) => !current.dropped.has(active[s.run].id));
         await this.deps.bus.publish('progress', await Promise.all(live.map((s) => this.progressMessage(active[s.run], s))));
         if (Date.now() - lastWrite >= PROGRESS_WRITE_MS || live.some((s) => s.step === s.steps)) {
           lastWrite = Date.now();
           await this.writeProgress(active, live);
+        }
+        // last: a shutdown that came during this step still gets the step checkpointed
+        if (checkpoints && (Date.now() - lastCheckpoint >= checkpointSeconds * 1000 || current.controller.signal.aborted)) {
+          lastCheckpoint = Date.now();
+          await this.checkpoint(active, current, checkpoints, traces);
         }
       });
       await this.complete(active, output, traces, current);
     } catch (e) {
       const reason = current.controller.signal.reason;
       if (reason instanceof Stop && reason.why === 'shutdown') {
-        await this.release(active);
-        throw new Error('the worker stopped: the job goes back to the queue');
+        const n = await handBack(this.deps, current.attempts);
+        this.deps.config.log(`excite: stopping: ${n} run${n === 1 ? '' : 's'} handed back to the queue`);
+        return;
       }
-      if (reason instanceof Stop) return; // every run was cancelled: they are CANCELLED already
-      await this.fail(active, runError(e));
+      if (reason instanceof Stop) return; // every run was cancelled or taken over: nothing left to store
+      await this.fail(active, current, runError(e));
     } finally {
+      clearInterval(heartbeat);
       this.current = undefined;
     }
   }
 
-  /** The job's unfinished runs, now RUNNING here, in the job's order. */
-  private async claim(runIds: readonly string[]): Promise<RunRow[]> {
+  /** Each run's checkpoint when every run of the job has one at the same step (else they start over). */
+  private async resumeFrom(active: RunRow[]): Promise<RunCheckpoint[] | undefined> {
+    const found = await loadCheckpoints(this.deps.database.db, active.map((r) => r.id));
+    const list = active.map((r) => found.get(r.id));
+    if (list.some((c) => !c) || new Set(list.map((c) => c!.checkpoint.step)).size !== 1) return undefined;
+    return list as RunCheckpoint[];
+  }
+
+  private async checkpoint(active: RunRow[], current: CurrentJob, checkpoints: RunCheckpoints, traces: { energy: number[]; activation: number[] }[]): Promise<void> {
+    const parts = checkpoints();
+    const wanted = new Map<string, RunCheckpoint>();
+    active.forEach((r, i) => !current.dropped.has(r.id) && wanted.set(r.id, { checkpoint: parts[i], energy: [...traces[i].energy], activation: [...traces[i].activation] }));
+    try {
+      await this.deps.database.transaction(({ db }) => saveCheckpoints(db, current.attempts, wanted));
+    } catch (e) {
+      // a missed checkpoint costs only the steps since the previous one
+      this.deps.config.log(`excite: checkpointing runs ${[...wanted.keys()].join(', ')} failed: ${(e as Error).message}`);
+    }
+  }
+
+  /** The job's waiting runs, now RUNNING here with a lease, in the job's order. */
+  private async claim(jobId: string, runIds: readonly string[]): Promise<RunRow[]> {
     const claimed = await this.deps.database.db
       .update(runs)
-      .set({ status: 'running', startedAt: new Date(), attempts: sql`${runs.attempts} + 1`, worker: this.name, device: this.device, step: 0, error: null })
-      .where(and(inArray(runs.id, [...runIds]), inArray(runs.status, ['queued', 'running'])))
+      .set({
+        status: 'running',
+        startedAt: new Date(),
+        attempts: sql`${runs.attempts} + 1`,
+        worker: this.name,
+        device: this.device,
+        leaseExpiresAt: leaseFromNow(this.deps.config.leaseSeconds),
+        step: sql`coalesce((select step from run_checkpoints where run_id = ${runs.id}), 0)`,
+        error: null,
+      })
+      .where(
+        and(
+          eq(runs.jobId, jobId),
+          inArray(runs.id, [...runIds]),
+          or(eq(runs.status, 'queued'), and(eq(runs.status, 'running'), or(isNull(runs.leaseExpiresAt), lt(runs.leaseExpiresAt, sql`now()`)))),
+        ),
+      )
       .returning();
     const order = new Map(runIds.map((id, i) => [id, i]));
     claimed.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
@@ -141,7 +245,7 @@ export class Worker {
     return claimed;
   }
 
-  private async prepare(active: RunRow[], signal: AbortSignal): Promise<SynthesisTask> {
+  private async prepare(active: RunRow[], signal: AbortSignal, resume?: SynthesisTask['resume']): Promise<SynthesisTask> {
     const first = active[0];
     try {
       const generator = await this.loader.encoder(first.generatorId);
@@ -166,6 +270,7 @@ export class Worker {
         dataset,
         runs: active.map((r) => ({ column: r.neuronId ? columns.get(r.neuronId)! : null, targetImage: r.targetImage, seed: r.seed })),
         signal,
+        resume,
       };
     } catch (e) {
       throw Object.assign(new Error(`cannot load the run's models: ${(e as Error).message}`, { cause: e }), { code: 'MODEL_UNAVAILABLE' });
@@ -192,18 +297,18 @@ export class Worker {
     if (steps.length === 0) return;
     const ids = steps.map((s) => active[s.run].id);
     const values = sql.join(
-      steps.map((s, i) => sql`(${ids[i]}::uuid, ${s.step}::int, ${mean(s.activation)}::real, ${mean(s.energy)}::real)`),
+      steps.map((s, i) => sql`(${ids[i]}::uuid, ${active[s.run].attempts}::int, ${s.step}::int, ${mean(s.activation)}::real, ${mean(s.energy)}::real)`),
       sql`, `,
     );
     await this.deps.database.db.execute(sql`
       UPDATE ${runs} SET step = v.step, activation = v.activation, energy = v.energy, progress_at = now()
-      FROM (VALUES ${values}) AS v(id, step, activation, energy)
-      WHERE ${runs.id} = v.id AND ${runs.status} = 'running'`);
+      FROM (VALUES ${values}) AS v(id, attempt, step, activation, energy)
+      WHERE ${runs.id} = v.id AND ${runs.attempts} = v.attempt AND ${runs.status} = 'running'`);
   }
 
   private async complete(active: RunRow[], output: SynthesisOutput, traces: { energy: number[]; activation: number[] }[], current: CurrentJob): Promise<void> {
     const { blobs, database, config } = this.deps;
-    const wanted = active.map((r, i) => ({ run: r, i })).filter(({ run }) => !current.cancelled.has(run.id));
+    const wanted = active.map((r, i) => ({ run: r, i })).filter(({ run }) => !current.dropped.has(run.id));
     const stored: StoredBlob[] = [];
     const put = async (bytes: Uint8Array, mediaType: string) => {
       const blob = await blobs.put(bytes, mediaType);
@@ -251,10 +356,10 @@ export class Worker {
       for (const r of rows) {
         const [updated] = await db
           .update(runs)
-          .set({ status: 'succeeded', finishedAt: new Date(), seconds: output.seconds, step: r.run.steps, energy: r.energy, activation: r.activation, energyTrace: r.energyTrace, activationTrace: r.activationTrace })
-          .where(and(eq(runs.id, r.run.id), eq(runs.status, 'running')))
+          .set({ status: 'succeeded', finishedAt: new Date(), leaseExpiresAt: null, seconds: output.seconds, step: r.run.steps, energy: r.energy, activation: r.activation, energyTrace: r.energyTrace, activationTrace: r.activationTrace })
+          .where(and(eq(runs.id, r.run.id), eq(runs.status, 'running'), eq(runs.attempts, r.run.attempts)))
           .returning();
-        if (!updated) continue; // cancelled meanwhile, or finished by an earlier attempt
+        if (!updated) continue; // cancelled meanwhile, or taken over by another attempt
         done.push(updated);
         const inserted = await db
           .insert(imagesTable)
@@ -268,6 +373,7 @@ export class Worker {
         });
         if (scoreRows.length) await db.insert(scoresTable).values(scoreRows).onConflictDoNothing();
       }
+      await dropCheckpoints(db, done.map((r) => r.id));
       return done;
     });
     await this.publishStatus(finished, 'succeeded');
@@ -279,24 +385,14 @@ export class Worker {
     return new Map(rows.map((n) => [n.id, { session: n.session, neuron: n.index }]));
   }
 
-  private async fail(active: RunRow[], error: RunError): Promise<void> {
+  private async fail(active: RunRow[], current: CurrentJob, error: RunError): Promise<void> {
     this.deps.config.log(`excite: runs ${active.map((r) => r.id).join(', ')} failed: ${error.code}: ${error.message}`);
     const failed = await this.deps.database.db
       .update(runs)
-      .set({ status: 'failed', finishedAt: new Date(), error })
-      .where(and(inArray(runs.id, active.map((r) => r.id)), eq(runs.status, 'running')))
+      .set({ status: 'failed', finishedAt: new Date(), leaseExpiresAt: null, error })
+      .where(and(inArray(runs.id, active.filter((r) => !current.dropped.has(r.id)).map((r) => r.id)), eq(runs.status, 'running'), eq(runs.worker, this.name)))
       .returning();
     await this.publishStatus(failed, 'failed', error);
-  }
-
-  /** Shutdown: the runs wait in the queue again. */
-  private async release(active: RunRow[]): Promise<void> {
-    const released = await this.deps.database.db
-      .update(runs)
-      .set({ status: 'queued', step: 0 })
-      .where(and(inArray(runs.id, active.map((r) => r.id)), eq(runs.status, 'running')))
-      .returning();
-    await this.publishStatus(released, 'queued');
   }
 
   private async publishStatus(rows: RunRow[], status: RunStatus, error: RunError | null = null): Promise<void> {

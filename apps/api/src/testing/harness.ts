@@ -2,7 +2,9 @@
  * A real service for tests: on a free port, over PGlite (a fresh data directory, started from a
  * cached initialized cluster: PGlite's initdb takes ~8 s) or over PostgreSQL
  * (EXCITE_TEST_DATABASE_URL; each service gets a fresh database that is dropped afterwards), with
- * HTTP and graphql-ws clients (Node 20 has no global WebSocket: `ws` is passed in).
+ * HTTP and graphql-ws clients (Node 20 has no global WebSocket: `ws` is passed in) that send an
+ * admin token (`token`); `createToken` makes tokens of other roles, and each client call takes
+ * another token (or null: none) for the tests of auth.
  */
 import { existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -13,7 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { type Client, createClient } from 'graphql-ws';
 import pg from 'pg';
 import WebSocket from 'ws';
-import { type Limits, serviceConfig } from '../config.ts';
+import { type TokenRole, createToken } from '../auth/tokens.ts';
+import { type Limits, type ServiceConfig, serviceConfig } from '../config.ts';
 import { MIGRATIONS_FOLDER, openDatabase } from '../db/database.ts';
 import { JobQueue } from '../jobs/queue.ts';
 import { type Service, startService } from '../service.ts';
@@ -85,51 +88,85 @@ export interface UploadFile {
   bytes: Uint8Array;
 }
 
-export interface TestService {
-  service: Service;
+/** Which token a call sends: the harness's admin token unless given (null: no Authorization header). */
+export interface AsToken {
+  token?: string | null;
+}
+
+/** Clients of a running service (in this process or another) that send `token` unless told otherwise. */
+export interface ServiceClient {
   url: string;
+  /** the token every call below sends unless told otherwise */
+  token: string;
+  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, as?: AsToken): Promise<GraphQLResponse<T>>;
+  /** `gql` that fails the test on errors */
+  ok<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, as?: AsToken): Promise<T>;
+  /** a graphql-ws client with the token */
+  ws: Client;
+  /** a graphql-ws client with another token (null: none); dispose it after use */
+  wsClient(as: AsToken): Client;
+  /** every event of a subscription until it completes */
+  collect<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, onEvent?: (event: T) => void): Promise<T[]>;
+  upload(path: '/upload/model' | '/upload/dataset', files: UploadFile[], fields?: Record<string, string>, as?: AsToken): Promise<{ status: number; body: any }>;
+  /** fetch of a path of the service (a blob's url) with the token */
+  fetch(path: string, init?: RequestInit & AsToken): Promise<Response>;
+}
+
+export interface TestService extends ServiceClient {
+  service: Service;
   dataDir: string;
   /** PostgreSQL: the test's own database */
   databaseUrl?: string;
-  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
-  /** `gql` that fails the test on errors */
-  ok<T = Record<string, any>>(query: string, variables?: Record<string, unknown>): Promise<T>;
-  ws: Client;
-  /** every event of a subscription until it completes */
-  collect<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, onEvent?: (event: T) => void): Promise<T[]>;
-  upload(path: '/upload/model' | '/upload/dataset', files: UploadFile[], fields?: Record<string, string>): Promise<{ status: number; body: any }>;
+  /** a new token with `role` */
+  createToken(role: TokenRole, name?: string): Promise<string>;
   /** rows of a table (no partial rows: counts before and after a refused call) */
   count(table: string): Promise<number>;
+  /** what the service logged */
+  log: string[];
   stop(): Promise<void>;
 }
 
-export async function startTestService(backend: Backend, options: { limits?: Partial<Limits>; demoModels?: string | false; worker?: boolean } = {}): Promise<TestService> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'excite-service-'));
-  let drop: (() => Promise<void>) | undefined;
-  let databaseUrl: string | undefined;
-  if (backend === 'postgres') ({ url: databaseUrl, drop } = await freshPostgresDatabase());
-  else await initializedPglite(join(dataDir, 'pglite'));
-  const lines: string[] = [];
-  const service = await startService(
-    serviceConfig({ dataDir, databaseUrl: databaseUrl ?? '', port: 0, host: '127.0.0.1', demoModels: options.demoModels ?? false, worker: options.worker ?? true, limits: options.limits, log: (line) => lines.push(line) }),
-  );
-  const ws = createClient({ url: `ws://127.0.0.1:${service.port}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
-  const gql = async <T>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>> => {
-    const res = await fetch(`${service.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+export interface TestServiceOptions {
+  limits?: Partial<Limits>;
+  demoModels?: string | false;
+  worker?: boolean;
+  /** other settings of the service (lease, checkpoint interval) */
+  config?: Partial<Pick<ServiceConfig, 'leaseSeconds' | 'checkpointSeconds' | 'shutdownSeconds' | 'pollSeconds'>>;
+}
+
+/** Clients of the service at `url` (http://host:port) with `token`; `describe` adds to error messages (a log). */
+export function serviceClient(url: string, token: string, describe: () => string = () => ''): ServiceClient {
+  const bearer = (as?: AsToken): Record<string, string> => {
+    const t = as && 'token' in as ? as.token : token;
+    return t === null || t === undefined ? {} : { authorization: `Bearer ${t}` };
+  };
+  const wsClient = (as: AsToken) =>
+    createClient({
+      url: `${url.replace(/^http/, 'ws')}/graphql`,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      lazy: true,
+      connectionParams: () => {
+        const { authorization } = bearer(as);
+        return authorization ? { Authorization: authorization } : {};
+      },
+    });
+  const ws = wsClient({ token });
+  const gql = async <T>(query: string, variables?: Record<string, unknown>, as?: AsToken): Promise<GraphQLResponse<T>> => {
+    const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(as) }, body: JSON.stringify({ query, variables }) });
     return { status: res.status, ...((await res.json()) as object) };
   };
   return {
-    service,
-    url: service.url,
-    dataDir,
-    databaseUrl,
+    url,
+    token,
     gql,
-    async ok<T>(query: string, variables?: Record<string, unknown>) {
-      const r = await gql<T>(query, variables);
-      if (r.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(r.errors)}\nservice log:\n${lines.join('\n')}`);
+    async ok<T>(query: string, variables?: Record<string, unknown>, as?: AsToken) {
+      const r = await gql<T>(query, variables, as);
+      if (r.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(r.errors)}${describe()}`);
       return r.data!;
     },
     ws,
+    wsClient,
     async collect<T>(query: string, variables?: Record<string, unknown>, onEvent?: (event: T) => void) {
       const events: T[] = [];
       for await (const result of ws.iterate<T>({ query, variables })) {
@@ -139,19 +176,56 @@ export async function startTestService(backend: Backend, options: { limits?: Par
       }
       return events;
     },
-    async upload(path, files, fields = {}) {
+    async upload(path, files, fields = {}, as?: AsToken) {
       const form = new FormData();
       for (const [k, v] of Object.entries(fields)) form.append(k, v);
       for (const f of files) form.append('file', new Blob([f.bytes]), f.path);
-      const res = await fetch(`${service.url}${path}`, { method: 'POST', body: form });
+      const res = await fetch(`${url}${path}`, { method: 'POST', body: form, headers: bearer(as) });
       return { status: res.status, body: await res.json() };
     },
+    fetch(path: string, init: RequestInit & AsToken = {}) {
+      const { token: _, ...rest } = init;
+      return fetch(`${url}${path}`, { ...rest, headers: { ...(rest.headers as Record<string, string>), ...bearer(init) } });
+    },
+  };
+}
+
+export async function startTestService(backend: Backend, options: TestServiceOptions = {}): Promise<TestService> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'excite-service-'));
+  let drop: (() => Promise<void>) | undefined;
+  let databaseUrl: string | undefined;
+  if (backend === 'postgres') ({ url: databaseUrl, drop } = await freshPostgresDatabase());
+  else await initializedPglite(join(dataDir, 'pglite'));
+  const lines: string[] = [];
+  const service = await startService(
+    serviceConfig({
+      dataDir,
+      databaseUrl: databaseUrl ?? '',
+      port: 0,
+      host: '127.0.0.1',
+      demoModels: options.demoModels ?? false,
+      worker: options.worker ?? true,
+      limits: options.limits,
+      ...options.config,
+      log: (line) => lines.push(line),
+    }),
+  );
+  const newToken = async (role: TokenRole, name = `test ${role}`) => (await createToken(service.database.db, role, name)).token;
+  const token = service.initialAdminToken ?? (await newToken('admin', 'test harness'));
+  const client = serviceClient(service.url, token, () => `\nservice log:\n${lines.join('\n')}`);
+  return {
+    ...client,
+    service,
+    dataDir,
+    databaseUrl,
+    createToken: newToken,
+    log: lines,
     async count(table: string) {
       const { rows } = await service.database.executeSql(`SELECT count(*)::int AS n FROM ${table}`);
       return rows[0].n as number;
     },
     async stop() {
-      await ws.dispose();
+      await client.ws.dispose();
       await service.stop();
       await drop?.();
       await rm(dataDir, { recursive: true, force: true });

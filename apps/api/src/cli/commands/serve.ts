@@ -45,6 +45,9 @@ export function serveCommand(): Command {
       config.log(`excite: starting (${where(config.dataDir, config.databaseUrl)})`);
       const service = await startService(config);
       stopOnSignal(service.stop, config.log);
+      if (service.initialAdminToken) {
+        console.log(`excite: first start: an admin token was created. It is shown this once (only its hash is stored):\n\n    ${service.initialAdminToken}\n\n  send it as Authorization: Bearer <token>; excite token create --role read|run|admin makes more`);
+      }
       console.log(`excite: serving GraphQL at ${service.url}/graphql (WebSocket ws://${service.url.slice('http://'.length)}/graphql)${service.worker ? ', with a worker' : ''}`);
     });
 }

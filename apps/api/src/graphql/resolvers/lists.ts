@@ -2,7 +2,7 @@
  * The paginated lists: filters become SQL conditions, pages are keyset ranges over `seq` (creation
  * order), so a page stays stable while rows are added behind it.
  */
-import { type SQL, and, asc, eq, exists, gt, ilike, inArray, sql } from 'drizzle-orm';
+import { type SQL, and, asc, eq, exists, getTableColumns, gt, ilike, inArray, sql } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { batches, comparisons, datasets, images, type ModelKind, modelNeurons, models, neurons, runs } from '../../db/schema.ts';
 import { isUuid } from '../../db/uuid.ts';
@@ -15,22 +15,44 @@ interface PageArgs {
   after?: string | null;
 }
 
-/** One page of `table` ordered by seq, with the filter's conditions. */
+/**
+ * One page of `table` ordered by seq, with the filter's conditions. A first page counts the
+ * matching rows in the same statement (a window over the filtered rows, computed before the
+ * limit); a later page, whose cursor narrows the rows, counts them apart.
+ */
 async function seqPage<T extends PgTable & { seq: PgColumn }>(ctx: GraphQLContext, table: T, args: PageArgs, where: SQL | undefined) {
   const first = pageSize(args.first, ctx.services.config.limits.maxPageSize);
   const after = decodeCursor(args.after, ['number']);
   const { db } = ctx.services.database;
+  const count = async () => {
+    const [{ n }] = await db
+      .select({ n: sql<number>`count(*)::int` })
+      .from(table as PgTable)
+      .where(where);
+    return n;
+  };
+  if (!after) {
+    const rows = await db
+      .select({ ...getTableColumns(table as PgTable), _total: sql<number>`(count(*) over ())::int` })
+      .from(table as PgTable)
+      .where(where)
+      .orderBy(asc(table.seq))
+      .limit(first + 1);
+    const total = rows.length ? rows[0]._total : 0;
+    return toPage(
+      rows.map(({ _total, ...row }) => row as T['$inferSelect']),
+      first,
+      (r) => [(r as { seq: number }).seq],
+      total,
+    );
+  }
   const rows = await db
     .select()
     .from(table as PgTable)
-    .where(and(where, after ? gt(table.seq, after[0] as number) : undefined))
+    .where(and(where, gt(table.seq, after[0] as number)))
     .orderBy(asc(table.seq))
     .limit(first + 1);
-  const [{ n }] = await db
-    .select({ n: sql<number>`count(*)::int` })
-    .from(table as PgTable)
-    .where(where);
-  return toPage(rows as T['$inferSelect'][], first, (r) => [(r as { seq: number }).seq], n);
+  return toPage(rows as T['$inferSelect'][], first, (r) => [(r as { seq: number }).seq], await count());
 }
 
 /** An id filter: a string that is no uuid matches nothing. */

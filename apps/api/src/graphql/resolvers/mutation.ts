@@ -1,5 +1,6 @@
 /** Mutations: starting runs and comparisons (one transaction each), cancelling. */
 import { and, eq, inArray } from 'drizzle-orm';
+import { createToken, listTokens, revokeToken } from '../../auth/tokens.ts';
 import type { Method } from '../../db/schema.ts';
 import { comparisons, modelNeurons, models, neurons } from '../../db/schema.ts';
 import type { StatusMessage } from '../../events/messages.ts';
@@ -71,6 +72,20 @@ export const mutation: MutationResolvers = {
     await cancelRuns(ctx.services, { runId: id });
     ctx.loaders.run.clear(id);
     return (await ctx.loaders.run.load(id))!;
+  },
+
+  async createToken(_, { input }, ctx) {
+    const name = input.name.trim();
+    if (!name || name.length > 200) throw new ServiceError('BAD_USER_INPUT', 'name must be 1 to 200 characters', { argument: 'name' });
+    return createToken(ctx.services.database.db, input.role, name);
+  },
+
+  async revokeToken(_, { id }, ctx) {
+    const { db } = ctx.services.database;
+    if (await revokeToken(db, id)) ctx.services.tokens.forget();
+    const [token] = await listTokens(db, id);
+    if (!token) throw notFound('token', id);
+    return token;
   },
 
   async cancelBatch(_, { id }, ctx) {

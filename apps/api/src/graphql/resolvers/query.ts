@@ -1,12 +1,20 @@
 /** Queries: single objects by id (null when there is none), and the paginated lists. */
 import { and, eq } from 'drizzle-orm';
+import { listTokens } from '../../auth/tokens.ts';
 import { comparisons, neurons } from '../../db/schema.ts';
 import { isUuid } from '../../db/uuid.ts';
+import { notFound } from '../errors.ts';
 import type { QueryResolvers } from '../generated/resolvers.ts';
 import { listBatches, listComparisons, listDatasets, listEncoders, listImages, listNeurons, listPriors, listRuns } from './lists.ts';
 
 export const query: QueryResolvers = {
   health: () => 'ok',
+  viewer: async (_, __, ctx) => {
+    const [token] = (await listTokens(ctx.services.database.db, ctx.principal!.tokenId));
+    if (!token) throw notFound('token', ctx.principal!.tokenId);
+    return token;
+  },
+  tokens: (_, __, ctx) => listTokens(ctx.services.database.db),
   encoders: (_, args, ctx) => listEncoders(ctx, args),
   encoder: async (_, { id }, ctx) => {
     const m = await ctx.loaders.model.load(id);

@@ -3,7 +3,7 @@ import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
 import { images, modelNeurons, neurons, runs, scores, type RunStatus } from '../../db/schema.ts';
 import type { ModelMeta } from '../../registry/inspect-model.ts';
 import type { GraphQLContext } from '../context.ts';
-import type { Resolvers } from '../generated/resolvers.ts';
+import type { Resolvers, RunErrorCode } from '../generated/resolvers.ts';
 import type { CellParent, ModelRow } from '../mappers.ts';
 import { decodeCursor, pageSize, toPage } from '../pagination.ts';
 import { listRuns } from './lists.ts';
@@ -85,7 +85,7 @@ export const typeResolvers: Resolvers = {
     dataset: async (r, _, ctx) => (r.datasetId ? ((await ctx.loaders.dataset.load(r.datasetId)) ?? null) : null),
     neuron: async (r, _, ctx) => (r.neuronId ? ((await ctx.loaders.neuron.load(r.neuronId)) ?? null) : null),
     progress: (r) => r,
-    error: (r) => (r.error ? { code: r.error.code as 'DIVERGED' | 'MODEL_UNAVAILABLE' | 'ENGINE_FAILED', message: r.error.message } : null),
+    error: (r) => (r.error ? { code: r.error.code as RunErrorCode, message: r.error.message } : null),
     trajectory: (r) => (r.energyTrace && r.activationTrace ? { energy: r.energyTrace, activation: r.activationTrace } : null),
     images: (r, _, ctx) => ctx.loaders.imagesOfRun.load(r.id),
   },

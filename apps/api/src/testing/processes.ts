@@ -1,0 +1,38 @@
+/** `excite` commands as child processes (the CLI's own entry point), for tests and benchmarks. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+export const EXCITE_BIN = fileURLToPath(new URL('../../bin/excite.js', import.meta.url));
+
+export interface ExciteProcess {
+  child: ChildProcess;
+  /** everything it printed so far (stdout and stderr) */
+  output(): string;
+  /** SIGTERM (or `signal`) and its exit code */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts `excite <args>` and resolves once its output matches `ready` (with the match). */
+export async function startExcite(args: string[], env: NodeJS.ProcessEnv, ready: RegExp, timeoutMs = 60_000): Promise<ExciteProcess & { match: RegExpExecArray }> {
+  const child = spawn(process.execPath, [EXCITE_BIN, ...args], { env: { ...process.env, ...env } });
+  let out = '';
+  child.stdout!.on('data', (chunk) => (out += chunk));
+  child.stderr!.on('data', (chunk) => (out += chunk));
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+    child.kill(signal);
+    const [code] = await once(child, 'exit');
+    return code as number | null;
+  };
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const match = ready.exec(out);
+    if (match) return { child, output: () => out, stop, match };
+    if (child.exitCode !== null || Date.now() > until) {
+      await stop('SIGKILL');
+      throw new Error(`excite ${args.join(' ')} did not start:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
