@@ -84,7 +84,7 @@ export async function startService(config: ServiceConfig): Promise<Service> {
     }
     // the embedded default is ready to use at once: its first start makes an admin token (PostgreSQL: excite token create)
     const initialAdminToken = database.kind === 'pglite' ? await ensureInitialAdmin(database) : undefined;
-    const services: Services = { config, database, blobs, bus, hub, queue, tokens: new TokenVerifier(database.db), wakeWorker: () => worker?.wake() };
+    const services: Services = { config, database, blobs, bus, hub, queue, tokens: new TokenVerifier(database.db), wakeWorker: () => worker?.wake(), localWorker: worker && { name: worker.name, device: worker.device } };
     const http: HttpServer = await startHttpServer(services, { port: config.port, host: config.host });
     cleanup.push(() => http.stop());
     let stopping: Promise<void> | undefined;

@@ -18,4 +18,6 @@ export interface Services {
   tokens: TokenVerifier;
   /** tells a worker in this process that jobs were queued (no-op without one) */
   wakeWorker(): void;
+  /** the worker in this process (excite serve's embedded default), if any */
+  localWorker?: { name: string; device: string };
 }

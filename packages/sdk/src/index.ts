@@ -13,7 +13,7 @@ export * from './generated/graphql.ts';
 // the schema's enums as values too (these names shadow graphql.ts's type-only ones, which are the same unions)
 export { DatasetKind, ErrorCode, GaOptimizer, ImageKind, Method, ModelKind, ModelSource, RunErrorCode, RunStatus, TokenRole } from './generated/enums.ts';
 
-import type { ApiTokenFieldsFragment, BatchFieldsFragment, ComparisonFieldsFragment, DatasetFieldsFragment, EncoderFieldsFragment, ImageFieldsFragment, NeuronFieldsFragment, PriorFieldsFragment, ProgressEventFieldsFragment, RunFieldsFragment, RunStatusEventFieldsFragment } from './generated/graphql.ts';
+import type { ApiTokenFieldsFragment, BatchFieldsFragment, ComparisonFieldsFragment, DatasetFieldsFragment, EncoderFieldsFragment, ImageFieldsFragment, NeuronFieldsFragment, PriorFieldsFragment, ProgressEventFieldsFragment, RunFieldsFragment, RunStatusEventFieldsFragment, WorkerStatusFieldsFragment } from './generated/graphql.ts';
 /** Short names of the fragments' types: the objects the client's methods return. */
 export type ApiToken = ApiTokenFieldsFragment;
 export type Encoder = EncoderFieldsFragment;
@@ -26,3 +26,4 @@ export type Image = ImageFieldsFragment;
 export type Comparison = ComparisonFieldsFragment;
 export type ProgressEvent = ProgressEventFieldsFragment;
 export type RunStatusEvent = RunStatusEventFieldsFragment;
+export type WorkerStatus = WorkerStatusFieldsFragment;

@@ -25,6 +25,7 @@ export const QUERIES = {
   image: documents.ImageDocument,
   comparisons: documents.ComparisonsDocument,
   comparison: documents.ComparisonDocument,
+  workers: documents.WorkersDocument,
 } as const;
 
 export const MUTATIONS = {

@@ -495,6 +495,8 @@ export type Query = {
   tokens: Array<ApiToken>;
   /** the token this request is made with */
   viewer: ApiToken;
+  /** the workers seen in the last day or computing now, latest first (and the API process's own worker) */
+  workers: Array<WorkerStatus>;
 };
 
 
@@ -802,6 +804,23 @@ export type Trajectory = {
   energy: Blob;
 };
 
+/** A worker process, as the runs it claimed tell (workers report nothing else). */
+export type WorkerStatus = {
+  __typename?: 'WorkerStatus';
+  /** cpu, webgpu or cuda */
+  device: Scalars['String']['output'];
+  /** the worker inside the API process that answered (excite serve without --no-worker) */
+  embedded: Scalars['Boolean']['output'];
+  /** runs it finished (succeeded, failed or cancelled) that it holds */
+  finished: Scalars['Int']['output'];
+  /** its latest step, start or finish; null for the embedded worker before its first run */
+  lastSeenAt?: Maybe<Scalars['DateTime']['output']>;
+  /** host:pid */
+  name: Scalars['String']['output'];
+  /** runs it computes now */
+  running: Scalars['Int']['output'];
+};
+
 
 
 export type ResolverTypeWrapper<T> = Promise<T> | T;
@@ -936,6 +955,7 @@ export type ResolversTypes = {
   SynthesisSettingsInput: SynthesisSettingsInput;
   TokenRole: TokenRole;
   Trajectory: ResolverTypeWrapper<TrajectoryParentParent>;
+  WorkerStatus: ResolverTypeWrapper<WorkerStatus>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -991,6 +1011,7 @@ export type ResolversParentTypes = {
   SynthesisSettings: SynthesisSettings;
   SynthesisSettingsInput: SynthesisSettingsInput;
   Trajectory: TrajectoryParentParent;
+  WorkerStatus: WorkerStatus;
 };
 
 export type ApiTokenResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ApiToken'] = ResolversParentTypes['ApiToken']> = {
@@ -1231,6 +1252,7 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   runs?: Resolver<ResolversTypes['RunConnection'], ParentType, ContextType, RequireFields<QueryRunsArgs, 'first'>>;
   tokens?: Resolver<Array<ResolversTypes['ApiToken']>, ParentType, ContextType>;
   viewer?: Resolver<ResolversTypes['ApiToken'], ParentType, ContextType>;
+  workers?: Resolver<Array<ResolversTypes['WorkerStatus']>, ParentType, ContextType>;
 };
 
 export type RunResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Run'] = ResolversParentTypes['Run']> = {
@@ -1322,6 +1344,15 @@ export type TrajectoryResolvers<ContextType = GraphQLContext, ParentType extends
   energy?: Resolver<ResolversTypes['Blob'], ParentType, ContextType>;
 };
 
+export type WorkerStatusResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['WorkerStatus'] = ResolversParentTypes['WorkerStatus']> = {
+  device?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  embedded?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  finished?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  lastSeenAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  running?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type Resolvers<ContextType = GraphQLContext> = {
   ApiToken?: ApiTokenResolvers<ContextType>;
   Batch?: BatchResolvers<ContextType>;
@@ -1360,5 +1391,6 @@ export type Resolvers<ContextType = GraphQLContext> = {
   Subscription?: SubscriptionResolvers<ContextType>;
   SynthesisSettings?: SynthesisSettingsResolvers<ContextType>;
   Trajectory?: TrajectoryResolvers<ContextType>;
+  WorkerStatus?: WorkerStatusResolvers<ContextType>;
 };
 

@@ -6,6 +6,7 @@ import { isUuid } from '../../db/uuid.ts';
 import { notFound } from '../errors.ts';
 import type { QueryResolvers } from '../generated/resolvers.ts';
 import { listBatches, listComparisons, listDatasets, listEncoders, listImages, listNeurons, listPriors, listRuns } from './lists.ts';
+import { listWorkers } from './workers.ts';
 
 export const query: QueryResolvers = {
   health: () => 'ok',
@@ -47,4 +48,5 @@ export const query: QueryResolvers = {
     const [c] = await ctx.services.database.db.select().from(comparisons).where(eq(comparisons.id, id));
     return c ?? null;
   },
+  workers: (_, __, ctx) => listWorkers(ctx),
 };
