@@ -75,7 +75,7 @@ async function load(url: string, token: string) {
 async function main() {
   const data = await tempDir('bench-api');
   const folders = await tempDir('bench-models');
-  const server = await startExcite(['serve', '--port', '0', '--host', '127.0.0.1', '--data', data], { DATABASE_URL: '', EXCITE_LIMIT_RATE_LIMIT_PER_SECOND: '0' }, /serving GraphQL at (http:\/\/\S+)\/graphql/, 120_000);
+  const server = await startExcite(['serve', '--no-dashboard', '--port', '0', '--host', '127.0.0.1', '--data', data], { DATABASE_URL: '', EXCITE_LIMIT_RATE_LIMIT_PER_SECOND: '0' }, /serving GraphQL at (http:\/\/\S+)\/graphql/, 120_000);
   const pid = server.child.pid!;
   const subscriptions: Client[] = [];
   try {

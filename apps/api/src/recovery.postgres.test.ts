@@ -35,7 +35,7 @@ if (POSTGRES_URL) {
       const { stdout } = await promisify(execFile)(process.execPath, [EXCITE_BIN, 'token', 'create', '--role', 'admin', '--name', 'operator', '--data', data, '--json'], { env: { ...process.env, ...env } });
       const { token } = JSON.parse(stdout) as { token: string };
       const started = await Promise.all([
-        startExcite(['serve', '--no-worker', '--no-demo', '--port', '0', '--host', '127.0.0.1', '--data', data], env, /serving GraphQL at (http:\/\/\S+)\/graphql/),
+        startExcite(['serve', '--no-worker', '--no-demo', '--no-dashboard', '--port', '0', '--host', '127.0.0.1', '--data', data], env, /serving GraphQL at (http:\/\/\S+)\/graphql/),
         startExcite(['worker', '--data', data], env, /excite: worker /),
         startExcite(['worker', '--data', data], env, /excite: worker /),
       ]);

@@ -19,7 +19,7 @@ afterAll(async () => {
 
 /** Starts `excite serve` and waits for the line with its URL. */
 async function serve(data: string): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, [bin, 'serve', '--port', '0', '--data', data, '--no-demo'], { env });
+  const child = spawn(process.execPath, [bin, 'serve', '--port', '0', '--data', data, '--no-demo', '--no-dashboard'], { env });
   children.push(child);
   let out = '';
   child.stdout!.on('data', (c) => (out += c));
@@ -52,7 +52,7 @@ describe('excite migrate, serve, worker', () => {
     expect(anonymous.status).toBe(401);
     expect(((await anonymous.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code).toBe('UNAUTHENTICATED');
 
-    const second = await run(process.execPath, [bin, 'serve', '--port', '0', '--data', data, '--no-demo'], { env }).catch((e) => e);
+    const second = await run(process.execPath, [bin, 'serve', '--port', '0', '--data', data, '--no-demo', '--no-dashboard'], { env }).catch((e) => e);
     expect(second.code).toBe(1);
     expect(second.stderr).toMatch(/in use by process \d+ \(another excite serve\?\)/);
 

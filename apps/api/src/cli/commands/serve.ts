@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { serviceConfig } from '../../config.ts';
 import { redactUrl } from '../../db/database.ts';
 import { openMigrated, startService, startWorkerProcess } from '../../service.ts';
+import { type Dashboard, startDashboard } from '../dashboard.ts';
 
 const port = (v: string) => {
   const n = Number(v);
@@ -39,16 +40,33 @@ export function serveCommand(): Command {
     .option('--data <dir>', 'data directory: blobs, and the embedded database without DATABASE_URL', './data')
     .option('--no-worker', 'no worker in this process (PostgreSQL: excite worker processes run the jobs)')
     .option('--no-demo', 'do not register the demo models of models/demo')
-    .action(async (o: { port: number; host?: string; data: string; worker: boolean; demo: boolean }) => {
+    .option('--dashboard-port <n>', 'port of the dashboard (apps/dashboard, built on demand)', port, 3000)
+    .option('--no-dashboard', 'serve the API only')
+    .action(async (o: { port: number; host?: string; data: string; worker: boolean; demo: boolean; dashboard: boolean; dashboardPort: number }) => {
       const config = serviceConfig({ port: o.port, host: o.host, dataDir: o.data, worker: o.worker, demoModels: o.demo ? undefined : false });
       if (!config.worker && !config.databaseUrl) throw new Error('--no-worker needs DATABASE_URL: with the embedded database no other process can run the jobs');
       config.log(`excite: starting (${where(config.dataDir, config.databaseUrl)})`);
       const service = await startService(config);
-      stopOnSignal(service.stop, config.log);
+      let dashboard: Dashboard | undefined;
+      stopOnSignal(async () => {
+        await dashboard?.stop();
+        await service.stop();
+      }, config.log);
       if (service.initialAdminToken) {
         console.log(`excite: first start: an admin token was created. It is shown this once (only its hash is stored):\n\n    ${service.initialAdminToken}\n\n  send it as Authorization: Bearer <token>; excite token create --role read|run|admin makes more`);
       }
       console.log(`excite: serving GraphQL at ${service.url}/graphql (WebSocket ws://${service.url.slice('http://'.length)}/graphql)${service.worker ? ', with a worker' : ''}`);
+      if (o.dashboard) {
+        dashboard = startDashboard({ port: o.dashboardPort, host: o.host, apiPort: service.port, log: config.log });
+        dashboard.ready.then(
+          (url) => {
+            // the link stores the token in the browser and drops it from the address bar
+            if (service.initialAdminToken) console.log(`excite: dashboard at ${url}/?token=${service.initialAdminToken} (the link signs in with the admin token)`);
+            else console.log(`excite: dashboard at ${url}`);
+          },
+          (e: Error) => config.log(`excite: the dashboard is not served: ${e.message}\n  the API serves on (--no-dashboard: the API only)`),
+        );
+      }
     });
 }
 
