@@ -56,6 +56,18 @@ describe('the generalization matrix', () => {
     expect(m.cells[2][2].normalized).toEqual([0.5]);
   });
 
+  it("normalizes by the same generator's GA MEI, as the paper does", () => {
+    const m = generalizationMatrix(comparison, images);
+    // attention-train's EGG on neuron 0 over its GA on neuron 0: a 4/8, g 4/2, t 2/4
+    expect(m.cells[1][0].byGa).toEqual([0.5]);
+    expect(m.cells[1][1].byGa).toEqual([2]);
+    expect(m.cells[1][2].byGa).toEqual([0.5]);
+    expect(m.cells[0][0].byGa).toEqual([1, 1]);
+    // gaussian-cross has no EGG images; its GA is 1 where it has images
+    expect(m.cells[3][0].byGa).toEqual([]);
+    expect(m.cells[2][1].byGa).toEqual([1]);
+  });
+
   it('summarizes a distribution for the box plot and the bars', () => {
     expect(summarize([])).toBeNull();
     const s = summarize([1, 2, 3, 4])!;

@@ -6,9 +6,11 @@
  *
  * Normalized activation: raw rates are not comparable across evaluators (nor across neurons), so
  * each evaluator's rate of a neuron is divided by the largest rate that evaluator gives that
- * neuron's images across all rows. 1 is the row that drove the evaluator's neuron most; the bar
- * chart shows the mean over neurons and its standard error, as the transfer figures of MEI papers
- * do.
+ * neuron's images across all rows. 1 is the row that drove the evaluator's neuron most (the
+ * heatmap). The paper's normalization (EGG, spec section 6) is `byGa`: the rate over the same
+ * evaluator's rate of the same generator's GA MEI of that neuron, so GA is 1 and a method above
+ * 1 drives the evaluator more than gradient ascent did; the bar chart shows its mean over neurons
+ * and standard error when the comparison has GA, and the best-row normalization otherwise.
  */
 import type { Comparison, Image, Method } from '@excite/sdk';
 import { METHOD_LABEL } from './format.ts';
@@ -36,6 +38,8 @@ export interface MatrixCell {
   perNeuron: Map<string, number>;
   /** per neuron: the rate over the evaluator's best row for that neuron */
   normalized: number[];
+  /** per neuron: the rate over the evaluator's rate of the same generator's GA MEI (empty without GA) */
+  byGa: number[];
 }
 
 export interface GeneralizationMatrix {
@@ -74,7 +78,7 @@ export function generalizationMatrix(comparison: Pick<Comparison, 'generators' |
   const cells: MatrixCell[][] = rows.map((r) =>
     columns.map((c) => {
       const cell = apiCell.get(`${r.key}#${c.id}`);
-      return { row: r.key, evaluator: c.id, mean: cell?.mean ?? null, median: cell?.median ?? null, count: cell?.count ?? 0, perNeuron: perNeuron(r.key, c.id), normalized: [] };
+      return { row: r.key, evaluator: c.id, mean: cell?.mean ?? null, median: cell?.median ?? null, count: cell?.count ?? 0, perNeuron: perNeuron(r.key, c.id), normalized: [], byGa: [] };
     }),
   );
 
@@ -88,6 +92,17 @@ export function generalizationMatrix(comparison: Pick<Comparison, 'generators' |
         if (v !== undefined) row[j].normalized.push(v / best);
       }
     }
+  });
+  rows.forEach((r, i) => {
+    const ga = rows.findIndex((o) => o.generator.id === r.generator.id && o.method === 'GA');
+    if (ga < 0) return;
+    columns.forEach((_, j) => {
+      for (const n of neurons) {
+        const v = cells[i][j].perNeuron.get(n);
+        const reference = cells[ga][j].perNeuron.get(n);
+        if (v !== undefined && reference !== undefined && reference > 0) cells[i][j].byGa.push(v / reference);
+      }
+    });
   });
   return { rows, columns, cells, neurons };
 }

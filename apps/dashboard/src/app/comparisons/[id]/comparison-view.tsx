@@ -67,6 +67,11 @@ function ComparisonDetails({ comparison, images }: { comparison: Comparison; ima
       </section>
       <section className="card">
         <h2>Normalized activation</h2>
+        <p className="muted small">
+          {matrix.rows.some((r) => r.method === 'GA')
+            ? 'Each image\'s rate over the same evaluator\'s rate of the same generator\'s GA MEI for that neuron (the paper\'s normalization: GA is 1), mean ± SEM over neurons.'
+            : 'Each image\'s rate over the best row for that evaluator and neuron, mean ± SEM over neurons (add GA to get the paper\'s normalization by the GA MEI).'}
+        </p>
         <NormalizedActivationChart matrix={matrix} />
       </section>
       <section className="card">
