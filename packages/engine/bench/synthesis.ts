@@ -90,7 +90,8 @@ async function main() {
     neurons.push(...best.map((b) => ({ session: s, neuron: b.n })));
   }
   const columns = neurons.map((n) => generator.neurons.findIndex((m) => m.session === n.session && m.neuron === n.neuron));
-  const compact = Object.fromEntries(await Promise.all(SESSIONS.map(async (s) => [s, await loadScoringModel(join(data, 'compact', s))] as const)));
+  // each session's compact models of the chosen neurons only (every neuron is its own network)
+  const compact = Object.fromEntries(await Promise.all(SESSIONS.map(async (s) => [s, await loadScoringModel(join(data, 'compact', s), { compactNeurons: neurons.filter((n) => n.session === s).map((n) => n.neuron) })] as const)));
 
   // natural images: candidates for top-1 and the normalization by the best natural image
   const natural = new Map<string, { pixels: NdArray<Float32Array>; standardized: NdArray<Float32Array> }>();
@@ -146,9 +147,9 @@ async function main() {
   }
   // each evaluator's best response over the session's natural images
   const best = new Map<string, Map<string, number>>();
-  for (const [name, model] of [...Object.entries(evaluators), ...SESSIONS.map((s) => [`compact`, compact[s]] as const)]) {
+  for (const [name, model, sessions] of [...Object.entries(evaluators).map(([n, m]) => [n, m, SESSIONS] as const), ...SESSIONS.map((s) => [`compact`, compact[s], [s]] as const)]) {
     const acc = best.get(name) ?? new Map<string, number>();
-    for (const s of SESSIONS) for (const [k, v] of await maxRates(model, natural.get(s)!.pixels, space)) if (k.startsWith(`${s}:`)) acc.set(k, v);
+    for (const s of sessions) for (const [k, v] of await maxRates(model, natural.get(s)!.pixels, space)) if (k.startsWith(`${s}:`)) acc.set(k, v);
     best.set(name, acc);
   }
 

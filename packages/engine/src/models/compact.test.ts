@@ -97,6 +97,21 @@ describe.skipIf(!V4_DATA)(v4Title('compact models against the published predicti
     expect(model.graph.outputs.map((v) => [v.name, v.shape])).toEqual([['rates', ['batch', 1]]]);
   });
 
+  it('a folder loads only the neurons asked for, in order of K, with the same rates as the whole folder', async () => {
+    const folder = join(V4_DATA!, 'compact/210225');
+    const some = await loadCompactModel(folder, { neurons: [7, 2] });
+    expect(some.neurons).toEqual([2, 7]);
+    const reference: ReferencePredictions = JSON.parse(await readFile(join(folder, 'reference_predictions.json'), 'utf8'));
+    const archive = await readImageArchive(join(V4_DATA!, 'sessions/210225/images.zip'));
+    const session = await createSession(some.graph);
+    const { rates } = await session.run({ image: stackImages(await archive.images(0, 2)) });
+    await session.release();
+    const expected = [2, 7].flatMap((k) => reference.predictions[`neuron${k}`].slice(0, 2));
+    const got = [0, 1].flatMap((column) => [0, 1].map((i) => (rates.data as Float32Array)[i * 2 + column]));
+    got.forEach((v, i) => expect(Math.abs(v - expected[i]) / Math.abs(expected[i])).toBeLessThan(1e-3));
+    await expect(loadCompactModel(folder, { neurons: [2, 999] })).rejects.toThrow('has no neuron999.safetensors');
+  });
+
   it('the image gradient matches the float64 reference and its directional finite differences', async () => {
     const model = await loadCompactModel(join(V4_DATA!, 'compact/201025/neuron3.safetensors'));
     const g = model.graph;

@@ -156,9 +156,10 @@ export function compactEncoder(neurons: readonly CompactNeuron[], name = 'compac
 
 /**
  * Loads `neuronK.safetensors` as a one-neuron encoder, or a session folder of them as one encoder
- * whose columns are the neurons in order of K.
+ * whose columns are the neurons in order of K (only the neurons `options.neurons` names, when
+ * given: each neuron is its own network, so scoring 10 of 89 costs a ninth).
  */
-export async function loadCompactModel(path: string): Promise<CompactModel> {
+export async function loadCompactModel(path: string, options: { neurons?: readonly number[] } = {}): Promise<CompactModel> {
   let isFolder: boolean;
   try {
     isFolder = (await stat(path)).isDirectory();
@@ -174,6 +175,13 @@ export async function loadCompactModel(path: string): Promise<CompactModel> {
     .filter((e) => e.m)
     .sort((a, b) => Number(a.m![1]) - Number(b.m![1]));
   if (files.length === 0) throw new DataFileError(path, 'holds no neuronK.safetensors files');
-  const neurons = await Promise.all(files.map((e) => readCompactNeuron(join(path, e.f))));
+  let chosen = files;
+  if (options.neurons) {
+    const wanted = new Set(options.neurons);
+    chosen = files.filter((e) => wanted.has(Number(e.m![1])));
+    const missing = options.neurons.filter((k) => !chosen.some((e) => Number(e.m![1]) === k));
+    if (missing.length) throw new DataFileError(path, `has no neuron${missing.join(', neuron')}.safetensors`);
+  }
+  const neurons = await Promise.all(chosen.map((e) => readCompactNeuron(join(path, e.f))));
   return compactEncoder(neurons, `compact_${basename(path)}`);
 }

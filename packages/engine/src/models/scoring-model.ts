@@ -38,9 +38,9 @@ export interface ScoringModel {
 }
 
 /** Loads a model folder (ours) or a compact model file/folder; `session` picks our readout. */
-export async function loadScoringModel(path: string, options: { sessions?: readonly string[]; compactSession?: string } = {}): Promise<ScoringModel> {
+export async function loadScoringModel(path: string, options: { sessions?: readonly string[]; compactSession?: string; compactNeurons?: readonly number[] } = {}): Promise<ScoringModel> {
   if (isCompactModel(path)) {
-    const compact: CompactModel = await loadCompactModel(path);
+    const compact: CompactModel = await loadCompactModel(path, { neurons: options.compactNeurons });
     // compact/<session>/neuronK.safetensors or compact/<session>
     const parts = path.replace(/\/+$/, '').split('/');
     const session = options.compactSession ?? (parts.at(-1)!.endsWith('.safetensors') ? parts.at(-2) : parts.at(-1)) ?? 'compact';
