@@ -35,8 +35,8 @@ export interface GuidedDiffusionSettings {
   scale?: number;
   /** c, the L2 norm of the encoder's input, one for all or one per image (default 25) */
   norm?: number | readonly number[];
-  /** clip the encoder's input after the rescaling (reconstructions) */
-  clip?: readonly [number, number];
+  /** clip the encoder's input after the rescaling (reconstructions; null: none, over a method's default) */
+  clip?: readonly [number, number] | null;
   /** 'unet': dE/dx_t through the UNet (EGG, default); 'x0': dE/dx0 only (EGG-x0) */
   gradient?: 'unet' | 'x0';
   /** 'x0': the last step's predicted x0 (default); 'sample': the last sample x (MENI) */
@@ -104,7 +104,7 @@ async function makeEvaluator(encoder: SynthesisEncoder, prior: SynthesisPrior, e
   let onX0: Promise<(x0: NdArray, outputs: string[]) => Promise<Record<string, NdArray>>> | undefined;
   const energyOfX0 = (x0: NdArray, outputs: string[]) =>
     (onX0 ??= (async () => {
-      const { graph, feeds } = energyGradientGraph(encoder, energy, { input: 'x0', shape: [prior.channels, prior.imageSize, prior.imageSize], preprocess: { clip: s.clip } });
+      const { graph, feeds } = energyGradientGraph(encoder, energy, { input: 'x0', shape: [prior.channels, prior.imageSize, prior.imageSize], preprocess: { clip: s.clip ?? undefined } });
       const session = await open(graph);
       const fixed = { ...feeds, image_norm: norms, energy_seed: ones };
       return (x: NdArray, names: string[]) => session.run({ ...fixed, x0: x }, names);
@@ -116,7 +116,7 @@ async function makeEvaluator(encoder: SynthesisEncoder, prior: SynthesisPrior, e
 
   try {
     if ((s.gradient ?? 'unet') === 'unet') {
-      const { graph, feeds } = guidanceGraph(encoder, prior, energy, { clip: s.clip });
+      const { graph, feeds } = guidanceGraph(encoder, prior, energy, { clip: s.clip ?? undefined });
       const session = await open(graph);
       const fixed = { ...feeds, image_norm: norms, energy_seed: ones };
       const outputs = ['eps', ...(hasV ? ['v'] : []), 'energy', 'activation', 'x_grad'];

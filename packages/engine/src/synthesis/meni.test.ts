@@ -13,6 +13,13 @@ describe('MENIs (spec 4)', () => {
     expect(MENI_DEFAULTS).toEqual({ steps: 50, scale: 2, norm: 25 });
   });
 
+  it('keeps its defaults when a caller passes settings left undefined (as synthesize and the service do)', async () => {
+    const steps: number[] = [];
+    await meni(encoder, prior, items, { steps: undefined, scale: undefined, norm: undefined }, (e) => void steps.push(e.steps));
+    expect(steps).toHaveLength(MENI_DEFAULTS.steps);
+    expect(steps[0]).toBe(MENI_DEFAULTS.steps);
+  });
+
   it('returns the last sample (the last x0 minus the guidance step), scored by the encoder', async () => {
     const events: SynthesisProgress[] = [];
     const result = await meni(encoder, prior, items, { steps: 5 }, (e) => void events.push(e));

@@ -2,6 +2,7 @@
  * Most exciting natural images (spec 4): the EGG procedure with weak guidance and fewer steps, so
  * the prior keeps the image natural; the result is the last sample, not its x0.
  */
+import { withDefaults } from './defaults.ts';
 import { type GuidedDiffusionSettings, guidedDiffusion } from './egg.ts';
 import { meiEnergy } from './energy.ts';
 import type { SynthesisEncoder } from './synthesis-encoder.ts';
@@ -14,5 +15,5 @@ export const MENI_DEFAULTS = { steps: 50, scale: 2, norm: 25 } as const;
 
 export function meni(encoder: SynthesisEncoder, prior: SynthesisPrior, items: readonly SynthesisItem[], settings: Omit<GuidedDiffusionSettings, 'seeds' | 'result'> = {}, onProgress?: ProgressCallback): Promise<SynthesisResult> {
   const energy = meiEnergy(items.map((i) => i.neuron));
-  return guidedDiffusion(encoder, prior, energy, { ...MENI_DEFAULTS, method: 'meni', ...settings, seeds: items.map((i) => i.seed), result: 'sample' }, onProgress);
+  return guidedDiffusion(encoder, prior, energy, { ...withDefaults({ ...MENI_DEFAULTS, method: 'meni' }, settings), seeds: items.map((i) => i.seed), result: 'sample' }, onProgress);
 }

@@ -41,7 +41,7 @@ describe('reconstructions from target responses (spec 4)', () => {
   });
 
   it('takes c from the target images, or from the settings when only rates are given', async () => {
-    const noClip = { steps: 2, clip: undefined, seeds: [3, 3] };
+    const noClip = { steps: 2, clip: null, seeds: [3, 3] };
     const fromImages = await reconstruct(encoder, prior, { images: targets }, noClip);
     const norms = imageNorms(targets.data, 2);
     imageNorms(fromImages.encoderImages.data, 2).forEach((n, i) => expect(n).toBeCloseTo(norms[i], 3));

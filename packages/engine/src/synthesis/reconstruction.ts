@@ -4,6 +4,7 @@
  * standardized range of the paper's images). The clip sits inside the energy's preprocessing, after
  * the rescaling, so the result's `encoderImages` are the clipped reconstructions the encoder saw.
  */
+import { withDefaults } from './defaults.ts';
 import type { NdArray } from '../onnx/ndarray.ts';
 import { float32 } from '../onnx/ndarray.ts';
 import { type GuidedDiffusionSettings, guidedDiffusion } from './egg.ts';
@@ -43,5 +44,5 @@ export async function reconstruct(encoder: SynthesisEncoder, prior: SynthesisPri
   const norm = settings.norm ?? (images ? Array.from(imageNorms(images.data, count)) : RECONSTRUCTION_DEFAULTS.norm);
   const energy = reconstructionEnergy(float32(rates.shape, rates.data as ArrayLike<number>));
   const seeds = settings.seeds ?? new Array<number>(count).fill(0);
-  return guidedDiffusion(encoder, prior, energy, { ...RECONSTRUCTION_DEFAULTS, method: 'recon', ...settings, norm, seeds }, onProgress);
+  return guidedDiffusion(encoder, prior, energy, { ...withDefaults({ ...RECONSTRUCTION_DEFAULTS, method: 'recon' }, settings), norm, seeds }, onProgress);
 }
