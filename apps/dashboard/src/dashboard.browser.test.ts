@@ -4,7 +4,8 @@
  * demo models of models/demo. It signs in with the link serve prints, launches a GA run and
  * watches its preview change step by step until the final image, starts a comparison of the demo
  * models (GA and EGG) and finds its matrix, opens a neuron's page with the images of both methods
- * and their scores, and checks that a read token cannot launch.
+ * and their scores, cancels a sampling batch from its page, and checks that a read token cannot
+ * launch.
  * A screenshot of every page goes to .cache/dashboard-screenshots (EXCITE_SCREENSHOTS=docs/screenshots
  * refreshes the README's).
  *
@@ -158,6 +159,25 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium against excite serve', 
     await page.getByTestId('zoomed-image').waitFor();
     await shot('neuron-zoom');
     await page.keyboard.press('Escape');
+  });
+
+  it('cancels a batch while its run samples', async () => {
+    await page.goto(`${dashboard}/runs/new`);
+    const form = page.getByRole('form', { name: 'launch runs' });
+    await form.waitFor();
+    const generator = await form.locator('select[name=generator] option', { hasText: 'attention-train' }).getAttribute('value');
+    await form.locator('select[name=generator]').selectOption(generator!);
+    await form.locator('input[name=neurons]').fill('1');
+    await form.locator('input[name=steps]').fill('5000');
+    await form.locator('input[name=label]').fill('to be cancelled');
+    await form.getByRole('button', { name: 'Start runs' }).click();
+    await page.waitForURL(/\/batches\/[0-9a-f-]+$/);
+    // sampling: a preview arrived, then the batch is cancelled from the page
+    await page.getByTestId('preview').waitFor({ timeout: 120_000 });
+    await page.getByRole('button', { name: 'Cancel the batch' }).click();
+    await expect.poll(() => page.getByTestId('run-card').getAttribute('data-status'), { timeout: 60_000 }).toBe('CANCELLED');
+    await expect.poll(() => page.getByTestId('batch-counts').textContent(), { timeout: 60_000 }).toContain('1 cancelled');
+    await expect(page.getByRole('button', { name: 'Cancel the batch' }).count()).resolves.toBe(0);
   });
 
   it('keeps a read token away from launching', async () => {
