@@ -149,13 +149,13 @@ export async function synthesize(task: SynthesisTask, onSteps: (steps: RunStep[]
     await onSteps([...perRun.values()], perRunCheckpoints);
   };
 
-  // unset settings are left out, not passed as undefined: the engine's spreads would erase its defaults
-  const common = defined({ steps: settings.steps, norm: settings.norm, signal: task.signal, resume: task.resume && joinCheckpoints(task.resume) });
-  const guided = defined({ ...common, scale: settings.scale });
+  // a setting left undefined takes the method's default in the engine
+  const common = { steps: settings.steps, norm: settings.norm, signal: task.signal, resume: task.resume && joinCheckpoints(task.resume) };
+  const guided = { ...common, scale: settings.scale };
   let result: SynthesisResult;
   switch (method) {
     case 'ga':
-      result = await gaMei(encoder, items, defined({ ...common, lr: settings.lr, optimizer: settings.optimizer }), onProgress);
+      result = await gaMei(encoder, items, { ...common, lr: settings.lr, optimizer: settings.optimizer }, onProgress);
       break;
     case 'egg':
       result = await eggMei(encoder, needPrior(), items, guided, onProgress);
@@ -167,7 +167,7 @@ export async function synthesize(task: SynthesisTask, onSteps: (steps: RunStep[]
       result = await meni(encoder, needPrior(), items, guided, onProgress);
       break;
     case 'diverse':
-      result = await diverseMeis(encoder, needPrior(), items, defined({ ...guided, diversity: settings.diversity }), onProgress);
+      result = await diverseMeis(encoder, needPrior(), items, { ...guided, diversity: settings.diversity }, onProgress);
       break;
     case 'recon': {
       if (!task.dataset) throw new Error('recon needs a dataset');
@@ -221,8 +221,4 @@ async function topK(task: SynthesisTask, spec: ReturnType<typeof inputSpec>, onS
     }),
   );
   return { images, seconds: (performance.now() - started) / 1000 };
-}
-
-function defined<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
