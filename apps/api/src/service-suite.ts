@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeNpy } from '@excite/engine';
-import { writeImages, writeTinyCompact, writeTinyEncoder, writeTinyEnsemble, writeTinyPrior } from './testing/fixtures.ts';
+import { writeFixtureFolders } from './testing/fixtures.ts';
 import { type Backend, type TestService, folderFiles, startTestService, tempDir } from './testing/harness.ts';
 
 const RUN_FIELDS = 'id method status seed attempts device worker seconds neuron { session index } progress { step steps fraction } error { code message }';
@@ -44,13 +44,7 @@ export function serviceSuite(backend: Backend): void {
 
     beforeAll(async () => {
       folders = await tempDir('fixtures');
-      await Promise.all([
-        writeTinyEnsemble(join(folders, 'tiny-ensemble')),
-        writeTinyEncoder(join(folders, 'tiny-encoder')),
-        writeTinyPrior(join(folders, 'tiny-prior')),
-        writeTinyCompact(join(folders, 's1')),
-        writeImages(join(folders, 'images')),
-      ]);
+      await writeFixtureFolders(folders);
       t = await startTestService(backend, { limits: { maxBatchRuns: 40, maxRunsPerJob: 4, maxUploadFileBytes: 4 << 20 } });
     });
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeNpy } from '@excite/engine';
-import { writeImages, writeTinyCompact, writeTinyEncoder, writeTinyEnsemble, writeTinyPrior } from '@excite/api/src/testing/fixtures.ts';
+import { writeFixtureFolders } from '@excite/api/src/testing/fixtures.ts';
 import { tempDir } from '@excite/api/src/testing/harness.ts';
 import { ExciteError, isExciteError } from './errors.ts';
 import { HealthDocument, type ProgressEventFieldsFragment, RunProgressDocument, type RunStatusEventFieldsFragment } from './generated/graphql.ts';
@@ -26,13 +26,7 @@ describe('the excite client against a running service', () => {
 
   beforeAll(async () => {
     folders = await tempDir('sdk-fixtures');
-    await Promise.all([
-      writeTinyEnsemble(join(folders, 'tiny-ensemble')),
-      writeTinyEncoder(join(folders, 'tiny-encoder')),
-      writeTinyPrior(join(folders, 'tiny-prior')),
-      writeTinyCompact(join(folders, 's1')),
-      writeImages(join(folders, 'images')),
-    ]);
+    await writeFixtureFolders(folders);
     s = await startSdkTestService({ limits: { maxBatchRuns: 40, maxRunsPerJob: 4, maxUploadFileBytes: 4 << 20 } });
   });
 

@@ -80,3 +80,17 @@ export async function writeImages(dir: string, count = 6): Promise<string[]> {
   }
   return names;
 }
+
+/**
+ * The whole set in one folder, as the service's suites upload it: `tiny-ensemble`,
+ * `tiny-encoder`, `tiny-prior`, `s1` (the compact folder) and `images`.
+ */
+export async function writeFixtureFolders(dir: string): Promise<void> {
+  await Promise.all([
+    writeTinyEnsemble(join(dir, 'tiny-ensemble')),
+    writeTinyEncoder(join(dir, 'tiny-encoder')),
+    writeTinyPrior(join(dir, 'tiny-prior')),
+    writeTinyCompact(join(dir, 's1')),
+    writeImages(join(dir, 'images')),
+  ]);
+}
