@@ -252,7 +252,7 @@ export type Image = {
   /** 8-bit PNG in pixel space (0..255) */
   png: Blob;
   run: Run;
-  /** the generator and every other registered model that predicts the neuron */
+  /** the generator and every other registered model that predicts the neuron: the generator first, then by the evaluator's name */
   scores: Array<Score>;
   seed: Scalars['Int']['output'];
   /** NATURAL: the dataset image; RECONSTRUCTION: the target image */

@@ -105,9 +105,14 @@ export const typeResolvers: Resolvers = {
     png: (i, _, ctx) => required(ctx.loaders.blob.load(i.png), `blob ${i.png}`),
     array: (i, _, ctx) => required(ctx.loaders.blob.load(i.array), `blob ${i.array}`),
     space: (i) => i.space.toUpperCase(),
+    /** the generator's score first, then the other evaluators by name: a stable order for tables and CSV columns */
     async scores(i, _, ctx) {
       const [run, rows] = await Promise.all([required(ctx.loaders.run.load(i.runId), `run ${i.runId}`), ctx.loaders.scoresOfImage.load(i.id)]);
-      return rows.map((s) => ({ ...s, generator: s.evaluatorId === run.generatorId }));
+      const evaluators = await Promise.all(rows.map((s) => modelOf(ctx, s.evaluatorId)));
+      const name = new Map(evaluators.map((m) => [m.id, m.name]));
+      return rows
+        .map((s) => ({ ...s, generator: s.evaluatorId === run.generatorId }))
+        .sort((a, b) => Number(b.generator) - Number(a.generator) || name.get(a.evaluatorId)!.localeCompare(name.get(b.evaluatorId)!) || a.evaluatorId.localeCompare(b.evaluatorId));
     },
   },
   Score: {
