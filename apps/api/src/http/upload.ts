@@ -55,12 +55,15 @@ export async function receiveUpload(req: Request, uploadsDir: string, limits: Li
       let total = 0;
       let failed = false;
       const writes: Promise<void>[] = [];
+      const streams = new Set<NodeJS.ReadableStream & { destroy: (e?: Error) => void }>();
       const fail = (e: unknown) => {
         if (failed) return;
         failed = true;
         req.unpipe(bb);
         req.resume(); // drain the rest, so the response can be read
-        reject(e);
+        // stop the files being written and wait for them: the folder is removed only once nothing writes into it
+        for (const s of streams) s.destroy();
+        void Promise.allSettled(writes).then(() => reject(e));
       };
       let bb: busboy.Busboy;
       try {
@@ -79,6 +82,7 @@ export async function receiveUpload(req: Request, uploadsDir: string, limits: Li
         }
         if (!path || failed) return void stream.resume();
         const file = join(tmp, path);
+        streams.add(stream);
         stream.on('limit', () => fail(new ServiceError('UPLOAD_TOO_LARGE', `${path} is more than the ${mb(limits.maxUploadFileBytes)} a file may have`)));
         // the stream stays paused until the pipeline reads it: nothing is lost while the folder is made
         const counted = async function* (source: AsyncIterable<Buffer>) {
@@ -91,7 +95,8 @@ export async function receiveUpload(req: Request, uploadsDir: string, limits: Li
         writes.push(
           mkdir(dirname(file), { recursive: true })
             .then(() => pipeline(stream, counted, createWriteStream(file)))
-            .catch(fail),
+            .catch(fail)
+            .finally(() => streams.delete(stream)),
         );
       });
       bb.on('filesLimit', () => fail(new ServiceError('UPLOAD_TOO_LARGE', `more than the ${limits.maxUploadFiles} files an upload may have`)));
