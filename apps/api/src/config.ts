@@ -80,6 +80,14 @@ function envSeconds(name: string, fallback: number): number {
   return n;
 }
 
+function envCount(name: string, fallback: number): number {
+  const value = process.env[name];
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number >= 0, got "${value}"`);
+  return n;
+}
+
 export interface ServiceConfig {
   /** blobs, the embedded database and caches (default ./data) */
   dataDir: string;
@@ -104,6 +112,12 @@ export interface ServiceConfig {
   checkpointSeconds: number;
   /** on shutdown a worker waits this long for the step in flight before it hands its runs back (EXCITE_SHUTDOWN_SECONDS, default 60) */
   shutdownSeconds: number;
+  /**
+   * compiled sessions a worker keeps between jobs, so jobs with the same generator and prior skip
+   * compiling their graphs (EXCITE_SESSION_CACHE, default 4; 0: none). Each holds its graph's
+   * weights on the device: about 2.2 GB per graph with ADM-256.
+   */
+  sessionCache: number;
   log: (line: string) => void;
 }
 
@@ -123,6 +137,7 @@ export function serviceConfig(overrides: Partial<Omit<ServiceConfig, 'limits'>> 
     leaseSeconds: overrides.leaseSeconds ?? envSeconds('EXCITE_LEASE_SECONDS', 60),
     checkpointSeconds: overrides.checkpointSeconds ?? envSeconds('EXCITE_CHECKPOINT_SECONDS', 30),
     shutdownSeconds: overrides.shutdownSeconds ?? envSeconds('EXCITE_SHUTDOWN_SECONDS', 60),
+    sessionCache: overrides.sessionCache ?? envCount('EXCITE_SESSION_CACHE', 4),
     log: overrides.log ?? ((line) => console.error(line)),
   };
 }

@@ -26,7 +26,7 @@ import {
   synthesisEncoder,
 } from '@excite/engine';
 import { loadStimuli, standardize } from '@excite/engine/data/stimuli.ts';
-import type { ImageArchive } from '@excite/engine';
+import type { ImageArchive, SessionCache } from '@excite/engine';
 import type { ScoringModel } from '@excite/engine/models/scoring-model.ts';
 import type { ImageKind, Method, RunSettings } from '../db/schema.ts';
 
@@ -47,6 +47,8 @@ export interface SynthesisTask {
   signal?: AbortSignal;
   /** one checkpoint per run, all at the same step: the call resumes from them */
   resume?: SynthesisCheckpoint[];
+  /** the worker's compiled sessions, kept between jobs */
+  sessions?: SessionCache;
 }
 
 /** Each run's share of the engine's state after a step (worker.ts stores them). */
@@ -150,7 +152,7 @@ export async function synthesize(task: SynthesisTask, onSteps: (steps: RunStep[]
   };
 
   // a setting left undefined takes the method's default in the engine
-  const common = { steps: settings.steps, norm: settings.norm, signal: task.signal, resume: task.resume && joinCheckpoints(task.resume) };
+  const common = { steps: settings.steps, norm: settings.norm, signal: task.signal, resume: task.resume && joinCheckpoints(task.resume), sessions: task.sessions };
   const guided = { ...common, scale: settings.scale };
   let result: SynthesisResult;
   switch (method) {

@@ -19,7 +19,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type PgBoss from 'pg-boss';
-import { DataFileError, type Device, SynthesisError, deviceFromEnv, float32, synthesisPrior } from '@excite/engine';
+import { DataFileError, type Device, SessionCache, SynthesisError, deviceFromEnv, float32, synthesisPrior } from '@excite/engine';
 import { encodeNpy } from '@excite/engine/data/npy.ts';
 import type { ServiceConfig } from '../config.ts';
 import type { Database } from '../db/database.ts';
@@ -42,7 +42,7 @@ export interface WorkerDeps {
   blobs: BlobStore;
   bus: Bus;
   queue: JobQueue;
-  config: Pick<ServiceConfig, 'dataDir' | 'pollSeconds' | 'leaseSeconds' | 'checkpointSeconds' | 'shutdownSeconds' | 'log'>;
+  config: Pick<ServiceConfig, 'dataDir' | 'pollSeconds' | 'leaseSeconds' | 'checkpointSeconds' | 'shutdownSeconds' | 'sessionCache' | 'log'>;
 }
 
 interface CurrentJob {
@@ -77,8 +77,12 @@ export class Worker {
   private sweeper?: NodeJS.Timeout;
   private sweeping?: Promise<unknown>;
 
+  /** compiled graphs kept between jobs (one job runs at a time, so an evicted session is idle) */
+  private readonly sessions?: SessionCache;
+
   constructor(private readonly deps: WorkerDeps) {
     this.loader = new ModelLoader(deps.database, deps.blobs, join(deps.config.dataDir, 'cache'));
+    if (deps.config.sessionCache > 0) this.sessions = new SessionCache({ capacity: deps.config.sessionCache });
   }
 
   async start(): Promise<void> {
@@ -120,6 +124,7 @@ export class Worker {
     }
     await this.sweeping;
     this.unsubscribe?.();
+    await this.sessions?.clear();
   }
 
   /** Requeues runs whose worker is gone (leases.ts); errors are logged, the next sweep tries again. */
@@ -271,6 +276,7 @@ export class Worker {
         runs: active.map((r) => ({ column: r.neuronId ? columns.get(r.neuronId)! : null, targetImage: r.targetImage, seed: r.seed })),
         signal,
         resume,
+        sessions: this.sessions,
       };
     } catch (e) {
       throw Object.assign(new Error(`cannot load the run's models: ${(e as Error).message}`, { cause: e }), { code: 'MODEL_UNAVAILABLE' });

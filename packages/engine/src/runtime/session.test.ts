@@ -56,4 +56,41 @@ describe('sessions', () => {
     await cache.clear();
     expect(cache.size).toBe(0);
   });
+
+  it('keys sessions by the weights\' content, not by the arrays that hold them', async () => {
+    const cache = new SessionCache();
+    const g = affine();
+    const first = await cache.forGraph(g);
+    // the same values in new arrays: the same session
+    expect(await cache.forGraph(affine())).toBe(first);
+    // one weight changed: another session, which computes with the new value
+    const changed = new Graph('affine');
+    const x = changed.input('x', 'float32', ['batch', 3]);
+    changed.output(add(mul(x, changed.weight('scale', float32([3], [1, 2, 4]))), 1), 'y');
+    const other = await cache.forGraph(changed);
+    expect(other).not.toBe(first);
+    expect(Array.from((await other.run({ x: float32([1, 3], [1, 1, 1]) })).y.data as Float32Array)).toEqual([2, 3, 5]);
+    // another device option is another session
+    expect(await cache.forGraph(g, {}, { threads: 1 })).not.toBe(first);
+    expect(cache.size).toBe(3);
+    await cache.clear();
+  });
+
+  it('releases the least recently used session beyond its capacity', async () => {
+    const cache = new SessionCache({ capacity: 2 });
+    const graphOf = (k: number) => {
+      const g = new Graph(`g${k}`);
+      g.output(mul(g.input('x', 'float32', ['batch', 3]), k), 'y');
+      return g;
+    };
+    const one = await cache.forGraph(graphOf(1));
+    const two = await cache.forGraph(graphOf(2));
+    expect(await cache.forGraph(graphOf(1))).toBe(one); // 1 is now the most recent
+    await cache.forGraph(graphOf(3)); // evicts 2
+    expect(cache.size).toBe(2);
+    expect(await cache.forGraph(graphOf(1))).toBe(one);
+    await expect(two.run({ x: float32([1, 3], [1, 1, 1]) })).rejects.toThrow();
+    expect(await cache.forGraph(graphOf(2))).not.toBe(two);
+    await cache.clear();
+  });
 });

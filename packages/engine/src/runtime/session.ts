@@ -103,21 +103,64 @@ function inputTypesOf(graph: Graph, weights: SerializeOptions['weights']): Engin
   return m;
 }
 
-/** Caches sessions by model bytes, device and options. */
+/** A weight array's content hash, computed once per array object (weights of a loaded model are not mutated). */
+const fingerprints = new WeakMap<object, string>();
+function fingerprint(a: NdArray): string {
+  let f = fingerprints.get(a.data);
+  if (!f) {
+    const bytes = new Uint8Array(a.data.buffer, a.data.byteOffset, a.data.byteLength);
+    f = createHash('sha256').update(`${a.dtype}[${a.shape}]`).update(bytes).digest('hex');
+    fingerprints.set(a.data, f);
+  }
+  return f;
+}
+
+export interface SessionCacheOptions {
+  /** the most sessions kept; the least recently used beyond it is released (default unbounded) */
+  capacity?: number;
+}
+
+/**
+ * Compiled sessions kept across runs, keyed by the graph's nodes, its weights' content, the device
+ * and the options: a worker that synthesizes with the same generator and prior again skips the
+ * compilation (for ADM-256 on a GPU, tens of seconds and a 2.2 GB upload). A lookup serializes the
+ * graph without its weights and hashes each weight array once per array object, so repeated runs
+ * over a loaded model cost milliseconds. An evicted session is released: give the cache to one
+ * consumer at a time (a worker runs one job at a time), or leave `capacity` unbounded.
+ */
 export class SessionCache {
   private readonly sessions = new Map<string, Promise<EngineSession>>();
 
+  constructor(private readonly options: SessionCacheOptions = {}) {}
+
   async forGraph(graph: Graph, serializeOptions: SerializeOptions = {}, options: SessionOptions = {}): Promise<EngineSession> {
-    const model = serialize(graph, serializeOptions);
     const resolved = forGraph(graph, options);
-    const key = createHash('sha256').update(model).update(JSON.stringify(resolved)).digest('hex');
+    const hash = createHash('sha256')
+      .update(serialize(graph, { ...serializeOptions, weights: 'inputs' }))
+      .update(JSON.stringify({ ...resolved, externalData: undefined, weights: serializeOptions.weights ?? 'initializers' }));
+    if (serializeOptions.weights !== 'inputs') for (const [name, w] of graph.weights) if (w.data) hash.update(`${name}=${fingerprint(w.data)}`);
+    const key = hash.digest('hex');
     let s = this.sessions.get(key);
-    if (!s) {
-      s = EngineSession.create(model, inputTypesOf(graph, serializeOptions.weights), resolved);
+    if (s) {
+      // most recently used last
+      this.sessions.delete(key);
       this.sessions.set(key, s);
-      s.catch(() => this.sessions.delete(key));
+      return s;
     }
+    s = createSession(graph, serializeOptions, options);
+    this.sessions.set(key, s);
+    s.catch(() => this.sessions.delete(key));
+    await this.evict();
     return s;
+  }
+
+  private async evict(): Promise<void> {
+    const capacity = this.options.capacity ?? Infinity;
+    while (this.sessions.size > capacity) {
+      const [key, oldest] = this.sessions.entries().next().value!;
+      this.sessions.delete(key);
+      await oldest.then((x) => x.release()).catch(() => undefined);
+    }
   }
 
   get size(): number {

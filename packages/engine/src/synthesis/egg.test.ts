@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { gradcheck } from '../onnx/gradcheck.ts';
+import { SessionCache } from '../runtime/session.ts';
 import { float32 } from '../onnx/ndarray.ts';
 import { eggMei, eggX0Mei, guidedDiffusion } from './egg.ts';
 import { meiEnergy, reconstructionEnergy } from './energy.ts';
@@ -81,6 +82,24 @@ describe('EGG and EGG-x0 MEIs end to end (K = 5)', () => {
         expect(alone.activation[0]).toBeCloseTo(together.activation[i], 3);
       }
     }
+  });
+
+  it('with a session cache: compiles once across runs, neurons and batch sizes, and gives what fresh sessions give', async () => {
+    const cache = new SessionCache();
+    for (const [name, run] of [['egg', eggMei], ['egg-x0', eggX0Mei]] as const) {
+      const fresh = await run(encoder, prior, items, { steps: 5 });
+      const first = await run(encoder, prior, items, { steps: 5, sessions: cache });
+      const before = cache.size;
+      // another neuron, another batch size, another K: the same compiled graphs
+      await run(encoder, prior, [{ neuron: 0, seed: 9 }], { steps: 3, sessions: cache });
+      const again = await run(encoder, prior, items, { steps: 5, sessions: cache });
+      expect(cache.size, name).toBe(before);
+      expect(Array.from(first.images.data), name).toEqual(Array.from(fresh.images.data));
+      expect(Array.from(again.images.data), name).toEqual(Array.from(fresh.images.data));
+    }
+    // EGG: the step graph; EGG-x0: the UNet and the energy-gradient graph
+    expect(cache.size).toBe(3);
+    await cache.clear();
   });
 
   it('runs a prior without learned variance (fixed large)', async () => {

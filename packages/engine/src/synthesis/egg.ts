@@ -15,7 +15,7 @@ import { unetGraph } from '../models/unet.ts';
 import type { Graph } from '../onnx/graph.ts';
 import { type NdArray, float32 } from '../onnx/ndarray.ts';
 import { Rng } from '../random.ts';
-import { type EngineSession, type SessionOptions, createSession } from '../runtime/session.ts';
+import { type EngineSession, type SessionCache, type SessionOptions, createSession } from '../runtime/session.ts';
 import { type SynthesisCheckpoint, checkResume } from './checkpoint.ts';
 import { type Energy, meiEnergy } from './energy.ts';
 import { energyGradientGraph } from './energy-graph.ts';
@@ -46,6 +46,8 @@ export interface GuidedDiffusionSettings {
   /** the name progress and errors carry (default 'egg' or 'egg-x0') */
   method?: SynthesisMethod;
   session?: SessionOptions;
+  /** compiled sessions kept across runs (a worker's); without it the run's sessions are released at its end */
+  sessions?: SessionCache;
   signal?: AbortSignal;
   /** continue from a checkpoint of this run (a progress event's `checkpoint()`): its x_t and noise generators */
   resume?: SynthesisCheckpoint;
@@ -86,6 +88,7 @@ async function makeEvaluator(encoder: SynthesisEncoder, prior: SynthesisPrior, e
   const t = (k: number) => filled([B], schedule.timesteps[k]);
   const sessions: EngineSession[] = [];
   const open = async (graph: Graph) => {
+    if (s.sessions) return s.sessions.forGraph(graph, {}, s.session);
     const session = await createSession(graph, {}, s.session);
     sessions.push(session);
     return session;

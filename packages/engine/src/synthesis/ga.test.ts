@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Graph } from '../onnx/graph.ts';
+import { SessionCache } from '../runtime/session.ts';
 import { allRates, buildEncoder } from '../models/encoder.ts';
 import { gaMei } from './ga.ts';
 import { imageNorms } from './image-norm.ts';
@@ -37,6 +38,18 @@ describe('gradient ascent MEIs (spec 2)', () => {
       expect(err).toBeLessThan(1e-3);
       expect(alone.activation[0]).toBeCloseTo(batched.activation[i], 4);
     }
+  });
+
+  it('with a session cache: one compiled graph across runs, the same images as fresh sessions', async () => {
+    const cache = new SessionCache();
+    const fresh = await gaMei(encoder, [{ neuron: 1, seed: 5 }], { steps: 10 });
+    const cached = await gaMei(encoder, [{ neuron: 1, seed: 5 }], { steps: 10, sessions: cache });
+    await gaMei(encoder, [{ neuron: 0, seed: 6 }, { neuron: 2, seed: 7 }], { steps: 3, sessions: cache });
+    const again = await gaMei(encoder, [{ neuron: 1, seed: 5 }], { steps: 10, sessions: cache });
+    expect(cache.size).toBe(1);
+    expect(Array.from(cached.images.data)).toEqual(Array.from(fresh.images.data));
+    expect(Array.from(again.images.data)).toEqual(Array.from(fresh.images.data));
+    await cache.clear();
   });
 
   it('runs the first code\'s SGD too', async () => {

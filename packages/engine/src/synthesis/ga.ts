@@ -7,7 +7,7 @@
  */
 import { float32 } from '../onnx/ndarray.ts';
 import { Rng } from '../random.ts';
-import { type SessionOptions, createSession } from '../runtime/session.ts';
+import { type SessionCache, type SessionOptions, createSession } from '../runtime/session.ts';
 import { AdamW } from '../train/adamw.ts';
 import { gaussianBlur } from './blur.ts';
 import { type SynthesisCheckpoint, checkResume } from './checkpoint.ts';
@@ -37,6 +37,8 @@ export interface GradientAscentSettings {
   /** the name progress and errors carry (default 'ga') */
   method?: SynthesisMethod;
   session?: SessionOptions;
+  /** compiled sessions kept across runs (a worker's); without it the run's session is released at its end */
+  sessions?: SessionCache;
   signal?: AbortSignal;
   /** continue from a checkpoint of this run (a progress event's `checkpoint()`) instead of from x ~ N(0, 1) */
   resume?: SynthesisCheckpoint;
@@ -57,7 +59,7 @@ export async function gradientAscent(encoder: SynthesisEncoder, energy: Energy, 
   const n = C * H * W;
 
   const { graph, feeds } = energyGradientGraph(encoder, energy, { input: 'x', shape: [C, H, W] });
-  const session = await createSession(graph, {}, settings.session);
+  const session = settings.sessions ? await settings.sessions.forGraph(graph, {}, settings.session) : await createSession(graph, {}, settings.session);
   try {
     const x = new Float32Array(B * n);
     const optimizer = (settings.optimizer ?? 'adamw') === 'adamw' ? new AdamW({ lr, weightDecay: settings.weightDecay ?? 0.01 }) : undefined;
@@ -103,7 +105,7 @@ export async function gradientAscent(encoder: SynthesisEncoder, energy: Energy, 
       seconds: (performance.now() - started) / 1000,
     };
   } finally {
-    await session.release();
+    if (!settings.sessions) await session.release();
   }
 }
 

@@ -8,6 +8,7 @@ import type { NeuronRef } from '../models/encoder-graph.ts';
 import type { ScoringModel } from '../models/scoring-model.ts';
 import { type NdArray, float32 } from '../onnx/ndarray.ts';
 import { takeRows } from '../runtime/batched.ts';
+import type { SessionCache } from '../runtime/session.ts';
 import { diverseMeis } from './diverse-set.ts';
 import { eggMei, eggX0Mei, type GuidedMeiSettings } from './egg.ts';
 import { gaMei, type GradientAscentSettings } from './ga.ts';
@@ -53,6 +54,8 @@ export interface SynthesizeRequest {
   targets?: ReconstructionTargets;
   onProgress?: ProgressCallback;
   signal?: AbortSignal;
+  /** compiled sessions kept across requests (a worker's): the same generator and prior compile once */
+  sessions?: SessionCache;
 }
 
 export interface SynthesizedImage {
@@ -94,11 +97,11 @@ function standardizationOf(req: SynthesizeRequest): { mean: number; std: number 
 
 async function run(req: SynthesizeRequest, encoder: SynthesisEncoder): Promise<SynthesisResult | { topk: { column: number; rank: number; index: number; activation: number; image: NdArray<Float32Array> }[]; seconds: number }> {
   const s = req.settings ?? {};
-  const guided: GuidedMeiSettings = { steps: s.steps, scale: s.scale, norm: s.norm, signal: req.signal };
+  const guided: GuidedMeiSettings = { steps: s.steps, scale: s.scale, norm: s.norm, signal: req.signal, sessions: req.sessions };
   const prior = req.prior!;
   switch (req.method) {
     case 'ga': {
-      const ga: Omit<GradientAscentSettings, 'seeds'> = { steps: s.steps, norm: s.norm, optimizer: s.optimizer, lr: s.lr, signal: req.signal };
+      const ga: Omit<GradientAscentSettings, 'seeds'> = { steps: s.steps, norm: s.norm, optimizer: s.optimizer, lr: s.lr, signal: req.signal, sessions: req.sessions };
       return gaMei(encoder, req.items, ga, req.onProgress);
     }
     case 'egg':
