@@ -11,7 +11,7 @@ export { GRAD_CASES, REQUIRED_GRADIENT_OPS } from './onnx/gradcheck-cases.ts';
 export { registeredOps } from './onnx/ops/registry.ts';
 export * as ops from './onnx/ops/index.ts';
 export * as nn from './nn/index.ts';
-export { type Device, DeviceError, deviceFromEnv, parseDevice } from './runtime/device.ts';
+export { type Device, DeviceError, deviceFromEnv, parseDevice, unetPrecisionFromEnv } from './runtime/device.ts';
 export { EngineSession, SessionCache, createSession, type SessionOptions } from './runtime/session.ts';
 export { Rng } from './random.ts';
 export { DataFileError } from './data/errors.ts';
@@ -64,6 +64,7 @@ export {
   type UNetGraphOptions,
   type UNetInitOptions,
   type UNetOutputs,
+  type UNetPrecision,
   unet,
   unetGraph,
   unetWeightShapes,

@@ -169,3 +169,44 @@ describe('tiny UNets: gradients and onnxruntime against the float64 reference', 
     expect(Array.from(toNumbers(graph.weights.get('middle_block.1.proj_out.weight')!.data!)).every((v) => v === 0)).toBe(true);
   });
 });
+
+describe('float16 as guided-diffusion\'s use_fp16', () => {
+  // 16x16 RGB with 32 channels: large enough for float16 rounding to show, small enough for the CPU
+  const HALF: UNetConfig = { ...SMALL_UNET, imageSize: 16, inChannels: 3, modelChannels: 32, channelMult: [1, 2], attentionResolutions: [8], numHeadChannels: 16, normGroups: 8 };
+
+  it('computes the blocks\' convolutions in float16 and keeps GroupNorm, the embedding, the softmax and the output layers in float32', () => {
+    const { graph } = unetGraph(HALF, { seed: 1, precision: 'float16' });
+    const typeOf = (opType: string, name: RegExp) => graph.nodes.filter((n) => n.opType === opType && name.test(n.name)).map((n) => n.outputs[0].dtype);
+    expect(new Set(typeOf('Conv', /^(input_blocks|middle_block|output_blocks)/))).toEqual(new Set(['float16']));
+    expect(typeOf('Conv', /^out\//)).toEqual(['float32']);
+    expect(new Set(typeOf('ReduceMean', /./))).toEqual(new Set(['float32']));
+    expect(new Set(typeOf('Softmax', /./))).toEqual(new Set(['float32']));
+    expect(new Set(typeOf('Gemm', /./))).toEqual(new Set(['float32']));
+    expect(graph.inputs.map((v) => v.dtype)).toEqual(['float32', 'float32']);
+    expect(graph.outputs.map((v) => v.dtype)).toEqual(['float32', 'float32']);
+  });
+
+  it('matches float32 within float16\'s precision: eps, v and the input-gradient of eps at three timesteps', async () => {
+    const build = (precision: 'float32' | 'float16') => {
+      const { graph } = unetGraph(HALF, { seed: 1, precision });
+      appendBackward(graph, { outputs: ['eps'], wrt: ['x'] });
+      return createSession(graph);
+    };
+    const [full, half] = await Promise.all([build('float32'), build('float16')]);
+    try {
+      for (const [i, t] of [10, 500, 990].entries()) {
+        const feeds = { x: noise([2, 3, 16, 16], 20 + i), t: float32([2], [t, t]), eps_seed: noise([2, 3, 16, 16], 30 + i) };
+        const a = await full.run(feeds, ['eps', 'v', 'x_grad']);
+        const b = await half.run(feeds, ['eps', 'v', 'x_grad']);
+        for (const name of ['eps', 'v', 'x_grad']) {
+          const err = maxRelErr(b[name], toNumbers(a[name]));
+          // float16 has 11 significant bits (2^-11 = 4.9e-4 per rounding); a zero error would mean no float16 at all
+          expect(err, `${name} at t=${t}`).toBeLessThan(1e-2);
+          expect(err, `${name} at t=${t}`).toBeGreaterThan(1e-5);
+        }
+      }
+    } finally {
+      await Promise.all([full.release(), half.release()]);
+    }
+  });
+});

@@ -10,9 +10,16 @@
  * network receives). Outputs: `eps` [batch, C, H, W] and, with learned sigma, `v` [batch, C, H, W]:
  * the last convolution's 2C channels (ADM's one output) are split in the graph so that the
  * gradient of an energy of x0 needs a seed for `eps` only.
+ *
+ * Precision 'float16' follows guided-diffusion's use_fp16 (what the paper sampled with): the
+ * convolutions of the input, middle and output blocks compute in float16 (their float32 weights
+ * are cast in the graph, a cast onnxruntime folds when it creates the session), GroupNorm runs in
+ * float32 (GroupNorm32), the timestep embedding and its linear layers stay float32, attention
+ * scales q and k by ch^-1/4 each before their product and takes the softmax in float32, and the
+ * output layers run in float32. Inputs and outputs stay float32 either way.
  */
-import { scaledDotProductAttention } from '../nn/attention.ts';
 import { silu } from '../nn/activation.ts';
+import { scaledDotProductAttention } from '../nn/attention.ts';
 import { groupNorm } from '../nn/normalization.ts';
 import { timestepEmbedding } from '../nn/timestep-embedding.ts';
 import { Graph, type Value } from '../onnx/graph.ts';
@@ -20,10 +27,11 @@ import type { NdArray } from '../onnx/ndarray.ts';
 import { averagePool } from '../onnx/ops/average-pool.ts';
 import { concat, split } from '../onnx/ops/concat-split.ts';
 import { conv } from '../onnx/ops/conv.ts';
-import { add, mul } from '../onnx/ops/elementwise.ts';
+import { add, cast, mul } from '../onnx/ops/elementwise.ts';
 import { gemm, matmul } from '../onnx/ops/matmul.ts';
 import { reshape, unsqueeze } from '../onnx/ops/reshape.ts';
 import { resize } from '../onnx/ops/resize.ts';
+import { softmax } from '../onnx/ops/softmax.ts';
 import { transposeLast2 } from '../onnx/ops/transpose.ts';
 import { size } from '../onnx/shape.ts';
 import { type Init, Parameters, constant } from './parameters.ts';
@@ -98,6 +106,9 @@ export const SMALL_UNET: UNetConfig = {
   normGroups: 8,
 };
 
+/** Where the UNet's convolutions compute (see the file comment). */
+export type UNetPrecision = 'float32' | 'float16';
+
 export interface UNetInitOptions {
   /**
    * Zero the layers ADM wraps in zero_module (each res block's last conv, attention's proj_out,
@@ -105,6 +116,8 @@ export interface UNetInitOptions {
    * default, so random-weight models compute something non-trivial.
    */
   zeroModules?: boolean;
+  /** 'float16': guided-diffusion's use_fp16 (default 'float32') */
+  precision?: UNetPrecision;
 }
 
 export interface UNetOutputs {
@@ -128,21 +141,27 @@ interface Context {
   /** SiLU of the timestep embedding: every res block's emb_layers begins with it */
   embActivated: Value;
   embDim: number;
+  /** the blocks' activations and convolutions: float32, or float16 (use_fp16) */
+  dtype: 'float32' | 'float16';
 }
+
+/** A float32 value in `dtype` (no node when it already is). */
+const as = (v: Value, dtype: Value['dtype']): Value => (v.dtype === dtype ? v : cast(v, dtype));
 
 /** conv_nd(2, cin, cout, k, padding=(k-1)/2): weight [cout, cin, k, k], bias [cout]. */
 function conv2d(p: Parameters, h: Value, name: string, cin: number, cout: number, k: number, o: { stride?: number; zero?: boolean } = {}): Value {
   const init = o.zero ? constant(0) : fanInUniform(cin * k * k);
   const pad = (k - 1) / 2;
   const s = o.stride ?? 1;
-  return conv(h, p.weight(`${name}.weight`, [cout, cin, k, k], init), p.weight(`${name}.bias`, [cout], init), { pads: [pad, pad, pad, pad], strides: [s, s] });
+  const w = as(p.weight(`${name}.weight`, [cout, cin, k, k], init), h.dtype);
+  return conv(h, w, as(p.weight(`${name}.bias`, [cout], init), h.dtype), { pads: [pad, pad, pad, pad], strides: [s, s] });
 }
 
 /** conv_nd(1, cin, cout, 1) on [B, cin, T]: weight [cout, cin, 1] used as a [cout, cin] matrix. */
 function conv1x1(p: Parameters, h: Value, name: string, cin: number, cout: number, zero = false): Value {
   const init = zero ? constant(0) : fanInUniform(cin);
-  const w = p.weight(`${name}.weight`, [cout, cin, 1], init);
-  const b = p.weight(`${name}.bias`, [cout], init);
+  const w = as(p.weight(`${name}.weight`, [cout, cin, 1], init), h.dtype);
+  const b = as(p.weight(`${name}.bias`, [cout], init), h.dtype);
   return add(matmul(reshape(w, [cout, cin]), h), reshape(b, [cout, 1]));
 }
 
@@ -152,9 +171,10 @@ function linear(p: Parameters, h: Value, name: string, fin: number, fout: number
   return gemm(h, p.weight(`${name}.weight`, [fout, fin], init), p.weight(`${name}.bias`, [fout], init), { transB: 1 });
 }
 
-/** GroupNorm32 (eps 1e-5, affine), with the configured number of groups. */
+/** GroupNorm32 (eps 1e-5, affine), with the configured number of groups: in float32, back to h's type. */
 function norm(c: Context, h: Value, name: string, channels: number): Value {
-  return groupNorm(h, c.cfg.normGroups, c.p.weight(`${name}.weight`, [channels], constant(1)), c.p.weight(`${name}.bias`, [channels], constant(0)), 1e-5);
+  const y = groupNorm(as(h, 'float32'), c.cfg.normGroups, c.p.weight(`${name}.weight`, [channels], constant(1)), c.p.weight(`${name}.bias`, [channels], constant(0)), 1e-5);
+  return as(y, h.dtype);
 }
 
 /** Parameter-free resampling: nearest x2 (PyTorch's floor indexing) or 2x2 average pooling. */
@@ -176,7 +196,8 @@ function resBlock(c: Context, x: Value, name: string, cin: number, cout: number,
     }
     h = conv2d(c.p, h, `${name}.in_layers.2`, cin, cout, 3);
     const film = c.cfg.useScaleShiftNorm;
-    const embOut = unsqueeze(linear(c.p, c.embActivated, `${name}.emb_layers.1`, c.embDim, film ? 2 * cout : cout), [2, 3]);
+    // emb_layers is a Linear: float32, its output in the blocks' type
+    const embOut = as(unsqueeze(linear(c.p, c.embActivated, `${name}.emb_layers.1`, c.embDim, film ? 2 * cout : cout), [2, 3]), c.dtype);
     if (film) {
       const [scale, shift] = split(embOut, [cout, cout], 1);
       h = add(mul(norm(c, h, `${name}.out_layers.0`, cout), add(scale, 1)), shift);
@@ -207,10 +228,22 @@ function attentionBlock(c: Context, x: Value, name: string, channels: number, he
       ? split(qkv, [C, C, C], 1).map((part) => reshape(part, [0, heads, ch, T]))
       : split(reshape(qkv, [0, heads, 3 * ch, T]), [ch, ch, ch], 2);
     // [B, heads, ch, T] -> positions first for attention, back after; heads concatenate head-major
-    const attended = transposeLast2(scaledDotProductAttention(transposeLast2(q), transposeLast2(k), transposeLast2(v)));
+    const attended = transposeLast2(attention(transposeLast2(q), transposeLast2(k), transposeLast2(v)));
     const h = conv1x1(c.p, reshape(attended, [0, C, T]), `${name}.proj_out`, C, C, c.zero);
     return reshape(add(flat, h), [0, C, H, W]);
   });
+}
+
+/**
+ * softmax(q k^T / sqrt(ch)) v over [.., T, ch] per head. In float16 as QKVAttentionLegacy: q and k
+ * each scaled by ch^-1/4 before their product (no overflow), the softmax in float32.
+ */
+function attention(q: Value, k: Value, v: Value): Value {
+  const ch = q.shape[q.rank - 1] as number;
+  if (q.dtype === 'float32') return scaledDotProductAttention(q, k, v);
+  const s = ch ** -0.25;
+  const logits = matmul(mul(q, s), transposeLast2(mul(k, s)));
+  return matmul(cast(softmax(cast(logits, 'float32'), -1), q.dtype), v);
 }
 
 /** Heads of an attention layer at `channels` (num_head_channels wins over a head count). */
@@ -240,10 +273,11 @@ export function unet(x: Value, t: Value, p: Parameters, cfg: UNetConfig, options
     const e = linear(p, timestepEmbedding(t, mc), 'time_embed.0', mc, embDim);
     return linear(p, silu(e), 'time_embed.2', embDim, embDim);
   });
-  const c: Context = { p, cfg, zero: options.zeroModules ?? false, embActivated: silu(emb), embDim };
+  const dtype = options.precision ?? 'float32';
+  const c: Context = { p, cfg, zero: options.zeroModules ?? false, embActivated: silu(emb), embDim, dtype };
 
   const ch0 = cfg.channelMult[0] * mc;
-  let h = conv2d(p, x, 'input_blocks.0.0', cfg.inChannels, ch0, 3);
+  let h = conv2d(p, as(x, dtype), 'input_blocks.0.0', cfg.inChannels, ch0, 3);
   const skips: { value: Value; channels: number }[] = [{ value: h, channels: ch0 }];
   let ch = ch0;
   let ds = 1;
@@ -289,7 +323,8 @@ export function unet(x: Value, t: Value, p: Parameters, cfg: UNetConfig, options
   }
 
   const outChannels = cfg.learnSigma ? 2 * cfg.inChannels : cfg.inChannels;
-  const out = g.scope('out', () => conv2d(p, silu(norm(c, h, 'out.0', ch)), 'out.2', ch0, outChannels, 3, { zero: c.zero }));
+  // the output layers are not converted by use_fp16: float32
+  const out = g.scope('out', () => conv2d(p, silu(norm(c, as(h, 'float32'), 'out.0', ch)), 'out.2', ch0, outChannels, 3, { zero: c.zero }));
   if (!cfg.learnSigma) return { eps: out };
   const [eps, v] = split(out, [cfg.inChannels, cfg.inChannels], 1);
   return { eps, v };

@@ -27,6 +27,18 @@ export function deviceFromEnv(env: NodeJS.ProcessEnv = process.env): Device {
   return parseDevice(env.EXCITE_DEVICE);
 }
 
+/**
+ * The diffusion UNet's precision from EXCITE_UNET_PRECISION: float32 (default) or float16
+ * (guided-diffusion's use_fp16, the paper's setting; for GPUs: on the CPU onnxruntime has few
+ * float16 kernels and converts around the rest).
+ */
+export function unetPrecisionFromEnv(env: NodeJS.ProcessEnv = process.env): 'float32' | 'float16' {
+  const v = (env.EXCITE_UNET_PRECISION ?? '').trim().toLowerCase();
+  if (v === '' || v === 'float32' || v === 'fp32') return 'float32';
+  if (v === 'float16' || v === 'fp16') return 'float16';
+  throw new DeviceError(`EXCITE_UNET_PRECISION="${env.EXCITE_UNET_PRECISION}" is not float32 or float16`, 'cpu');
+}
+
 const HINT: Record<Device, string> = {
   cpu: '',
   webgpu: 'onnxruntime-node runs WebGPU through Dawn over Vulkan on Linux: install a Vulkan driver (the GPU vendor\'s, or Mesa >= 25 lavapipe for a software device) and libvulkan1',

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Graph } from '../onnx/graph.ts';
 import { float32, int64 } from '../onnx/ndarray.ts';
 import { add, mul } from '../onnx/ops/elementwise.ts';
-import { DeviceError, deviceFromEnv, parseDevice } from './device.ts';
+import { DeviceError, deviceFromEnv, parseDevice, unetPrecisionFromEnv } from './device.ts';
 import { SessionCache, createSession } from './session.ts';
 
 function affine() {
@@ -17,6 +17,13 @@ describe('devices', () => {
     expect(deviceFromEnv({})).toBe('cpu');
     expect(parseDevice('WebGPU')).toBe('webgpu');
     expect(() => parseDevice('tpu')).toThrow(/EXCITE_DEVICE="tpu" is not one of cpu, webgpu, cuda/);
+  });
+
+  it('reads the UNet precision from EXCITE_UNET_PRECISION', () => {
+    expect(unetPrecisionFromEnv({})).toBe('float32');
+    expect(unetPrecisionFromEnv({ EXCITE_UNET_PRECISION: 'FP16' })).toBe('float16');
+    expect(unetPrecisionFromEnv({ EXCITE_UNET_PRECISION: 'float32' })).toBe('float32');
+    expect(() => unetPrecisionFromEnv({ EXCITE_UNET_PRECISION: 'bf16' })).toThrow(/EXCITE_UNET_PRECISION="bf16" is not float32 or float16/);
   });
 
   it('names the missing CUDA provider and how to install it', async () => {

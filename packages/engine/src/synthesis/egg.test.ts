@@ -102,6 +102,18 @@ describe('EGG and EGG-x0 MEIs end to end (K = 5)', () => {
     await cache.clear();
   });
 
+  it('runs the UNet in float16 (use_fp16) through the whole loop, close to float32', async () => {
+    for (const run of [eggMei, eggX0Mei]) {
+      const full = await run(encoder, prior, items, { steps: 5 });
+      const half = await run(encoder, prior, items, { steps: 5, precision: 'float16' });
+      const scale = Math.max(...Array.from(full.images.data, Math.abs));
+      const diff = maxDiff(half.images.data, full.images.data) / scale;
+      // float16 rounding (about 1e-3 per pass) carried through five guided steps
+      expect(diff).toBeGreaterThan(0);
+      expect(diff).toBeLessThan(0.01);
+    }
+  });
+
   it('runs a prior without learned variance (fixed large)', async () => {
     const fixed = tinyPrior(3, { ...TINY_UNET, learnSigma: false });
     expect(fixed.variance).toBe('fixed-large');

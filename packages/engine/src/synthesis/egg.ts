@@ -11,10 +11,11 @@
  */
 import type { DiffusionSchedule, VarianceKind } from '../diffusion/schedule.ts';
 import { ancestralStep, predictX0 } from '../diffusion/sampler.ts';
-import { unetGraph } from '../models/unet.ts';
+import { type UNetPrecision, unetGraph } from '../models/unet.ts';
 import type { Graph } from '../onnx/graph.ts';
 import { type NdArray, float32 } from '../onnx/ndarray.ts';
 import { Rng } from '../random.ts';
+import { unetPrecisionFromEnv } from '../runtime/device.ts';
 import { type EngineSession, type SessionCache, type SessionOptions, createSession } from '../runtime/session.ts';
 import { type SynthesisCheckpoint, checkResume } from './checkpoint.ts';
 import { type Energy, meiEnergy } from './energy.ts';
@@ -37,6 +38,8 @@ export interface GuidedDiffusionSettings {
   norm?: number | readonly number[];
   /** clip the encoder's input after the rescaling (reconstructions; null: none, over a method's default) */
   clip?: readonly [number, number] | null;
+  /** the UNet's precision: 'float16' is guided-diffusion's use_fp16, what the paper sampled with (default EXCITE_UNET_PRECISION, else 'float32') */
+  precision?: UNetPrecision;
   /** 'unet': dE/dx_t through the UNet (EGG, default); 'x0': dE/dx0 only (EGG-x0) */
   gradient?: 'unet' | 'x0';
   /** 'x0': the last step's predicted x0 (default); 'sample': the last sample x (MENI) */
@@ -81,7 +84,8 @@ interface StepEvaluator {
   release(): Promise<void>;
 }
 
-async function makeEvaluator(encoder: SynthesisEncoder, prior: SynthesisPrior, energy: Energy, schedule: DiffusionSchedule, s: GuidedDiffusionSettings, norms: NdArray): Promise<StepEvaluator> {
+async function makeEvaluator(encoder: SynthesisEncoder, prior: SynthesisPrior, energy: Energy, schedule: DiffusionSchedule, settings: GuidedDiffusionSettings, norms: NdArray): Promise<StepEvaluator> {
+  const s = { ...settings, precision: settings.precision ?? unetPrecisionFromEnv() };
   const B = s.seeds.length;
   const ones = filled([B], 1);
   const hasV = prior.unet.learnSigma;
@@ -119,7 +123,7 @@ async function makeEvaluator(encoder: SynthesisEncoder, prior: SynthesisPrior, e
 
   try {
     if ((s.gradient ?? 'unet') === 'unet') {
-      const { graph, feeds } = guidanceGraph(encoder, prior, energy, { clip: s.clip ?? undefined });
+      const { graph, feeds } = guidanceGraph(encoder, prior, energy, { clip: s.clip ?? undefined, precision: s.precision });
       const session = await open(graph);
       const fixed = { ...feeds, image_norm: norms, energy_seed: ones };
       const outputs = ['eps', ...(hasV ? ['v'] : []), 'energy', 'activation', 'x_grad'];
@@ -136,7 +140,7 @@ async function makeEvaluator(encoder: SynthesisEncoder, prior: SynthesisPrior, e
         release,
       };
     }
-    const denoiser = await open(unetGraph(prior.unet, { weights: prior.weights }).graph);
+    const denoiser = await open(unetGraph(prior.unet, { weights: prior.weights, precision: s.precision }).graph);
     return {
       async evaluate(k, x, wantEncoderInput) {
         const prediction = await denoiser.run({ x, t: t(k) }, hasV ? ['eps', 'v'] : ['eps']);

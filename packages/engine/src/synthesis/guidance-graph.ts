@@ -9,7 +9,7 @@ import { Graph, type Value } from '../onnx/graph.ts';
 import type { NdArray } from '../onnx/ndarray.ts';
 import { mul, sub } from '../onnx/ops/elementwise.ts';
 import { Parameters } from '../models/parameters.ts';
-import { unet } from '../models/unet.ts';
+import { type UNetPrecision, unet } from '../models/unet.ts';
 import type { Energy } from './energy.ts';
 import { type EnergyOutputs, appendEnergy } from './energy-graph.ts';
 import { toEncoderInput } from './preprocess.ts';
@@ -24,6 +24,8 @@ export interface GuidanceForward extends EnergyOutputs {
 
 export interface GuidanceOptions {
   clip?: readonly [number, number];
+  /** the UNet's precision ('float16': guided-diffusion's use_fp16) */
+  precision?: UNetPrecision;
 }
 
 /**
@@ -39,7 +41,7 @@ export function guidanceForward(g: Graph, encoder: SynthesisEncoder, prior: Synt
   const a = g.input('sqrt_recip_alphas_cumprod', 'float32', ['batch', 1, 1, 1]);
   const b = g.input('sqrt_recipm1_alphas_cumprod', 'float32', ['batch', 1, 1, 1]);
   const norm = g.input('image_norm', 'float32', ['batch']);
-  const { eps, v } = g.scope('unet', () => unet(x, t, new Parameters(g, prior.weights), cfg));
+  const { eps, v } = g.scope('unet', () => unet(x, t, new Parameters(g, prior.weights), cfg, { precision: options.precision }));
   const x0 = sub(mul(a, x), mul(b, eps));
   const image = g.scope('preprocess', () => toEncoderInput(x0, encoder.input, { norm, clip: options.clip }));
   return { eps, v, x0, ...appendEnergy(image, encoder, energy) };

@@ -6,6 +6,7 @@
  */
 import type { NeuronRef } from '../models/encoder-graph.ts';
 import type { ScoringModel } from '../models/scoring-model.ts';
+import type { UNetPrecision } from '../models/unet.ts';
 import { type NdArray, float32 } from '../onnx/ndarray.ts';
 import { takeRows } from '../runtime/batched.ts';
 import type { SessionCache } from '../runtime/session.ts';
@@ -56,6 +57,8 @@ export interface SynthesizeRequest {
   signal?: AbortSignal;
   /** compiled sessions kept across requests (a worker's): the same generator and prior compile once */
   sessions?: SessionCache;
+  /** the prior's UNet in 'float16' (guided-diffusion's use_fp16; for GPUs) or 'float32' (default) */
+  precision?: UNetPrecision;
 }
 
 export interface SynthesizedImage {
@@ -97,7 +100,7 @@ function standardizationOf(req: SynthesizeRequest): { mean: number; std: number 
 
 async function run(req: SynthesizeRequest, encoder: SynthesisEncoder): Promise<SynthesisResult | { topk: { column: number; rank: number; index: number; activation: number; image: NdArray<Float32Array> }[]; seconds: number }> {
   const s = req.settings ?? {};
-  const guided: GuidedMeiSettings = { steps: s.steps, scale: s.scale, norm: s.norm, signal: req.signal, sessions: req.sessions };
+  const guided: GuidedMeiSettings = { steps: s.steps, scale: s.scale, norm: s.norm, signal: req.signal, sessions: req.sessions, precision: req.precision };
   const prior = req.prior!;
   switch (req.method) {
     case 'ga': {

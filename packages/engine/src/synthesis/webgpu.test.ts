@@ -36,6 +36,14 @@ describe.runIf(enabled)('synthesis on the WebGPU provider', () => {
     expect(relativeDiff(cpu.activation, gpu.activation)).toBeLessThan(1e-3);
   });
 
+  it('EGG with the UNet in float16 (use_fp16) stays within float16 rounding of float32', async () => {
+    const full = await eggMei(encoder, prior, items, { steps: 5, session: { device: 'webgpu' } });
+    const half = await eggMei(encoder, prior, items, { steps: 5, session: { device: 'webgpu' }, precision: 'float16' });
+    const diff = relativeDiff(full.images.data, half.images.data);
+    expect(diff).toBeGreaterThan(0);
+    expect(diff).toBeLessThan(0.01);
+  });
+
   it('EGG-x0 and GA match the CPU', async () => {
     const cpu = await eggX0Mei(encoder, prior, items, { steps: 5, session: { device: 'cpu' } });
     const gpu = await eggX0Mei(encoder, prior, items, { steps: 5, session: { device: 'webgpu' } });
