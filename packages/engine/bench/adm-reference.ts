@@ -8,10 +8,8 @@
  * eps, v, and the input-gradients of fixed random projections of eps and of v. The error of each
  * is max |ours - original| / max |original| over the batch; above 1e-3 the check fails (exit 1).
  *
- * guided-diffusion's source is kept in .cache/guided-diffusion (ignored by git, never committed):
- * taken from $EXCITE_GUIDED_DIFFUSION (a checkout), else extracted from a local git mirror
- * ($EXCITE_GUIDED_DIFFUSION_GIT, or the workplace mirror), else cloned from GitHub at the commit
- * below. `--json` prints one JSON document; `--out DIR` keeps the weights and reference outputs.
+ * guided-diffusion's source is kept in .cache (never committed; guided-diffusion.ts says where it
+ * comes from). `--json` prints one JSON document; `--out DIR` keeps the weights and reference outputs.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +22,9 @@ import { ADM_256_UNCONDITIONAL, type UNetConfig, unetGraph } from '../src/models
 import { appendBackward } from '../src/onnx/autodiff.ts';
 import { type NdArray, float32, toNumbers } from '../src/onnx/ndarray.ts';
 import { createSession } from '../src/runtime/session.ts';
+import { GUIDED_DIFFUSION_DIR, guidedDiffusionSource, isCheckout, offlineSource } from './guided-diffusion.ts';
+
+export { GUIDED_DIFFUSION_COMMIT, GUIDED_DIFFUSION_DIR, guidedDiffusionSource, offlineSource } from './guided-diffusion.ts';
 
 /** 32x32 RGB, levels at 32, 16 and 8 pixels (64, 128, 128 channels), attention at 16 and 8 and in the middle: 2 heads of 64 channels. */
 export const REFERENCE_UNET: UNetConfig = {
@@ -36,84 +37,8 @@ export const REFERENCE_UNET: UNetConfig = {
 export const REFERENCE_TIMESTEPS = [10, 500, 990] as const;
 export const TOLERANCE = 1e-3;
 
-/** The commit of openai/guided-diffusion checked against (its last, 2022). */
-export const GUIDED_DIFFUSION_COMMIT = '22e0df8183507e13a7813f8d38d51b072ca1e67c';
-const GITHUB = 'https://github.com/openai/guided-diffusion.git';
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-export const GUIDED_DIFFUSION_DIR = path.join(ROOT, '.cache', 'guided-diffusion');
 const PYTHON = process.env.EXCITE_TORCH_PYTHON ?? '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('./adm_reference.py', import.meta.url));
-
-const isCheckout = (dir: string) => existsSync(path.join(dir, 'guided_diffusion', 'unet.py'));
-
-/** A git directory holding guided-diffusion, if this machine has one. */
-function localMirror(): string | undefined {
-  const candidates = process.env.EXCITE_GUIDED_DIFFUSION_GIT
-    ? [process.env.EXCITE_GUIDED_DIFFUSION_GIT]
-    : ['/work/.mirror/openai+guided-diffusion/repo', '/work/.mirror/openai+guided-diffusion'];
-  return candidates.find((dir) => {
-    try {
-      execFileSync('git', ['--git-dir', dir, 'rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
-/** Fills `dest` atomically: another process may be doing the same. */
-function materialize(dest: string, fill: (dir: string) => string): void {
-  const part = `${dest}.part-${process.pid}`;
-  rmSync(part, { recursive: true, force: true });
-  mkdirSync(part, { recursive: true });
-  try {
-    const origin = fill(part);
-    writeFileSync(path.join(part, 'EXCITE_SOURCE'), `${origin}\n`);
-    if (!isCheckout(part)) throw new Error(`${origin} holds no guided_diffusion/unet.py`);
-    renameSync(part, dest);
-  } catch (e) {
-    if (!isCheckout(dest)) throw e;
-  } finally {
-    rmSync(part, { recursive: true, force: true });
-  }
-}
-
-/** Where guided-diffusion's source can come from without the network, or undefined. */
-export function offlineSource(): string | undefined {
-  const env = process.env.EXCITE_GUIDED_DIFFUSION;
-  if (env) return isCheckout(env) ? env : undefined;
-  if (isCheckout(GUIDED_DIFFUSION_DIR)) return GUIDED_DIFFUSION_DIR;
-  return localMirror();
-}
-
-/** The directory of guided-diffusion's source, extracted or cloned into .cache on first use. */
-export function guidedDiffusionSource(options: { allowClone?: boolean } = {}): string {
-  const env = process.env.EXCITE_GUIDED_DIFFUSION;
-  if (env) {
-    if (!isCheckout(env)) throw new Error(`EXCITE_GUIDED_DIFFUSION=${env} is not a guided-diffusion checkout (no guided_diffusion/unet.py)`);
-    return env;
-  }
-  if (isCheckout(GUIDED_DIFFUSION_DIR)) return GUIDED_DIFFUSION_DIR;
-  mkdirSync(path.dirname(GUIDED_DIFFUSION_DIR), { recursive: true });
-  const mirror = localMirror();
-  if (mirror) {
-    materialize(GUIDED_DIFFUSION_DIR, (dir) => {
-      const tar = execFileSync('git', ['--git-dir', mirror, 'archive', '--format=tar', 'HEAD'], { maxBuffer: 1 << 28 });
-      execFileSync('tar', ['-x', '-C', dir], { input: tar });
-      return `${execFileSync('git', ['--git-dir', mirror, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim()} from ${mirror}`;
-    });
-  } else if (options.allowClone) {
-    materialize(GUIDED_DIFFUSION_DIR, (dir) => {
-      execFileSync('git', ['clone', '--quiet', GITHUB, dir], { stdio: ['ignore', 'ignore', 'inherit'] });
-      execFileSync('git', ['-C', dir, 'checkout', '--quiet', GUIDED_DIFFUSION_COMMIT], { stdio: ['ignore', 'ignore', 'inherit'] });
-      rmSync(path.join(dir, '.git'), { recursive: true, force: true });
-      return `${GUIDED_DIFFUSION_COMMIT} from ${GITHUB}`;
-    });
-  } else {
-    throw new Error(`guided-diffusion's source is not in ${GUIDED_DIFFUSION_DIR} and no local mirror was found (set EXCITE_GUIDED_DIFFUSION to a checkout)`);
-  }
-  return GUIDED_DIFFUSION_DIR;
-}
 
 /** Why the reference check cannot run here without the network, or undefined when it can. */
 export function referenceUnavailable(): string | undefined {

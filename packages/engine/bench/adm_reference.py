@@ -45,8 +45,14 @@ def write_safetensors(path, tensors, metadata=None):
 
 
 def build(unet_model_class, c):
+    """guided-diffusion's UNetModel for an excite UNetConfig. Its GroupNorm32 always has 32 groups;
+    a config with another count (the demo prior's 8) gets guided_diffusion.unet's `normalization`
+    swapped for one with that count, leaving the rest of the original code as it is."""
     if c["normGroups"] != 32:
-        raise SystemExit(f"guided-diffusion's GroupNorm32 has 32 groups; the config asks for {c['normGroups']}")
+        import guided_diffusion.unet as gd_unet
+        from guided_diffusion.nn import GroupNorm32
+
+        gd_unet.normalization = lambda channels: GroupNorm32(c["normGroups"], channels)
     return unet_model_class(
         image_size=c["imageSize"],
         in_channels=c["inChannels"],

@@ -10,32 +10,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { appendBackward } from '../src/onnx/autodiff.ts';
-import { Graph } from '../src/onnx/graph.ts';
-import { type NdArray, float32 } from '../src/onnx/ndarray.ts';
-import { attentionReadout } from '../src/models/attention-readout.ts';
-import { PAPER_CORE, dataDrivenCore } from '../src/models/data-driven-core.ts';
-import { Parameters } from '../src/models/parameters.ts';
+import { float32 } from '../src/onnx/ndarray.ts';
+import { PAPER_CORE } from '../src/models/data-driven-core.ts';
+import { PAPER_KEY_DIM as KEY_DIM, PAPER_NEURONS as NEURONS, exportForTorch, paperEncoder } from './paper-encoder.ts';
 import { Rng } from '../src/random.ts';
 import { type EngineSession, createSession } from '../src/runtime/session.ts';
 
 const SIZE = 100;
-const NEURONS = 1000;
-const KEY_DIM = 128;
 const BATCHES = [1, 16];
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 12);
 const THREADS = os.cpus().length;
 const PYTHON = process.env.EXCITE_TORCH_PYTHON ?? '/usr/bin/python3';
 const json = process.argv.includes('--json');
 const log = (...a: unknown[]) => (json ? console.error(...a) : console.log(...a));
-
-function buildEncoder(): Graph {
-  const g = new Graph('paper_encoder');
-  const p = new Parameters(g, undefined, 42);
-  const image = g.input('image', 'float32', ['batch', 1, SIZE, SIZE]);
-  const core = dataDrivenCore(image, p, PAPER_CORE, { training: false });
-  g.output(attentionReadout(core.features, p, { neurons: NEURONS, keyDim: KEY_DIM }), 'rates');
-  return g;
-}
 
 async function median(fn: () => Promise<unknown>, repeats: number): Promise<number> {
   await fn();
@@ -56,23 +43,10 @@ async function timedCreate(make: () => Promise<EngineSession>): Promise<{ sessio
   return { session, ms: performance.now() - t };
 }
 
-function exportForTorch(g: Graph, dir: string, probe: NdArray): void {
-  const weights = [...g.weights.values()];
-  weights.forEach((w, i) => writeFileSync(path.join(dir, `${i}.bin`), w.data!.data as Float32Array));
-  writeFileSync(path.join(dir, 'probe.bin'), probe.data as Float32Array);
-  const manifest = {
-    weights: weights.map((w) => [w.name, w.shape]),
-    config: { ...PAPER_CORE, size: SIZE, neurons: NEURONS },
-    probe: probe.shape,
-    batches: BATCHES,
-  };
-  writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
-}
-
 async function main() {
   const rng = new Rng(5);
-  const forwardGraph = buildEncoder();
-  const gradientGraph = buildEncoder();
+  const forwardGraph = paperEncoder(SIZE);
+  const gradientGraph = paperEncoder(SIZE);
   appendBackward(gradientGraph, { outputs: ['rates'], wrt: ['image'] });
 
   const fwd = await timedCreate(() => createSession(forwardGraph, {}, { device: 'cpu', threads: THREADS }));
@@ -96,7 +70,8 @@ async function main() {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'excite-bench-'));
     mkdirSync(dir, { recursive: true });
     try {
-      exportForTorch(forwardGraph, dir, probe);
+      exportForTorch(forwardGraph, dir, SIZE, { probe: probe.shape, batches: BATCHES });
+      writeFileSync(path.join(dir, 'probe.bin'), probe.data as Float32Array);
       const script = fileURLToPath(new URL('./torch_encoder.py', import.meta.url));
       torch = JSON.parse(execFileSync(PYTHON, [script, dir, String(THREADS), String(REPEATS)], { encoding: 'utf8', maxBuffer: 1 << 26 }));
     } catch (e) {

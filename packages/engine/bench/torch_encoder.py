@@ -60,7 +60,7 @@ class Encoder(torch.nn.Module):
             h = self.norm_act(h, n)
         N, C, H, W = h.shape
         if not hasattr(self, "code"):
-            self.code = position_code(C, H, W)
+            self.code = position_code(C, H, W).to(h.device, h.dtype)
         f = (h + self.code).flatten(2).transpose(1, 2)  # [N, S, C]
         kv = F.linear(f, w["readout.kv.weight"])  # [N, S, 2D]
         D = kv.shape[-1] // 2

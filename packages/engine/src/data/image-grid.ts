@@ -3,7 +3,7 @@
  * `columns` images separated by `padding` pixels, optionally enlarged by an integer factor
  * (nearest neighbour, so pixels stay visible).
  */
-import sharp from 'sharp';
+import { loadSharp } from './sharp.ts';
 import type { NdArray } from '../onnx/ndarray.ts';
 
 export interface GridOptions {
@@ -47,6 +47,7 @@ export function tileImages(images: NdArray, options: GridOptions = {}): { data: 
 /** Writes the grid of `images` (values 0..255) to a PNG file. */
 export async function writeImageGrid(file: string, images: NdArray, options: GridOptions = {}): Promise<void> {
   const { data, width, height, channels } = tileImages(images, options);
+  const sharp = await loadSharp();
   const image = sharp(data, { raw: { width, height, channels } });
   await (channels === 1 ? image.toColourspace('b-w') : image).png().toFile(file);
 }

@@ -2,7 +2,8 @@
  * Images as float arrays [C, H, W] with values in 0..255: decoding (JPEG, PNG and the other formats
  * libvips reads, through sharp), grayscale, center crops and bilinear resizing.
  */
-import sharp, { type OutputInfo } from 'sharp';
+import type { OutputInfo } from 'sharp';
+import { loadSharp } from './sharp.ts';
 import { type NdArray, float32 } from '../onnx/ndarray.ts';
 import { DataFileError } from './errors.ts';
 
@@ -21,6 +22,7 @@ function dims(image: Image): [number, number, number] {
  */
 export async function decodeImage(bytes: Uint8Array, name: string): Promise<Image> {
   let decoded: { data: Buffer; info: OutputInfo };
+  const sharp = await loadSharp();
   try {
     // failOn 'warning' (the default) also rejects truncated JPEGs, which libjpeg would pad with gray
     decoded = await sharp(bytes, { failOn: 'warning' }).removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
