@@ -6,6 +6,7 @@
 import type { ExciteClient, Method } from '@excite/sdk';
 import { useRouter } from 'next/navigation';
 import { type FormEvent, useState } from 'react';
+import { NeuronFields } from '@/components/neuron-fields.tsx';
 import { ErrorNotice, Loaded } from '@/components/pending.tsx';
 import { useExcite } from '@/lib/excite-context.tsx';
 import { METHOD_LABEL } from '@/lib/format.ts';
@@ -95,18 +96,7 @@ function Form({ models }: { models: Awaited<ReturnType<typeof loadModels>> }) {
       </fieldset>
       <fieldset>
         <legend>Neurons, seeds, settings</legend>
-        <label>
-          Session
-          <select name="session" value={session} onChange={(e) => setSession(e.target.value)}>
-            {sessions.map((s) => (
-              <option key={s}>{s}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Neurons
-          <input name="neurons" value={neurons} onChange={(e) => setNeurons(e.target.value)} />
-        </label>
+        <NeuronFields sessions={sessions} session={session} onSession={setSession} neurons={neurons} onNeurons={setNeurons} />
         <label>
           Seeds
           <input name="seeds" value={seeds} onChange={(e) => setSeeds(e.target.value)} />

@@ -9,6 +9,7 @@ import { useRouter } from 'next/navigation';
 import { type FormEvent, useMemo, useState } from 'react';
 import { ErrorNotice, Loaded } from '@/components/pending.tsx';
 import { RoleGate, useRole } from '@/components/role-gate.tsx';
+import { NeuronFields } from '@/components/neuron-fields.tsx';
 import { SessionGate } from '@/components/session-gate.tsx';
 import { useExcite } from '@/lib/excite-context.tsx';
 import { METHOD_LABEL } from '@/lib/format.ts';
@@ -158,18 +159,7 @@ function Form({ choices, prefill }: { choices: Awaited<ReturnType<typeof loadCho
             ))}
           </select>
         </label>
-        <label>
-          Session
-          <select name="session" value={session} onChange={(e) => setSession(e.target.value)}>
-            {sessions.map((s) => (
-              <option key={s}>{s}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Neurons
-          <input name="neurons" value={neurons} onChange={(e) => setNeurons(e.target.value)} disabled={wholeSession} placeholder="0-9,12" />
-        </label>
+        <NeuronFields sessions={sessions} session={session} onSession={setSession} neurons={neurons} onNeurons={setNeurons} neuronsDisabled={wholeSession} />
         <label className="inline">
           <input type="checkbox" name="whole-session" checked={wholeSession} onChange={(e) => setWholeSession(e.target.checked)} /> the whole session
         </label>
