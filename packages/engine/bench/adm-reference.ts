@@ -22,6 +22,7 @@ import { ADM_256_UNCONDITIONAL, type UNetConfig, unetGraph } from '../src/models
 import { appendBackward } from '../src/onnx/autodiff.ts';
 import { type NdArray, float32, toNumbers } from '../src/onnx/ndarray.ts';
 import { createSession } from '../src/runtime/session.ts';
+import { relativeError as relativeValues } from './measure.ts';
 import { GUIDED_DIFFUSION_DIR, guidedDiffusionSource, isCheckout, offlineSource } from './guided-diffusion.ts';
 
 export { GUIDED_DIFFUSION_COMMIT, GUIDED_DIFFUSION_DIR, guidedDiffusionSource, offlineSource } from './guided-diffusion.ts';
@@ -77,16 +78,7 @@ export interface AdmReferenceReport {
 
 /** max |got - expected| / max |expected|. */
 export function relativeError(got: NdArray, expected: NdArray): number {
-  const g = toNumbers(got);
-  const e = toNumbers(expected);
-  if (g.length !== e.length) throw new Error(`${g.length} values against ${e.length}`);
-  let err = 0;
-  let scale = 0;
-  for (let i = 0; i < e.length; i++) {
-    err = Math.max(err, Math.abs(g[i] - e[i]));
-    scale = Math.max(scale, Math.abs(e[i]));
-  }
-  return scale === 0 ? err : err / scale;
+  return relativeValues(toNumbers(got), toNumbers(expected));
 }
 
 export interface AdmReferenceOptions {

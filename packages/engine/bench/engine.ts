@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { appendBackward } from '../src/onnx/autodiff.ts';
 import { float32 } from '../src/onnx/ndarray.ts';
 import { PAPER_CORE } from '../src/models/data-driven-core.ts';
+import { medianMs, relativeError } from './measure.ts';
 import { PAPER_KEY_DIM as KEY_DIM, PAPER_NEURONS as NEURONS, exportForTorch, paperEncoder } from './paper-encoder.ts';
 import { Rng } from '../src/random.ts';
 import { type EngineSession, createSession } from '../src/runtime/session.ts';
@@ -23,19 +24,6 @@ const THREADS = os.cpus().length;
 const PYTHON = process.env.EXCITE_TORCH_PYTHON ?? '/usr/bin/python3';
 const json = process.argv.includes('--json');
 const log = (...a: unknown[]) => (json ? console.error(...a) : console.log(...a));
-
-async function median(fn: () => Promise<unknown>, repeats: number): Promise<number> {
-  await fn();
-  await fn();
-  const times: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const t = performance.now();
-    await fn();
-    times.push(performance.now() - t);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
-}
 
 async function timedCreate(make: () => Promise<EngineSession>): Promise<{ session: EngineSession; ms: number }> {
   const t = performance.now();
@@ -56,8 +44,8 @@ async function main() {
     const image = float32([batch, 1, SIZE, SIZE], rng.normals(batch * SIZE * SIZE));
     const seed = float32([batch, NEURONS], rng.normals(batch * NEURONS));
     const n = batch === 1 ? REPEATS : Math.max(2, Math.floor(REPEATS / 4));
-    ours[`forward_ms_b${batch}`] = await median(() => fwd.session.run({ image }), n);
-    ours[`gradient_ms_b${batch}`] = await median(() => grad.session.run({ image, rates_seed: seed }), n);
+    ours[`forward_ms_b${batch}`] = await medianMs(() => fwd.session.run({ image }), n, 2);
+    ours[`gradient_ms_b${batch}`] = await medianMs(() => grad.session.run({ image, rates_seed: seed }), n, 2);
   }
   ours.peak_rss_mb = process.resourceUsage().maxRSS / 1024;
 
@@ -81,17 +69,7 @@ async function main() {
     }
   } else torchError = `${PYTHON} not found (apt install python3-torch)`;
 
-  let probeRelErr: number | undefined;
-  if (torch) {
-    const t = torch.probe_rates as number[];
-    let num = 0;
-    let den = 0;
-    t.forEach((v, i) => {
-      num = Math.max(num, Math.abs(v - ourProbe[i]));
-      den = Math.max(den, Math.abs(v));
-    });
-    probeRelErr = num / den;
-  }
+  const probeRelErr = torch ? relativeError(ourProbe, torch.probe_rates as number[]) : undefined;
 
   const machine = { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, threads: THREADS, memory_gb: Math.round(os.totalmem() / 2 ** 30), platform: `${os.platform()} ${os.release()}`, node: process.version };
   const rows = BATCHES.flatMap((b) => [`forward_ms_b${b}`, `gradient_ms_b${b}`]);

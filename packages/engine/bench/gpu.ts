@@ -30,6 +30,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
 import { writeSafetensors } from '../src/data/safetensors.ts';
+import { median } from '../src/evaluate/correlation.ts';
 import { loadPrior } from '../src/diffusion/prior.ts';
 import { ADM_256_UNCONDITIONAL, type UNetPrecision, unetGraph } from '../src/models/unet.ts';
 import { appendBackward } from '../src/onnx/autodiff.ts';
@@ -43,6 +44,7 @@ import type { SynthesisEncoder } from '../src/synthesis/synthesis-encoder.ts';
 import { type SynthesisPrior, samplingSchedule, synthesisPrior } from '../src/synthesis/synthesis-prior.ts';
 import type { SynthesisResult } from '../src/synthesis/synthesis-result.ts';
 import { guidedDiffusionSource } from './guided-diffusion.ts';
+import { medianMs, relativeError } from './measure.ts';
 import { exportForTorch, paperEncoder } from './paper-encoder.ts';
 
 const args = process.argv.slice(2);
@@ -91,19 +93,6 @@ interface Case {
   prior: SynthesisPrior;
   encoderSize: number;
   batches: number[];
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-async function medianMs(fn: () => Promise<unknown>, repeats: number): Promise<number> {
-  await fn();
-  const times: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const t = performance.now();
-    await fn();
-    times.push(performance.now() - t);
-  }
-  return median(times);
 }
 
 /**
@@ -228,16 +217,6 @@ interface TorchSide {
   probe_rel_err: { eps: number; v?: number; rates: number };
 }
 
-const relErr = (ours: Float32Array, theirs: Float32Array) => {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < ours.length; i++) {
-    num = Math.max(num, Math.abs(ours[i] - theirs[i]));
-    den = Math.max(den, Math.abs(theirs[i]));
-  }
-  return num / den;
-};
-
 function torchSide(c: Case, dir: string, probe: Probe): TorchSide | { error: string } {
   const torchDevice = option('--torch-device');
   const precisions = option('--torch-precisions', 'fp32')!;
@@ -258,8 +237,8 @@ function torchSide(c: Case, dir: string, probe: Probe): TorchSide | { error: str
     const b = readFileSync(path.join(outDir, name));
     return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
   };
-  const errors: TorchSide['probe_rel_err'] = { eps: probe.eps ? relErr(probe.eps, read('probe_eps.bin')) : NaN, rates: probe.rates ? relErr(probe.rates, read('probe_rates.bin')) : NaN };
-  if (probe.v) errors.v = relErr(probe.v, read('probe_v.bin'));
+  const errors: TorchSide['probe_rel_err'] = { eps: probe.eps ? relativeError(probe.eps, read('probe_eps.bin')) : NaN, rates: probe.rates ? relativeError(probe.rates, read('probe_rates.bin')) : NaN };
+  if (probe.v) errors.v = relativeError(probe.v, read('probe_v.bin'));
   return { ...side, probe_rel_err: errors };
 }
 
@@ -393,7 +372,7 @@ async function main(): Promise<void> {
         save();
       }
       // float16 against float32 on this device: eps on the probe
-      if (probes.fp16?.eps && probes.fp32?.eps) all[name].fp16_eps_rel_err = relErr(probes.fp16.eps, probes.fp32.eps);
+      if (probes.fp16?.eps && probes.fp32?.eps) all[name].fp16_eps_rel_err = relativeError(probes.fp16.eps, probes.fp32.eps);
       const ourProbe = probes.fp32 ?? {};
       if (!args.includes('--no-torch')) {
         const weightsFile = path.join(tmp, 'unet.safetensors');

@@ -33,6 +33,7 @@ import { createSession } from '../src/runtime/session.ts';
 import { synthesisPrior } from '../src/synthesis/synthesis-prior.ts';
 import { type MethodName, type SynthesizedImage, synthesize } from '../src/synthesis/synthesize.ts';
 import { inline } from '../src/models/scoring-model.ts';
+import { medianMs } from './measure.ts';
 
 const repo = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const data = process.env.EXCITE_V4_DATA ?? join(repo, '../shared/data/v4');
@@ -46,17 +47,6 @@ const log = (...a: unknown[]) => (json ? console.error(...a) : console.log(...a)
 
 const stack = (images: readonly SynthesizedImage[]) => stackImages(images.map((i) => i.pixels));
 
-async function timeMs(fn: () => Promise<unknown>, repeats = 5): Promise<number> {
-  await fn();
-  const t: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const s = performance.now();
-    await fn();
-    t.push(performance.now() - s);
-  }
-  return median(t);
-}
-
 /** Forward + input-gradient time (ms, batch 1) of a graph with input `inputName`. */
 async function gradientMs(graph: Graph, inputName: string, output: string, shape: number[], extra: Record<string, NdArray> = {}): Promise<number> {
   appendBackward(graph, { outputs: [output], wrt: [inputName] });
@@ -64,7 +54,7 @@ async function gradientMs(graph: Graph, inputName: string, output: string, shape
   const rng = new Rng(1);
   const out = graph.value(output);
   const feeds = { ...extra, [inputName]: float32(shape, rng.normals(shape.reduce((a, b) => a * b, 1))), [`${output}_seed`]: float32([1, ...(out.shape.slice(1) as number[])], rng.normals((out.shape.slice(1) as number[]).reduce((a, b) => a * b, 1))) };
-  const ms = await timeMs(() => session.run(feeds));
+  const ms = await medianMs(() => session.run(feeds), 5);
   await session.release();
   return ms;
 }
