@@ -75,7 +75,7 @@ for (const p of PRECISIONS) if (!PRECISION[p]) throw new Error(`--precisions: "$
 type Row = Record<string, number>;
 interface Side {
   /** per batch ("b1", "b16"): operation -> ms (steps, passes) or s per image (whole MEIs) */
-  results: Record<string, Row & { projected?: never }>;
+  results: Record<string, Row>;
   projected: Record<string, string[]>;
   /** operation -> why it failed */
   errors?: Record<string, string>;
@@ -127,7 +127,7 @@ async function ourSide(c: Case, probe: { x: NdArray; t: number; image: NdArray }
   const results: Side['results'] = {};
   const projected: Side['projected'] = {};
   const compile: Row = {};
-  const row = (b: number) => (results[`b${b}`] ??= {} as Row as Side['results'][string]);
+  const row = (b: number) => (results[`b${b}`] ??= {});
   const timed = async <T>(name: string, fn: () => Promise<T>) => {
     const t = performance.now();
     const r = await fn();
@@ -267,7 +267,7 @@ function writeCase(c: Case, dir: string, probe: { x: NdArray; t: number; image: 
   writeFileSync(path.join(dir, 'case.json'), JSON.stringify(spec));
 }
 
-async function makeCase(name: string, tmp: string): Promise<Case> {
+async function makeCase(name: string): Promise<Case> {
   if (name === 'demo') {
     const prior = synthesisPrior(await loadPrior(path.join(ROOT, 'models/demo/prior')));
     return { name, prior, encoderSize: prior.imageSize, batches: [1, Number(option('--batch-demo', '16'))] };
@@ -357,7 +357,7 @@ async function main(): Promise<void> {
   for (const name of list('--priors', 'demo,adm256')) {
     const tmp = mkdtempSync(path.join(os.tmpdir(), `excite-bench-gpu-${name}-`));
     try {
-      const c = await makeCase(name, tmp);
+      const c = await makeCase(name);
       const rng = new Rng(11);
       const xShape = [2, c.prior.channels, c.prior.imageSize, c.prior.imageSize];
       const probe = { x: float32(xShape, rng.normals(xShape.reduce((a, d) => a * d))), t: 500, image: float32([2, 1, c.encoderSize, c.encoderSize], rng.normals(2 * c.encoderSize ** 2)) };

@@ -6,7 +6,7 @@ One case is one prior with its encoder, written by gpu.ts into a folder:
                        per-step coefficient, computed by excite: both sides sample the same process),
                        the variance kind, K, lambda, c, GA's steps, the batches, repeats and the
                        time budget of one whole-MEI measurement
-  unet.safetensors     the UNet's state_dict (guided-diffusion's names), float32
+  unet.safetensors     the UNet's state_dict (guided-diffusion's names), float32; case.json's "weights"
   encoder/             the encoder's weights in torch_encoder.py's format
   probe_x.bin, probe_image.bin
                        fixed inputs: excite compares our outputs on them with its own, so both
@@ -260,7 +260,7 @@ def main():
     clock = Clock(device)
     setup_start = time.perf_counter()
     unet = build(UNetModel, case["unet"])
-    unet.load_state_dict(read_safetensors(os.path.join(args.case_dir, "unet.safetensors")))
+    unet.load_state_dict(read_safetensors(case["weights"]))
     unet.eval().to(device)
     manifest, weights = load_encoder(os.path.join(args.case_dir, "encoder"))
     encoder = Encoder(manifest["config"], {k: v.to(device) for k, v in weights.items()}).eval()
