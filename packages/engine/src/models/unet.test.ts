@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { appendBackward } from '../onnx/autodiff.ts';
 import { evaluate } from '../onnx/evaluate.ts';
-import { type GradCase, gradcheck } from '../onnx/gradcheck.ts';
+import { type GradCase, gradcheck } from '../gradcheck/gradcheck.ts';
 import { Graph } from '../onnx/graph.ts';
 import { type NdArray, float32, toNumbers } from '../onnx/ndarray.ts';
 import { Rng } from '../random.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gradcheck } from '../onnx/gradcheck.ts';
+import { gradcheck } from '../gradcheck/gradcheck.ts';
 import { SessionCache } from '../runtime/session.ts';
 import { float32 } from '../onnx/ndarray.ts';
 import { eggMei, eggX0Mei, guidedDiffusion } from './egg.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resizeBilinear } from '../data/images.ts';
 import { evaluate } from '../onnx/evaluate.ts';
-import { gradcheck } from '../onnx/gradcheck.ts';
+import { gradcheck } from '../gradcheck/gradcheck.ts';
 import { Graph } from '../onnx/graph.ts';
 import { inline } from '../models/scoring-model.ts';
 import { type NdArray, float32 } from '../onnx/ndarray.ts';
