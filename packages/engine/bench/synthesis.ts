@@ -31,7 +31,8 @@ import { type NdArray, float32 } from '../src/onnx/ndarray.ts';
 import { Rng } from '../src/random.ts';
 import { createSession } from '../src/runtime/session.ts';
 import { synthesisPrior } from '../src/synthesis/synthesis-prior.ts';
-import { type MethodName, type SynthesizedImage, synthesize } from '../src/synthesis/synthesize.ts';
+import type { MethodName } from '../src/synthesis/methods/registry.ts';
+import { type SynthesizedImage, synthesize } from '../src/synthesis/synthesize.ts';
 import { inline } from '../src/models/scoring-model.ts';
 import { medianMs } from './measure.ts';
 

@@ -5,8 +5,7 @@
  * An evaluator that cannot be loaded is skipped (logged): the run's results do not depend on it.
  */
 import { and, eq, inArray } from 'drizzle-orm';
-import { type NdArray, type NeuronRef, float32 } from '@excite/engine';
-import { scoreImages } from '@excite/engine/evaluate/transfer.ts';
+import { type NdArray, type NeuronRef, float32, scoreImages } from '@excite/engine';
 import type { Db } from '../db/database.ts';
 import { modelNeurons, models } from '../db/schema.ts';
 import type { ModelLoader } from './model-loader.ts';

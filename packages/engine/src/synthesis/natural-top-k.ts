@@ -16,6 +16,9 @@ export interface TopK {
   images: NdArray<Float32Array>;
 }
 
+/** How many natural images a top-k run keeps per neuron unless asked. */
+export const TOP_K_DEFAULTS = { k: 8 } as const;
+
 /** The k images (all, if fewer) with the highest rate of `neuron`; ties keep the earlier image first. */
 export async function naturalTopK(encoder: SynthesisEncoder, images: NdArray<Float32Array>, neuron: number, k: number, options: ResponseOptions = {}): Promise<TopK> {
   const rates = await encoderResponses(encoder, images, options);

@@ -125,6 +125,14 @@ export const RunStatus = {
 } as const;
 
 export type RunStatus = typeof RunStatus[keyof typeof RunStatus];
+/** How a setting's value is typed. */
+export const SettingKind = {
+  CHOICE: 'CHOICE',
+  INTEGER: 'INTEGER',
+  NUMBER: 'NUMBER'
+} as const;
+
+export type SettingKind = typeof SettingKind[keyof typeof SettingKind];
 /** What a token may do: read < run < admin, each including the ones before. */
 export const TokenRole = {
   /** and uploads and token management */

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { Graph, buildEncoder, type EncoderSpec, writeEncoder } from '@excite/engine';
-import { TINY_ENCODER_SPEC } from '@excite/engine/synthesis/testing/tiny-models.ts';
+import { TINY_ENCODER_SPEC } from '@excite/engine/testing';
 import type { Limits } from '@excite/api/src/config.ts';
 import { type TestService, startTestService } from '@excite/api/src/testing/harness.ts';
 import WebSocket from 'ws';
