@@ -1,5 +1,5 @@
 /**
- * A batch's settings resolved per method: the methods' defaults (the engine's, spec sections 2-5)
+ * A batch's settings resolved per method: the methods' defaults (the engine's; docs/synthesis.md)
  * under what the user set, each setting checked against its range. A setting applies to the methods
  * that take it; one that no method of the batch takes is an error, not silently ignored.
  */
