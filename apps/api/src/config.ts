@@ -21,7 +21,7 @@ export interface Limits {
   maxPageSize: number;
   /** nesting of fields in one GraphQL operation */
   maxQueryDepth: number;
-  /** estimated objects one GraphQL operation may resolve (graphql/limits.ts) */
+  /** estimated objects one GraphQL operation may resolve (graphql/operation-guard.ts) */
   maxQueryCost: number;
   /** bytes of a GraphQL request body (HTTP) or message (WebSocket) */
   maxRequestBytes: number;

@@ -5,7 +5,7 @@
  * in-silico ground truth). Times per image at batch 1 and batched, the cost model of EGG vs GA,
  * and a figure per neuron in docs/figures/synthesis.
  *
- * Normalizations (spec section 6): by each evaluator's response to the same neuron's GA MEI (the
+ * Normalizations (docs/benchmarks.md): by each evaluator's response to the same neuron's GA MEI (the
  * paper's; GA is 1 by construction), and by each evaluator's largest response over the session's
  * 1200 natural images.
  */

@@ -1,5 +1,5 @@
 /**
- * A dataset's `images.zip` (architecture.md, dataset directory): JPEG/PNG entries ordered by the
+ * A dataset's `images.zip` (docs/formats.md, Dataset folders): JPEG/PNG entries ordered by the
  * number in their file name; the k-th in that order (imageK.jpg) is column k - 1 of the responses.
  * Entries are inflated once, in memory (fflate), and decoded on use.
  */

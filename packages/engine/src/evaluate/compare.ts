@@ -1,5 +1,5 @@
 /**
- * `excite compare` (spec section 6): images synthesized by each generator with each method for
+ * `excite compare` (docs/cli.md): images synthesized by each generator with each method for
  * the chosen neurons and seeds, each scored by every evaluator in its own input space (raw
  * responses; normalization is the reader's choice). Rows follow the architecture contract.
  */

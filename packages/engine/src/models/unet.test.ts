@@ -67,7 +67,7 @@ describe('the small UNet preset (64x64 grayscale)', () => {
   });
 });
 
-describe('the ADM 256x256 unconditional preset (spec section 3)', () => {
+describe('the ADM 256x256 unconditional preset', () => {
   /** Declares each weight with its shape but no data: the 550M-parameter model's names without its memory. */
   class ShapesOnly extends Parameters {
     override weight(name: string, shape: readonly number[]) {

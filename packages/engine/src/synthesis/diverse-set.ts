@@ -1,5 +1,5 @@
 /**
- * Diverse sets (spec 5, the paper's outlook): several images per neuron that stay exciting while
+ * Diverse sets (the paper's outlook): several images per neuron that stay exciting while
  * differing, from EGG with the MEI energy plus the diversity term (diversity.ts) among the images
  * of each neuron. The images of one neuron form its set; they need different seeds, since identical
  * images are a stationary point of the similarity (its gradient vanishes there).

@@ -1,5 +1,5 @@
 /**
- * Energy guided diffusion (spec 4): ancestral sampling over K respaced steps where each step is
+ * Energy guided diffusion (docs/synthesis.md): ancestral sampling over K respaced steps where each step is
  * pulled down the energy of its predicted x0:
  *   x_pre = mu(x0, x_t) + sigma z   (no noise at k = 0),
  *   x_{t-1} = x_pre - lambda g / (||g|| + 1e-6),  g = dE/dx_t, the norm per image;

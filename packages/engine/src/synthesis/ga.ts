@@ -1,5 +1,5 @@
 /**
- * Gradient ascent MEIs, the baseline (spec 2, as sinzlab/mei): x ~ N(0, 1) seeded; each step the
+ * Gradient ascent MEIs, the baseline (as sinzlab/mei; defaults in docs/synthesis.md): x ~ N(0, 1) seeded; each step the
  * gradient of the energy (MEI: -r_u), blurred (Gaussian, sigma 1, 9 taps, reflect), an optimizer
  * step (AdamW lr 10, weight decay 0.01, or SGD lr 10), then x rescaled to L2 norm 25. 1001 steps;
  * the result is the last x. Batched: every image has its own seed, norm and optimizer moments

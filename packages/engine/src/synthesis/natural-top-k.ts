@@ -1,5 +1,5 @@
 /**
- * The most activating natural images (spec 5, MENI's comparison): score a set of images already in
+ * The most activating natural images (MENI's comparison): score a set of images already in
  * the encoder's standardized input space and keep the k that drive a neuron most.
  */
 import { type NdArray, float32 } from '../onnx/ndarray.ts';

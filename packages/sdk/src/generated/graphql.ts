@@ -52,11 +52,11 @@ export type ImageKind =
 export type Method =
   /** a set of exciting images that differ from one another (EGG plus a diversity term) */
   | 'DIVERSE'
-  /** energy guided diffusion, the gradient through the UNet (spec 4) */
+  /** energy guided diffusion, the gradient through the UNet */
   | 'EGG'
   /** EGG with the gradient taken at the predicted x0 only */
   | 'EGG_X0'
-  /** gradient ascent (spec 2) */
+  /** gradient ascent */
   | 'GA'
   /** most exciting natural images: weak guidance, the last sample */
   | 'MENI'

@@ -1,6 +1,6 @@
 /**
  * The client commands against a real service: models upload, runs start/list/watch and images
- * export through the SDK (in this process, as `excite` runs them; the README test runs the
+ * export through the SDK (in this process, as `excite` runs them; docs/sdk.md's example test runs the
  * binary), and the progress view: a bar per running run on a terminal, a line per finished run.
  */
 import { readFile, readdir, rm } from 'node:fs/promises';

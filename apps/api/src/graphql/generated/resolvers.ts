@@ -72,7 +72,7 @@ export type Blob = {
   url: Scalars['String']['output'];
 };
 
-/** Generators x evaluators x methods over neurons: the transfer matrix of spec 6. */
+/** Generators x evaluators x methods over neurons: the transfer matrix of the EGG paper. */
 export type Comparison = {
   __typename?: 'Comparison';
   batch: Batch;
@@ -301,11 +301,11 @@ export type InputSpace = {
 export type Method =
   /** a set of exciting images that differ from one another (EGG plus a diversity term) */
   | 'diverse'
-  /** energy guided diffusion, the gradient through the UNet (spec 4) */
+  /** energy guided diffusion, the gradient through the UNet */
   | 'egg'
   /** EGG with the gradient taken at the predicted x0 only */
   | 'egg-x0'
-  /** gradient ascent (spec 2) */
+  /** gradient ascent */
   | 'ga'
   /** most exciting natural images: weak guidance, the last sample */
   | 'meni'
@@ -461,7 +461,7 @@ export type Preview = {
   width: Scalars['Int']['output'];
 };
 
-/** A diffusion prior (spec 3): the EGG, MENI, diverse-set and reconstruction methods sample from it. */
+/** A diffusion prior: the EGG, MENI, diverse-set and reconstruction methods sample from it. */
 export type Prior = {
   __typename?: 'Prior';
   architecture?: Maybe<Scalars['JSON']['output']>;
