@@ -7,6 +7,7 @@ import {
   type ProgressCallback,
   compare,
   methodOf,
+  resolveSettings,
   float32,
   loadPrior,
   loadScoringModel,
@@ -87,11 +88,18 @@ export function synthesizeCommand(): Command {
       }
     }
     const bar = o.json ? { stop: () => undefined } : stepBar(`${o.method} neuron ${o.neuron}`);
-    const result = await synthesize({ method: o.method, generator, prior, items: [{ neuron: choice.column, seed: o.seed }], settings: settingsOf(o), natural, targets, onProgress: 'onProgress' in bar ? bar.onProgress : undefined });
+    // a diverse set is setSize images of the neuron, seeds seed..seed+setSize-1
+    const settings = settingsOf(o);
+    const count = o.method === 'diverse' ? resolveSettings(methodOf('diverse'), settings).setSize! : 1;
+    const items = Array.from({ length: count }, (_, j) => ({ neuron: choice.column, seed: o.seed + j }));
+    const result = await synthesize({ method: o.method, generator, prior, items, settings, natural, targets, onProgress: 'onProgress' in bar ? bar.onProgress : undefined });
     bar.stop();
     const image = result.images[0];
     const file = o.out ?? `${o.method}-${String(o.neuron).replace(':', '_')}-s${o.seed}.png`;
-    await writeImageGrid(file, float32([1, ...image.pixels.shape], image.pixels.data), { padding: 0 });
+    const size = image.pixels.data.length;
+    const stack = float32([count, ...image.pixels.shape], new Float32Array(count * size));
+    result.images.forEach((im, j) => stack.data.set(im.pixels.data, j * size));
+    await writeImageGrid(file, stack, { padding: 0, columns: count });
     const report = { method: o.method, neuron: choice.label, seed: o.seed, seconds: result.seconds, activation: image.activation, image: file };
     if (o.json) console.log(JSON.stringify(report));
     else console.log(`${file}: ${o.method} neuron ${choice.label} seed ${o.seed}, activation ${image.activation.toFixed(3)}, ${result.seconds.toFixed(1)} s`);
