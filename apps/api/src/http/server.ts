@@ -176,6 +176,9 @@ export async function startHttpServer(services: Services, options: { port: numbe
 
   app.use(cors);
   app.get('/health', (_req, res) => void res.json({ status: 'ok' }));
+  // Apollo's request handler called directly rather than through an Express integration package:
+  // each operation races the operation time limit here and a late one is answered 503 TIMEOUT,
+  // which a ready-made middleware does not let us do.
   app.use('/graphql', authenticate('read'), express.json({ limit: limits.maxRequestBytes }), async (req, res, next) => {
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);

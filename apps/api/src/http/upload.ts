@@ -16,7 +16,7 @@ import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import type { Request, Response } from 'express';
 import type { Limits } from '../config.ts';
-import { ServiceError } from '../graphql/errors.ts';
+import { ServiceError } from '../errors.ts';
 import { DatasetFolderError, registerDatasetFolder } from '../registry/register-dataset.ts';
 import { ModelFolderError } from '../registry/inspect-model.ts';
 import { registerModelFolder } from '../registry/register-model.ts';

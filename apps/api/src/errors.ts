@@ -1,0 +1,36 @@
+/**
+ * The service's errors: a stable code (schema.graphql's ErrorCode, listed in docs/service.md) and
+ * details. Domain code (runs, registry, uploads) throws them and knows nothing of GraphQL; the
+ * GraphQL layer answers `extensions` ({ code, ...details }: graphql-js carries an error's own
+ * extensions into the error it reports) and the HTTP routes answer { error: { code, message } }
+ * with `httpStatus`.
+ */
+import type { ErrorCode } from './graphql/generated/resolvers.ts';
+
+const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
+  BAD_USER_INPUT: 400,
+  NOT_FOUND: 404,
+  INVALID_UPLOAD: 400,
+  UPLOAD_TOO_LARGE: 413,
+  INTERNAL_SERVER_ERROR: 500,
+};
+
+export class ServiceError extends Error {
+  readonly extensions: { code: ErrorCode } & Record<string, unknown>;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'ServiceError';
+    this.extensions = { code, ...details };
+  }
+
+  get httpStatus(): number {
+    return HTTP_STATUS[this.code] ?? 400;
+  }
+}
+
+export const notFound = (what: string, id: string) => new ServiceError('NOT_FOUND', `no ${what} with id "${id}"`, { id });
