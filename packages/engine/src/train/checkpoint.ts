@@ -39,13 +39,13 @@ async function writeSynced(file: string, bytes: Uint8Array | string): Promise<vo
   }
 }
 
-/** Makes a folder's entries (created files, renames) durable; some platforms cannot sync folders. */
+/** Makes a folder's entries (created files, renames) durable where the platform can sync folders. */
 async function syncFolder(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
+  // Windows cannot open a folder, some file systems refuse to sync one: the rename stays atomic
+  const handle = await open(dir, 'r').catch(() => undefined);
+  if (!handle) return;
   try {
-    await handle.sync();
-  } catch {
-    // EISDIR/EPERM where folders cannot be synced: the rename is still atomic, only less durable
+    await handle.sync().catch(() => undefined);
   } finally {
     await handle.close();
   }
