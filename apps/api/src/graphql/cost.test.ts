@@ -5,13 +5,17 @@
  * minute, strings in arguments are bounded, and WebSocket operations answer within the same time
  * limit as HTTP ones. Over HTTP and WebSocket alike.
  */
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
+import { type DocumentNode, Kind, type OperationDefinitionNode, parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_LIMITS, REPOSITORY_ROOT } from '../config.ts';
 import { writeTinyEncoder } from '../testing/fixtures.ts';
 import { POSTGRES_URL, type TestService, folderFiles, startTestService, tempDir } from '../testing/harness.ts';
-import { LOADER_COST, MAX_NAME_LENGTH, STATEMENT_COST, databaseCosts } from './operation-guard.ts';
+import { LOADER_COST, MAX_NAME_LENGTH, STATEMENT_COST, databaseCosts, guardOperation } from './operation-guard.ts';
 import { resolvers } from './resolvers/index.ts';
+import { executableSchema } from './schema.ts';
 
 type Errors = { message: string; extensions?: Record<string, unknown> }[];
 
@@ -50,6 +54,29 @@ describe('query cost: what the database is charged for', () => {
         const fn = typeof resolver === 'function' ? resolver : (resolver as { subscribe?: () => unknown })?.subscribe;
         if (typeof fn === 'function' && fn.length >= 3) expect(costs.get(`${type}.${name}`), `${type}.${name}`).toBeGreaterThan(0);
       }
+    }
+  });
+
+  it("lets every operation of the SDK (the dashboard's too) run within the default limits, with pages of 200", () => {
+    const folder = join(REPOSITORY_ROOT, 'packages/sdk/src/operations');
+    const document = parse(readdirSync(folder).map((f) => readFileSync(join(folder, f), 'utf8')).join('\n'));
+    const fragments = document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION);
+    const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+    expect(operations.length).toBeGreaterThan(25);
+    const schema = executableSchema();
+    const costs = databaseCosts(resolvers as Record<string, unknown>);
+    for (const operation of operations) {
+      const { refused, cost } = guardOperation({
+        schema,
+        document: { kind: Kind.DOCUMENT, definitions: [operation, ...fragments] } as DocumentNode,
+        variables: { first: 200, runsFirst: 200, neuronsFirst: 200 },
+        principal: { tokenId: 'sdk', name: 'sdk', role: 'admin' },
+        limits: DEFAULT_LIMITS,
+        costs,
+      });
+      expect(refused, operation.name?.value).toBeNull();
+      // the dashboard polls: a few dozen of its loads a minute fit in a token's budget
+      expect(cost * 20, operation.name?.value).toBeLessThan(DEFAULT_LIMITS.queryCostPerMinute);
     }
   });
 });
