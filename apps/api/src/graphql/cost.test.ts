@@ -122,6 +122,11 @@ describe('query cost and aliases (default limits)', () => {
     expect(filter.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: '$f.name', limit: MAX_NAME_LENGTH });
     const id = await t.gql('query($id: ID!) { run(id: $id) { id } }', { id: 'z'.repeat(100_000) });
     expect(id.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: '$id' });
+    // variables nested as deep as the body allows are walked without recursion (no 500)
+    const depth = 100_000;
+    const deep = await t.fetch('/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"query":"{ health }","variables":{"deep":${'['.repeat(depth)}"${'w'.repeat(2_000)}"${']'.repeat(depth)}}}` });
+    expect(deep.status).toBe(400);
+    expect(((await deep.json()) as { errors: Errors }).errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', limit: 1_000 });
     const ws = await overWebSocket(t, 'mutation($name: String!) { createToken(input: { role: READ, name: $name }) { token } }', { name: long });
     expect(ws.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', limit: MAX_NAME_LENGTH });
     expect(await t.count('api_tokens')).toBe(tokens);

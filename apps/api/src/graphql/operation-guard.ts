@@ -155,55 +155,44 @@ function measure(set: SelectionSetNode, typeName: string, walk: Walk, depth: num
   return { depth: deepest, cost };
 }
 
-/** The first string in the operation's arguments or variables that is too long: where, how long, its limit. */
+/**
+ * The first string in the operation's arguments or variables that is too long: where, how long,
+ * its limit. A walk with its own stack: variables may nest as deep as the body allows.
+ */
 function longString(document: DocumentNode, variables: Record<string, unknown>): { where: string; length: number; limit: number } | undefined {
   const limitOf = (key: string | undefined) => (key === 'name' || key === 'label' ? MAX_NAME_LENGTH : MAX_STRING_LENGTH);
-  // the document's string literals (an object field `name: "..."` has the names' limit)
-  const inNode = (node: unknown, key: string | undefined): { where: string; length: number; limit: number } | undefined => {
-    if (!node || typeof node !== 'object') return undefined;
+  // variables: plain JSON; the key of the object field a string is in picks its limit
+  const values: { value: unknown; path: string; key: string | undefined }[] = Object.entries(variables).map(([name, value]) => ({ value, path: `$${name}`, key: name }));
+  while (values.length) {
+    const { value, path, key } = values.pop()!;
+    if (typeof value === 'string') {
+      const limit = limitOf(key);
+      if (value.length > limit) return { where: path.length > 200 ? `${path.slice(0, 200)}…` : path, length: value.length, limit };
+    } else if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) values.push({ value: value[i], path: `${path}[${i}]`, key });
+    } else if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value).reverse()) values.push({ value: v, path: `${path}.${k}`, key: k });
+    }
+  }
+  // the document's string literals (an object field or argument `name: "..."` has the names' limit)
+  const nodes: { node: unknown; key: string | undefined }[] = [{ node: document.definitions, key: undefined }];
+  while (nodes.length) {
+    const { node, key } = nodes.pop()!;
+    if (!node || typeof node !== 'object') continue;
     if (Array.isArray(node)) {
-      for (const n of node) {
-        const found = inNode(n, key);
-        if (found) return found;
-      }
-      return undefined;
+      for (let i = node.length - 1; i >= 0; i--) nodes.push({ node: node[i], key });
+      continue;
     }
     const n = node as { kind?: string; value?: unknown; name?: { value?: string } };
     if (n.kind === Kind.STRING && typeof n.value === 'string') {
       const limit = limitOf(key);
-      return n.value.length > limit ? { where: key ?? 'a string argument', length: n.value.length, limit } : undefined;
+      if (n.value.length > limit) return { where: key ?? 'a string argument', length: n.value.length, limit };
+      continue;
     }
     const childKey = n.kind === Kind.OBJECT_FIELD || n.kind === Kind.ARGUMENT ? n.name?.value : key;
-    for (const [k, v] of Object.entries(n)) {
-      if (k === 'loc' || k === 'name') continue;
-      const found = inNode(v, childKey);
-      if (found) return found;
-    }
-    return undefined;
-  };
-  const inValue = (value: unknown, path: string, key: string | undefined): { where: string; length: number; limit: number } | undefined => {
-    if (typeof value === 'string') {
-      const limit = limitOf(key);
-      return value.length > limit ? { where: path, length: value.length, limit } : undefined;
-    }
-    if (Array.isArray(value)) {
-      for (const [i, v] of value.entries()) {
-        const found = inValue(v, `${path}[${i}]`, key);
-        if (found) return found;
-      }
-    } else if (value && typeof value === 'object') {
-      for (const [k, v] of Object.entries(value)) {
-        const found = inValue(v, `${path}.${k}`, k);
-        if (found) return found;
-      }
-    }
-    return undefined;
-  };
-  for (const [name, value] of Object.entries(variables)) {
-    const found = inValue(value, `$${name}`, name);
-    if (found) return found;
+    for (const [k, v] of Object.entries(n).reverse()) if (k !== 'loc' && k !== 'name') nodes.push({ node: v, key: childKey });
   }
-  return inNode(document.definitions, undefined);
+  return undefined;
 }
 
 export interface GuardInput {
