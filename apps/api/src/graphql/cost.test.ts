@@ -48,6 +48,8 @@ describe('query cost: what the database is charged for', () => {
     }
     // no database: no charge beyond the object
     for (const field of ['Query.health', 'Blob.url', 'RunProgress.fraction', 'Encoder.sessions']) expect(costs.get(field), field).toBeUndefined();
+    // the service's settings are no database: the methods query (the engine's registry, limited by config) is a load
+    expect(costs.get('Query.methods')).toBe(LOADER_COST);
     // the class: every resolver that takes the context is charged
     for (const [type, fields] of Object.entries(resolvers as Record<string, Record<string, unknown>>)) {
       for (const [name, resolver] of Object.entries(fields ?? {})) {

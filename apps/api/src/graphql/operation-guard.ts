@@ -62,7 +62,7 @@ export function databaseCosts(resolvers: Record<string, unknown>): Map<string, n
       if (typeof fn !== 'function') continue;
       if (fn.length < 3 && !(resolver as { subscribe?: unknown }).subscribe) continue;
       const source = Function.prototype.toString.call(fn);
-      costs.set(`${type}.${field}`, /\bservices\b|\blist[A-Z]\w*\b/.test(source) ? STATEMENT_COST : LOADER_COST);
+      costs.set(`${type}.${field}`, /\bservices\b(?!\.config\b)|\blist[A-Z]\w*\b/.test(source) ? STATEMENT_COST : LOADER_COST);
     }
   }
   return costs;
