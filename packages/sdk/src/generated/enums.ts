@@ -9,7 +9,7 @@ export const DatasetKind = {
 export type DatasetKind = typeof DatasetKind[keyof typeof DatasetKind];
 /** The stable codes of errors (`extensions.code`); uploads answer with the same codes. */
 export const ErrorCode = {
-  /** Malformed arguments or variables. Apollo's own GRAPHQL_PARSE_FAILED and GRAPHQL_VALIDATION_FAILED come before execution. */
+  /** Malformed arguments or variables, or a string in them too long (names and labels: 200 characters, others 1000). Apollo's own GRAPHQL_PARSE_FAILED and GRAPHQL_VALIDATION_FAILED come before execution. */
   BAD_USER_INPUT: 'BAD_USER_INPUT',
   /** More runs than one call may start (the service's limit is in the message). */
   BATCH_TOO_LARGE: 'BATCH_TOO_LARGE',
@@ -23,19 +23,19 @@ export const ErrorCode = {
   INVALID_SETTINGS: 'INVALID_SETTINGS',
   /** An upload that is not a valid model directory or image set: the message says what is wrong. */
   INVALID_UPLOAD: 'INVALID_UPLOAD',
-  /** No object with that id (of that type). */
+  /** No object with that id (of that type); over HTTP also a path the service does not serve (404) or a method a path does not answer (405). */
   NOT_FOUND: 'NOT_FOUND',
   /** A method that needs a diffusion prior, without one (and not exactly one registered). */
   PRIOR_REQUIRED: 'PRIOR_REQUIRED',
-  /** The operation nests too deep or could resolve too many objects (the limits are in `extensions`). */
+  /** The operation nests too deep, has too many aliases, or could cost too much: objects resolved and database reads (the limits are in `extensions`). */
   QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
-  /** The token sent more requests than its rate limit allows: HTTP 429 with Retry-After. */
+  /** The token sent more requests than its rate limit allows, or spent its query cost budget for the minute: HTTP 429 with Retry-After. */
   RATE_LIMITED: 'RATE_LIMITED',
   /** A request body over the size limit: HTTP 413. */
   REQUEST_TOO_LARGE: 'REQUEST_TOO_LARGE',
-  /** The operation did not finish within the service's time limit: HTTP 503. */
+  /** The operation did not finish within the service's time limit: HTTP 503 (over WebSocket the same error). */
   TIMEOUT: 'TIMEOUT',
-  /** No token, or one that is not valid (unknown or revoked): HTTP 401; over WebSocket the connection closes with 4401. */
+  /** No token, or one that is not valid (unknown or revoked): HTTP 401; over WebSocket the connection closes with 4401, or with 4403 once its token is revoked. */
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   /** A neuron the generator does not predict (or no such neuron). */
   UNKNOWN_NEURON: 'UNKNOWN_NEURON',

@@ -82,7 +82,8 @@ export const mutation: MutationResolvers = {
 
   async revokeToken(_, { id }, ctx) {
     const { db } = ctx.services.database;
-    if (await revokeToken(db, id)) ctx.services.tokens.forget();
+    // open WebSocket connections of the token are closed (http/server.ts listens)
+    if (await revokeToken(db, id)) ctx.services.tokens.revoked(id);
     const [token] = await listTokens(db, id);
     if (!token) throw notFound('token', id);
     return token;
