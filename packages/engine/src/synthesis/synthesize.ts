@@ -8,48 +8,31 @@
 import { priorToPixels } from '../diffusion/prior.ts';
 import type { NeuronRef } from '../models/encoder-graph.ts';
 import type { ScoringModel } from '../models/scoring-model.ts';
-import type { UNetPrecision } from '../models/unet.ts';
 import { type NdArray, float32 } from '../onnx/ndarray.ts';
 import { takeRows } from '../runtime/batched.ts';
-import type { SessionCache } from '../runtime/session.ts';
-import type { SynthesisCheckpoint } from './checkpoint.ts';
-import type { MethodDefinition, MethodSettings } from './methods/method.ts';
+import type { MethodContext, MethodDefinition, MethodSettings } from './methods/method.ts';
 import { type MethodName, type SettingLimits, methodOf, resolveSettings } from './methods/registry.ts';
 import type { ProgressCallback, SynthesisProgress } from './progress.ts';
-import type { ReconstructionTargets } from './reconstruction.ts';
 import { encoderResponses } from './encoder-responses.ts';
 import { type Standardization, fromStimulus, toStimulus } from './stimulus.ts';
 import { synthesisEncoder } from './synthesis-encoder.ts';
-import type { SynthesisPrior } from './synthesis-prior.ts';
-import type { SynthesisItem } from './synthesis-result.ts';
 
 export type SynthesizeSettings = MethodSettings;
 
-export interface SynthesizeRequest {
+/**
+ * What a caller asks for: the context a method runs in (methods/method.ts) less what `synthesize`
+ * works out (the encoder in the synthesis space and the resolved settings). The progress events it
+ * passes on carry previews in pixel space (0..255).
+ */
+export interface SynthesizeRequest extends Omit<MethodContext, 'encoder' | 'settings'> {
   method: MethodName;
   /** the model whose neurons drive synthesis (ours; a compact model needs `standardization`) */
   generator: ScoringModel;
   /** grayscale standardization of the synthesis space, for a compact generator */
   standardization?: Standardization;
-  prior?: SynthesisPrior;
-  /** neuron (a column of the generator's rates) and seed; for top-k the seed is the rank (0 = best) */
-  items: readonly SynthesisItem[];
   settings?: SynthesizeSettings;
   /** bounds over the methods' own (a service's step limit) */
   limits?: SettingLimits;
-  /** top-k: candidate images in the generator's standardized input space [N, 1, H, W] */
-  natural?: NdArray<Float32Array>;
-  /** reconstruction: target rates or images, one per item */
-  targets?: ReconstructionTargets;
-  /** every step; the event's preview is in pixel space (0..255) */
-  onProgress?: ProgressCallback;
-  signal?: AbortSignal;
-  /** compiled sessions kept across requests (a worker's): the same generator and prior compile once */
-  sessions?: SessionCache;
-  /** the prior's UNet in 'float16' (guided-diffusion's use_fp16; for GPUs) or 'float32' (default) */
-  precision?: UNetPrecision;
-  /** continue from a checkpoint of the same batch (a progress event's `checkpoint()`) */
-  resume?: SynthesisCheckpoint;
 }
 
 export interface SynthesizedImage {

@@ -1,6 +1,6 @@
 /** Energy guided diffusion with the gradient through the UNet (egg.ts). */
 import { EGG_DEFAULTS, eggMei } from '../egg.ts';
-import { defineMethod, diffusionSteps, guidanceScale, inputNorm } from './method.ts';
+import { defineMethod, guidedOptions, guidedSettings } from './method.ts';
 
 export const eggMethod = defineMethod({
   name: 'egg',
@@ -9,7 +9,6 @@ export const eggMethod = defineMethod({
   target: 'neuron',
   imageKind: 'mei',
   space: 'prior',
-  settings: { steps: diffusionSteps(EGG_DEFAULTS.steps), scale: guidanceScale(EGG_DEFAULTS.scale), norm: inputNorm(EGG_DEFAULTS.norm) },
-  run: ({ encoder, prior, items, settings, onProgress, signal, sessions, precision, resume }) =>
-    eggMei(encoder, prior!, items, { steps: settings.steps, scale: settings.scale, norm: settings.norm, signal, sessions, precision, resume }, onProgress),
+  settings: guidedSettings(EGG_DEFAULTS),
+  run: (context) => eggMei(context.encoder, context.prior!, context.items, guidedOptions(context), context.onProgress),
 });

@@ -1,6 +1,6 @@
 /** Most exciting natural images: weak guidance, fewer steps, the last sample (meni.ts). */
 import { MENI_DEFAULTS, meni } from '../meni.ts';
-import { defineMethod, diffusionSteps, guidanceScale, inputNorm } from './method.ts';
+import { defineMethod, guidedOptions, guidedSettings } from './method.ts';
 
 export const meniMethod = defineMethod({
   name: 'meni',
@@ -9,7 +9,6 @@ export const meniMethod = defineMethod({
   target: 'neuron',
   imageKind: 'meni',
   space: 'prior',
-  settings: { steps: diffusionSteps(MENI_DEFAULTS.steps), scale: guidanceScale(MENI_DEFAULTS.scale), norm: inputNorm(MENI_DEFAULTS.norm) },
-  run: ({ encoder, prior, items, settings, onProgress, signal, sessions, precision, resume }) =>
-    meni(encoder, prior!, items, { steps: settings.steps, scale: settings.scale, norm: settings.norm, signal, sessions, precision, resume }, onProgress),
+  settings: guidedSettings(MENI_DEFAULTS),
+  run: (context) => meni(context.encoder, context.prior!, context.items, guidedOptions(context), context.onProgress),
 });

@@ -107,4 +107,10 @@ export function diffusionSteps(defaultSteps: number): NumberSetting {
 
 export const guidanceScale = (defaultScale: number): NumberSetting => ({ kind: 'number', description: 'guidance scale lambda', default: defaultScale, min: 0 });
 
+/** The settings every guided diffusion method takes: K, lambda and c with its defaults. */
+export const guidedSettings = (defaults: { steps: number; scale: number; norm: number }) => ({ steps: diffusionSteps(defaults.steps), scale: guidanceScale(defaults.scale), norm: inputNorm(defaults.norm) });
+
+/** What a guided diffusion method passes on from its context. */
+export const guidedOptions = ({ settings, signal, sessions, precision, resume }: MethodContext) => ({ steps: settings.steps, scale: settings.scale, norm: settings.norm, signal, sessions, precision, resume });
+
 export const inputNorm = (defaultNorm: number | undefined, description = 'L2 norm c of the encoder input'): NumberSetting => ({ kind: 'number', description, default: defaultNorm, min: 0, minExclusive: true });
