@@ -41,12 +41,13 @@ export class Value {
   }
 }
 
-export interface Node {
+/** A node; A: its attributes, typed by its op's schema where the op's definition is known. */
+export interface Node<A = Attrs> {
   readonly name: string;
   readonly opType: string;
   readonly inputs: readonly (Value | undefined)[];
   readonly outputs: readonly Value[];
-  readonly attrs: Readonly<Attrs>;
+  readonly attrs: Readonly<A>;
 }
 
 export interface NodeOptions {
@@ -229,7 +230,7 @@ function normalizeAttrs(op: OpDef, attrs: Record<string, AttrValue | undefined>)
   }
   for (const [key, spec] of Object.entries(op.attrs)) {
     if (out[key] !== undefined) continue;
-    if (spec.default !== undefined) out[key] = Array.isArray(spec.default) ? [...spec.default] : spec.default;
+    if (spec.default !== undefined) out[key] = typeof spec.default === 'object' ? [...spec.default] : spec.default;
     else if (spec.required) throw new Error(`attribute "${key}" is required`);
   }
   return out;

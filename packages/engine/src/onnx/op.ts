@@ -12,12 +12,39 @@ export type AttrType = 'int' | 'float' | 'ints' | 'floats' | 'string';
 export type AttrValue = number | string | number[];
 export type Attrs = Record<string, AttrValue>;
 
-export interface AttrSpec {
-  type: AttrType;
-  /** filled in when absent; attributes without a default are optional unless `required` */
-  default?: AttrValue;
-  required?: boolean;
+/** The TypeScript type of each attribute type. */
+interface AttrTypes {
+  int: number;
+  float: number;
+  ints: number[];
+  floats: number[];
+  string: string;
 }
+
+/** One spec per type, so that a default must be of its attribute's type. */
+export type AttrSpec = {
+  [T in AttrType]: {
+    readonly type: T;
+    /** filled in when absent; attributes without a default are optional unless `required` */
+    readonly default?: Readonly<AttrTypes[T]>;
+    readonly required?: boolean;
+  };
+}[AttrType];
+
+export type AttrSchema = Readonly<Record<string, AttrSpec>>;
+
+/** The keys a node always carries: those with a default, and the required ones. */
+type PresentKeys<S extends AttrSchema> = { [K in keyof S]: S[K] extends { default: unknown } | { required: true } ? K : never }[keyof S];
+type RequiredKeys<S extends AttrSchema> = { [K in keyof S]: S[K] extends { required: true } ? K : never }[keyof S];
+type Flat<T> = { [K in keyof T]: T[K] } & {};
+type WithPresent<S extends AttrSchema, P extends keyof S> = Flat<
+  { -readonly [K in P]: AttrTypes[S[K]['type']] } & { -readonly [K in Exclude<keyof S, P>]?: AttrTypes[S[K]['type']] }
+>;
+
+/** Attributes as an op sees them, defaults filled in (declare the schema `as const`). */
+export type AttrsOf<S extends AttrSchema> = WithPresent<S, PresentKeys<S>>;
+/** Attributes as a builder gives them: only the required ones must be there. */
+export type AttrsGiven<S extends AttrSchema> = WithPresent<S, RequiredKeys<S>>;
 
 export interface ValueType {
   dtype: DType;
@@ -26,30 +53,54 @@ export interface ValueType {
   known?: readonly Dim[];
 }
 
-export interface BackwardArgs {
-  node: Node;
+export interface BackwardArgs<A = Attrs> {
+  node: Node<A>;
   /** upstream gradient per output; undefined where the output does not reach the differentiated outputs */
   dy: readonly (Value | undefined)[];
   /** per input: is its gradient wanted */
   needs: readonly boolean[];
 }
 
-export interface OpDef {
+/**
+ * What infer returns. Attributes it completes may be typed more narrowly than the normalized ones
+ * (Conv's kernel_shape becomes present): then it must return them, since the node keeps what it returns.
+ */
+type Inferred<N, A> = { outputs: ValueType[] } & ([N] extends [A] ? { attrs?: A } : { attrs: A });
+
+/**
+ * An operator whose attributes are typed by its schema S: infer sees them normalized
+ * (AttrsOf<S>), evaluate and backward as the node keeps them (A, narrower where infer completes them).
+ */
+export interface TypedOpDef<S extends AttrSchema, A extends AttrsOf<S> = AttrsOf<S>> {
   readonly opType: string;
-  readonly attrs: Readonly<Record<string, AttrSpec>>;
+  readonly attrs: S;
   /**
    * Checks inputs and attributes and returns the output types. May return completed attributes
    * (e.g. Conv's kernel_shape from its weight). Throw a plain Error: the graph names the node.
    */
-  infer(inputs: readonly (Value | undefined)[], attrs: Attrs): { outputs: ValueType[]; attrs?: Attrs };
+  infer(inputs: readonly (Value | undefined)[], attrs: AttrsOf<S>): Inferred<AttrsOf<S>, A>;
   /** Reference kernel in float64. */
-  evaluate(inputs: readonly (Ref | undefined)[], attrs: Attrs): Ref[];
+  evaluate(inputs: readonly (Ref | undefined)[], attrs: A): Ref[];
   /** Inputs through which gradients may flow ('all', or indexes; default: none, i.e. not differentiable). */
   readonly differentiable?: readonly number[] | 'all';
   /** Vector-Jacobian product: one gradient per input (undefined where not needed). */
+  backward?(args: BackwardArgs<A>): (Value | undefined)[];
+}
+
+/** An operator as the graph's generic code holds it, whatever its attributes. */
+export interface OpDef {
+  readonly opType: string;
+  readonly attrs: AttrSchema;
+  infer(inputs: readonly (Value | undefined)[], attrs: Attrs): { outputs: ValueType[]; attrs?: Attrs };
+  evaluate(inputs: readonly (Ref | undefined)[], attrs: Attrs): Ref[];
+  readonly differentiable?: readonly number[] | 'all';
   backward?(args: BackwardArgs): (Value | undefined)[];
 }
 
-export function defineOp(def: OpDef): OpDef {
-  return def;
+export function defineOp<const S extends AttrSchema, A extends AttrsOf<S> = AttrsOf<S>>(def: TypedOpDef<S, A>): OpDef {
+  // The one cast of attributes. Sound because the graph calls infer only with attributes that
+  // normalizeAttrs checked against this schema (defaults filled in, required ones present), and
+  // evaluate and backward only with what infer returned, or those when it returned none, which
+  // Inferred allows only when A is no narrower.
+  return def as unknown as OpDef;
 }

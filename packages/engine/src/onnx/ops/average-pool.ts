@@ -1,28 +1,33 @@
 /** AveragePool (2-D); its adjoint spreads each output gradient evenly over its window. */
 import type { Value } from '../graph.ts';
 import { fromNumbers, isFloat } from '../ndarray.ts';
-import { type Attrs, type OpDef, defineOp } from '../op.ts';
+import { type AttrSchema, type AttrsGiven, type AttrsOf, type OpDef, defineOp } from '../op.ts';
 import { ref } from '../reference.ts';
 import { isStatic } from '../shape.ts';
 import { convOutputSize, convTranspose } from './conv.ts';
 import { mul } from './elementwise.ts';
 
-export interface AveragePoolAttrs {
-  kernel_shape: number[];
-  strides?: number[];
-  pads?: number[];
-  count_include_pad?: number;
-}
+const AVERAGE_POOL_ATTRS = {
+  auto_pad: { type: 'string', default: 'NOTSET' },
+  ceil_mode: { type: 'int', default: 0 },
+  count_include_pad: { type: 'int', default: 0 },
+  kernel_shape: { type: 'ints', required: true },
+  pads: { type: 'ints', default: [0, 0, 0, 0] },
+  strides: { type: 'ints', default: [1, 1] },
+} as const satisfies AttrSchema;
+
+/** The builder leaves out what infer rejects (auto_pad, ceil_mode). */
+export type AveragePoolAttrs = Omit<AttrsGiven<typeof AVERAGE_POOL_ATTRS>, 'auto_pad' | 'ceil_mode'>;
 
 export function averagePool(x: Value, attrs: AveragePoolAttrs): Value {
   return x.graph.node('AveragePool', [x], { ...attrs })[0];
 }
 
 /** Number of input elements each output averages, [Ho, Wo] row-major. */
-function windowCounts(H: number, W: number, a: Attrs): { Ho: number; Wo: number; counts: Float64Array } {
-  const [kh, kw] = a.kernel_shape as number[];
-  const [sh, sw] = a.strides as number[];
-  const p = a.pads as number[];
+function windowCounts(H: number, W: number, a: AttrsOf<typeof AVERAGE_POOL_ATTRS>): { Ho: number; Wo: number; counts: Float64Array } {
+  const [kh, kw] = a.kernel_shape;
+  const [sh, sw] = a.strides;
+  const p = a.pads;
   const Ho = convOutputSize(H, kh, sh, 1, p[0], p[2]);
   const Wo = convOutputSize(W, kw, sw, 1, p[1], p[3]);
   const counts = new Float64Array(Ho * Wo);
@@ -41,22 +46,15 @@ function windowCounts(H: number, W: number, a: Attrs): { Ho: number; Wo: number;
 export const AVERAGE_POOL_OPS: OpDef[] = [
   defineOp({
     opType: 'AveragePool',
-    attrs: {
-      auto_pad: { type: 'string', default: 'NOTSET' },
-      ceil_mode: { type: 'int', default: 0 },
-      count_include_pad: { type: 'int', default: 0 },
-      kernel_shape: { type: 'ints', required: true },
-      pads: { type: 'ints', default: [0, 0, 0, 0] },
-      strides: { type: 'ints', default: [1, 1] },
-    },
+    attrs: AVERAGE_POOL_ATTRS,
     differentiable: [0],
     infer([x], attrs) {
       if (!x || x.rank !== 4 || !isFloat(x.dtype)) throw new Error('input must be a float [N, C, H, W] tensor');
       if (attrs.auto_pad !== 'NOTSET' || attrs.ceil_mode) throw new Error('give explicit pads (auto_pad and ceil_mode are not supported)');
       const [N, C, H, W] = x.shape;
       if (!isStatic(H) || !isStatic(W)) throw new Error('spatial dimensions must be static');
-      const k = attrs.kernel_shape as number[];
-      const p = attrs.pads as number[];
+      const k = attrs.kernel_shape;
+      const p = attrs.pads;
       if (k.length !== 2 || p.length !== 4) throw new Error('kernel_shape needs 2 entries and pads 4');
       if (p[0] >= k[0] || p[1] >= k[1] || p[2] >= k[0] || p[3] >= k[1]) throw new Error(`pads [${p}] must be smaller than the kernel [${k}]`);
       const { Ho, Wo } = windowCounts(H, W, attrs);
@@ -65,9 +63,9 @@ export const AVERAGE_POOL_OPS: OpDef[] = [
     },
     evaluate([x], attrs) {
       const [N, C, H, W] = x!.shape;
-      const [kh, kw] = attrs.kernel_shape as number[];
-      const [sh, sw] = attrs.strides as number[];
-      const p = attrs.pads as number[];
+      const [kh, kw] = attrs.kernel_shape;
+      const [sh, sw] = attrs.strides;
+      const p = attrs.pads;
       const { Ho, Wo, counts } = windowCounts(H, W, attrs);
       const y = ref(x!.dtype, [N, C, Ho, Wo]);
       for (let nc = 0; nc < N * C; nc++)
@@ -89,9 +87,7 @@ export const AVERAGE_POOL_OPS: OpDef[] = [
       const [, C, H, W] = x.shape as [unknown, number, number, number];
       if (!isStatic(C)) throw new Error('the gradient of AveragePool needs a static channel count');
       const g = x.graph;
-      const k = node.attrs.kernel_shape as number[];
-      const s = node.attrs.strides as number[];
-      const p = node.attrs.pads as number[];
+      const { kernel_shape: k, strides: s, pads: p } = node.attrs;
       const { Ho, Wo, counts } = windowCounts(H, W, node.attrs);
       const uniform = counts.every((c) => c === counts[0]);
       const scale = uniform ? g.scalar(1 / counts[0], x) : g.constant(fromNumbers(x.dtype, [Ho, Wo], counts.map((c) => 1 / c)));

@@ -34,6 +34,13 @@ function staticSizes(parts: Dim[], axis: number, what: string): number[] {
   return parts as number[];
 }
 
+/** Split without sizes: num_outputs parts of ceil(size / n), the last ones smaller. */
+function evenSizes(dimSize: number, n: number | undefined): number[] {
+  if (!n) throw new Error('give split sizes or num_outputs');
+  const chunk = Math.ceil(dimSize / n);
+  return Array.from({ length: n }, (_, i) => Math.max(0, Math.min(chunk, dimSize - i * chunk)));
+}
+
 export const CONCAT_SPLIT_OPS: OpDef[] = [
   defineOp({
     opType: 'Concat',
@@ -42,7 +49,7 @@ export const CONCAT_SPLIT_OPS: OpDef[] = [
     infer(inputs, attrs) {
       const xs = inputs as Value[];
       if (xs.length === 0 || xs.some((x) => !x)) throw new Error('missing inputs');
-      const axis = normalizeAxis(attrs.axis as number, xs[0].rank);
+      const axis = normalizeAxis(attrs.axis, xs[0].rank);
       const shape = [...xs[0].shape];
       for (const x of xs) {
         if (x.rank !== shape.length || x.dtype !== xs[0].dtype) throw new Error(`inputs differ in rank or type: ${x}`);
@@ -55,7 +62,7 @@ export const CONCAT_SPLIT_OPS: OpDef[] = [
     },
     evaluate(inputs, attrs) {
       const xs = inputs as Ref[];
-      const axis = attrs.axis as number;
+      const axis = attrs.axis;
       const shape = [...xs[0].shape];
       shape[axis] = xs.reduce((s, x) => s + x.shape[axis], 0);
       const out = ref(xs[0].dtype, shape);
@@ -67,7 +74,7 @@ export const CONCAT_SPLIT_OPS: OpDef[] = [
       return [out];
     },
     backward({ node, dy, needs }) {
-      const axis = node.attrs.axis as number;
+      const axis = node.attrs.axis;
       const parts = split(dy[0]!, node.inputs.map((x) => x!.shape[axis] as number), axis);
       return parts.map((p, i) => (needs[i] ? p : undefined));
     },
@@ -78,7 +85,7 @@ export const CONCAT_SPLIT_OPS: OpDef[] = [
     differentiable: [0],
     infer([x, sizesInput], attrs) {
       if (!x) throw new Error('missing input');
-      const axis = normalizeAxis(attrs.axis as number, x.rank);
+      const axis = normalizeAxis(attrs.axis, x.rank);
       const dimSize = x.shape[axis];
       if (!isStatic(dimSize)) throw new Error(`Split along symbolic axis ${axis}`);
       let sizes: number[];
@@ -86,12 +93,7 @@ export const CONCAT_SPLIT_OPS: OpDef[] = [
         const known = sizesInput.knownInts();
         if (!known || !known.every(isStatic)) throw new Error('split sizes must be a constant');
         sizes = known as number[];
-      } else {
-        const n = attrs.num_outputs as number | undefined;
-        if (!n) throw new Error('give split sizes or num_outputs');
-        const chunk = Math.ceil(dimSize / n);
-        sizes = Array.from({ length: n }, (_, i) => Math.max(0, Math.min(chunk, dimSize - i * chunk)));
-      }
+      } else sizes = evenSizes(dimSize, attrs.num_outputs);
       if (sizes.reduce((a, b) => a + b, 0) !== dimSize) throw new Error(`split sizes [${sizes}] do not add up to ${dimSize}`);
       return {
         outputs: sizes.map((s) => ({ dtype: x.dtype, shape: x.shape.map((d, i) => (i === axis ? s : d)) })),
@@ -99,13 +101,9 @@ export const CONCAT_SPLIT_OPS: OpDef[] = [
       };
     },
     evaluate([x, sizesInput], attrs) {
-      const axis = attrs.axis as number;
+      const axis = attrs.axis;
       let sizes = ints(sizesInput);
-      if (sizes.length === 0) {
-        const n = attrs.num_outputs as number;
-        const chunk = Math.ceil(x!.shape[axis] / n);
-        sizes = Array.from({ length: n }, (_, i) => Math.max(0, Math.min(chunk, x!.shape[axis] - i * chunk)));
-      }
+      if (sizes.length === 0) sizes = evenSizes(x!.shape[axis], attrs.num_outputs);
       const outer = size(x!.shape.slice(0, axis));
       const inner = size(x!.shape.slice(axis + 1));
       let offset = 0;
@@ -121,7 +119,7 @@ export const CONCAT_SPLIT_OPS: OpDef[] = [
       });
     },
     backward({ node, dy }) {
-      const axis = node.attrs.axis as number;
+      const axis = node.attrs.axis;
       const parts = node.outputs.map((y, i) => dy[i] ?? expandTo(y.graph.scalar(0, y), y));
       return [concat(parts, axis)];
     },

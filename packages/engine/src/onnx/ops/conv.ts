@@ -5,7 +5,7 @@
  */
 import type { Value } from '../graph.ts';
 import { isFloat } from '../ndarray.ts';
-import { type AttrSpec, type Attrs, type OpDef, defineOp } from '../op.ts';
+import { type AttrSchema, type AttrsGiven, type AttrsOf, type OpDef, defineOp } from '../op.ts';
 import { type Ref, ref } from '../reference.ts';
 import { type Dim, dimEquals, divDims, isStatic } from '../shape.ts';
 import { matmul } from './matmul.ts';
@@ -14,18 +14,34 @@ import { reshape } from './reshape.ts';
 import { slice } from './slice.ts';
 import { transpose, transposeLast2 } from './transpose.ts';
 
-export interface ConvAttrs {
-  strides?: number[];
+const GEOMETRY_ATTRS = {
+  auto_pad: { type: 'string', default: 'NOTSET' },
+  dilations: { type: 'ints', default: [1, 1] },
+  group: { type: 'int', default: 1 },
+  kernel_shape: { type: 'ints' },
   /** [top, left, bottom, right] */
-  pads?: number[];
-  dilations?: number[];
-  group?: number;
+  pads: { type: 'ints', default: [0, 0, 0, 0] },
+  strides: { type: 'ints', default: [1, 1] },
+} as const satisfies AttrSchema;
+
+const CONV_TRANSPOSE_ATTRS = {
+  ...GEOMETRY_ATTRS,
+  output_padding: { type: 'ints', default: [0, 0] },
+  output_shape: { type: 'ints' },
+} as const satisfies AttrSchema;
+
+/** Infer completes kernel_shape from the weight: evaluate and backward always find it. */
+type WithKernel<T> = T & { kernel_shape: number[] };
+type GeometryAttrs = AttrsOf<typeof GEOMETRY_ATTRS>;
+type ConvTransposeNodeAttrs = WithKernel<AttrsOf<typeof CONV_TRANSPOSE_ATTRS>>;
+
+/** The builders leave out kernel_shape (the weight's) and name the auto_pad modes. */
+export interface ConvAttrs extends Omit<AttrsGiven<typeof GEOMETRY_ATTRS>, 'kernel_shape' | 'auto_pad'> {
   auto_pad?: 'NOTSET' | 'SAME_UPPER' | 'SAME_LOWER' | 'VALID';
 }
 
-export interface ConvTransposeAttrs extends Omit<ConvAttrs, 'auto_pad'> {
-  output_padding?: number[];
-}
+/** Nor does ConvTranspose take auto_pad or output_shape (infer rejects them). */
+export type ConvTransposeAttrs = Omit<AttrsGiven<typeof CONV_TRANSPOSE_ATTRS>, 'kernel_shape' | 'auto_pad' | 'output_shape'>;
 
 export function conv(x: Value, w: Value, b?: Value, attrs: ConvAttrs = {}): Value {
   return x.graph.node('Conv', [x, w, b], { ...attrs })[0];
@@ -34,15 +50,6 @@ export function conv(x: Value, w: Value, b?: Value, attrs: ConvAttrs = {}): Valu
 export function convTranspose(x: Value, w: Value, b?: Value, attrs: ConvTransposeAttrs = {}): Value {
   return x.graph.node('ConvTranspose', [x, w, b], { ...attrs })[0];
 }
-
-const geometryAttrs: Record<string, AttrSpec> = {
-  auto_pad: { type: 'string', default: 'NOTSET' },
-  dilations: { type: 'ints', default: [1, 1] },
-  group: { type: 'int', default: 1 },
-  kernel_shape: { type: 'ints' },
-  pads: { type: 'ints', default: [0, 0, 0, 0] },
-  strides: { type: 'ints', default: [1, 1] },
-};
 
 interface Geometry {
   k: number[];
@@ -53,14 +60,8 @@ interface Geometry {
   group: number;
 }
 
-function geometryOf(attrs: Attrs): Geometry {
-  return {
-    k: attrs.kernel_shape as number[],
-    s: attrs.strides as number[],
-    d: attrs.dilations as number[],
-    p: attrs.pads as number[],
-    group: attrs.group as number,
-  };
+function geometryOf(attrs: WithKernel<GeometryAttrs>): Geometry {
+  return { k: attrs.kernel_shape, s: attrs.strides, d: attrs.dilations, p: attrs.pads, group: attrs.group };
 }
 
 function checkRank4(x: Value | undefined, w: Value | undefined): asserts x is Value {
@@ -70,21 +71,21 @@ function checkRank4(x: Value | undefined, w: Value | undefined): asserts x is Va
   if (!w.shape.slice(2).every(isStatic) || !x.shape.slice(2).every(isStatic)) throw new Error('spatial dimensions must be static');
 }
 
-function normalizeGeometry(x: Value, w: Value, attrs: Attrs, transposed: boolean): Attrs {
-  const k = (attrs.kernel_shape as number[] | undefined) ?? (w.shape.slice(2) as number[]);
+function normalizeGeometry<T extends GeometryAttrs>(x: Value, w: Value, attrs: T, transposed: boolean): WithKernel<T> {
+  const k = attrs.kernel_shape ?? (w.shape.slice(2) as number[]);
   if (k.some((v, i) => v !== w.shape[2 + i])) throw new Error(`kernel_shape [${k}] differs from the weight [${w.shape}]`);
   for (const key of ['strides', 'dilations'] as const) {
-    const v = attrs[key] as number[];
+    const v = attrs[key];
     if (v.length !== 2 || v.some((e) => e < 1)) throw new Error(`${key} must be two positive integers, got [${v}]`);
   }
-  let pads = attrs.pads as number[];
+  let pads = attrs.pads;
   if (pads.length !== 4 || pads.some((e) => e < 0)) throw new Error(`pads must be four non-negative integers, got [${pads}]`);
-  const mode = attrs.auto_pad as string;
+  const mode = attrs.auto_pad;
   if (mode === 'VALID') pads = [0, 0, 0, 0];
   else if (mode === 'SAME_UPPER' || mode === 'SAME_LOWER') {
     if (transposed) throw new Error(`auto_pad ${mode} is not supported for ConvTranspose`);
-    const s = attrs.strides as number[];
-    const d = attrs.dilations as number[];
+    const s = attrs.strides;
+    const d = attrs.dilations;
     const total = [0, 1].map((i) => {
       const n = x.shape[2 + i] as number;
       return Math.max((Math.ceil(n / s[i]) - 1) * s[i] + (k[i] - 1) * d[i] + 1 - n, 0);
@@ -92,7 +93,7 @@ function normalizeGeometry(x: Value, w: Value, attrs: Attrs, transposed: boolean
     const begin = total.map((t) => (mode === 'SAME_UPPER' ? Math.floor(t / 2) : Math.ceil(t / 2)));
     pads = [begin[0], begin[1], total[0] - begin[0], total[1] - begin[1]];
   } else if (mode !== 'NOTSET') throw new Error(`auto_pad "${mode}" is not valid`);
-  const group = attrs.group as number;
+  const group = attrs.group;
   if (!Number.isInteger(group) || group < 1) throw new Error(`group must be a positive integer, got ${group}`);
   return { ...attrs, kernel_shape: k, pads, auto_pad: 'NOTSET' };
 }
@@ -232,9 +233,9 @@ export function convWeightGrad(x: Value, dy: Value, g: Geometry): Value {
 }
 
 export const CONV_OPS: OpDef[] = [
-  defineOp({
+  defineOp<typeof GEOMETRY_ATTRS, WithKernel<GeometryAttrs>>({
     opType: 'Conv',
-    attrs: geometryAttrs,
+    attrs: GEOMETRY_ATTRS,
     differentiable: [0, 1, 2],
     infer([x, w, b], attrs) {
       checkRank4(x, w);
@@ -261,16 +262,16 @@ export const CONV_OPS: OpDef[] = [
       return [dx, needs[1] ? convWeightGrad(x, d, g) : undefined, needs[2] ? reduceSum(d, [0, 2, 3], false) : undefined];
     },
   }),
-  defineOp({
+  defineOp<typeof CONV_TRANSPOSE_ATTRS, ConvTransposeNodeAttrs>({
     opType: 'ConvTranspose',
-    attrs: { ...geometryAttrs, output_padding: { type: 'ints', default: [0, 0] }, output_shape: { type: 'ints' } },
+    attrs: CONV_TRANSPOSE_ATTRS,
     differentiable: [0, 1, 2],
     infer([x, w, b], attrs) {
       checkRank4(x, w);
       if (attrs.output_shape) throw new Error('output_shape is not supported: give pads and output_padding');
       const a = normalizeGeometry(x, w!, attrs, true);
       const g = geometryOf(a);
-      const op = a.output_padding as number[];
+      const op = a.output_padding;
       const [N, C, H, W] = x.shape;
       const [Cw, Mg] = w!.shape;
       if (!dimEquals(C, Cw)) throw new Error(`input has ${C} channels, weight expects ${Cw}`);
@@ -285,7 +286,7 @@ export const CONV_OPS: OpDef[] = [
       return { outputs: [{ dtype: x.dtype, shape: [N, M, Ho, Wo] }], attrs: a };
     },
     evaluate([x, w, b], attrs) {
-      return [convTransposeKernel(x!, w!, b, geometryOf(attrs), attrs.output_padding as number[])];
+      return [convTransposeKernel(x!, w!, b, geometryOf(attrs), attrs.output_padding)];
     },
     backward({ node, dy, needs }) {
       const [x, w] = node.inputs as Value[];

@@ -4,7 +4,7 @@
  */
 import type { Value } from '../graph.ts';
 import { type DType, isFloat } from '../ndarray.ts';
-import { type Attrs, type OpDef, defineOp } from '../op.ts';
+import { type AttrSchema, type Attrs, type AttrsOf, type OpDef, defineOp } from '../op.ts';
 import { broadcastMap, castValue } from '../reference.ts';
 import { broadcastShapes } from '../shape.ts';
 import { unbroadcast } from './broadcast.ts';
@@ -110,11 +110,16 @@ function comparison(opType: string, fn: (a: number, b: number) => boolean): OpDe
   });
 }
 
-function unary(
+function unary(opType: string, fn: (x: number) => number, backward?: (x: Value, y: Value, dy: Value) => Value): OpDef {
+  return unaryWith(opType, {}, fn, backward);
+}
+
+/** A unary op with attributes, which its kernel and gradient read. */
+function unaryWith<const S extends AttrSchema>(
   opType: string,
-  fn: (x: number, attrs: Attrs) => number,
-  backward?: (x: Value, y: Value, dy: Value, attrs: Attrs) => Value,
-  attrs: OpDef['attrs'] = {},
+  attrs: S,
+  fn: (x: number, attrs: AttrsOf<S>) => number,
+  backward?: (x: Value, y: Value, dy: Value, attrs: Readonly<AttrsOf<S>>) => Value,
 ): OpDef {
   return defineOp({
     opType,
@@ -161,11 +166,11 @@ export const ELEMENTWISE_OPS: OpDef[] = [
   unary('Neg', (x) => -x, (_x, _y, dy) => neg(dy)),
   unary('Abs', Math.abs, (x, _y, dy) => where(less(x, 0), neg(dy), dy)),
   unary('Relu', (x) => Math.max(x, 0), (x, _y, dy) => where(greater(x, 0), dy, 0)),
-  unary(
+  unaryWith(
     'Elu',
-    (x, a) => (x > 0 ? x : (a.alpha as number) * Math.expm1(x)),
-    (x, y, dy, a) => where(greater(x, 0), dy, mul(dy, add(y, a.alpha as number))),
     { alpha: { type: 'float', default: 1 } },
+    (x, a) => (x > 0 ? x : a.alpha * Math.expm1(x)),
+    (x, y, dy, a) => where(greater(x, 0), dy, mul(dy, add(y, a.alpha))),
   ),
   unary('Sigmoid', sigmoidFn, (_x, y, dy) => mul(dy, mul(y, sub(1, y)))),
   unary('Tanh', Math.tanh, (_x, y, dy) => mul(dy, sub(1, mul(y, y)))),
@@ -226,13 +231,13 @@ export const ELEMENTWISE_OPS: OpDef[] = [
     attrs: { to: { type: 'int', required: true } },
     differentiable: [0],
     infer([x], attrs) {
-      const to = DTYPE_OF_CODE.get(attrs.to as number);
+      const to = DTYPE_OF_CODE.get(attrs.to);
       if (!x) throw new Error('missing input');
       if (!to) throw new Error(`unsupported target type code ${attrs.to}`);
       return { outputs: [{ dtype: to, shape: x.shape }] };
     },
     evaluate([x], attrs) {
-      const to = DTYPE_OF_CODE.get(attrs.to as number)!;
+      const to = DTYPE_OF_CODE.get(attrs.to)!;
       return [broadcastMap(to, [x!], (v) => castValue(v, to))];
     },
     backward({ node, dy }) {

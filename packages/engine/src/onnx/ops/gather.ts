@@ -22,11 +22,11 @@ export const GATHER_OPS: OpDef[] = [
     infer([x, idx], attrs) {
       if (!x || !idx) throw new Error('needs data and indices');
       if (isFloat(idx.dtype)) throw new Error('indices must be integers');
-      const axis = normalizeAxis(attrs.axis as number, x.rank);
+      const axis = normalizeAxis(attrs.axis, x.rank);
       return { outputs: [{ dtype: x.dtype, shape: [...x.shape.slice(0, axis), ...idx.shape, ...x.shape.slice(axis + 1)] }], attrs: { axis } };
     },
     evaluate([x, idx], attrs) {
-      const axis = attrs.axis as number;
+      const axis = attrs.axis;
       const outer = size(x!.shape.slice(0, axis));
       const inner = size(x!.shape.slice(axis + 1));
       const n = x!.shape[axis];
@@ -45,7 +45,7 @@ export const GATHER_OPS: OpDef[] = [
     },
     backward({ node, dy }) {
       const [x, idx] = node.inputs as Value[];
-      const axis = node.attrs.axis as number;
+      const axis = node.attrs.axis;
       const n = x.shape[axis];
       if (!isStatic(n) || !idx.shape.every(isStatic)) throw new Error('the gradient of Gather needs a static axis and static index shape');
       const g = x.graph;

@@ -1,7 +1,7 @@
 /** MatMul (batched, numpy broadcasting of the batch axes) and Gemm. */
 import type { Value } from '../graph.ts';
 import { isFloat } from '../ndarray.ts';
-import { type OpDef, defineOp } from '../op.ts';
+import { type AttrSchema, type AttrsGiven, type OpDef, defineOp } from '../op.ts';
 import { type Ref, broadcastOffsets, broadcastStatic, ref, transposeRef } from '../reference.ts';
 import { type Dim, broadcastShapes, dimEquals, size } from '../shape.ts';
 import { unbroadcast } from './broadcast.ts';
@@ -12,12 +12,14 @@ export function matmul(a: Value, b: Value): Value {
   return a.graph.node('MatMul', [a, b])[0];
 }
 
-export interface GemmAttrs {
-  alpha?: number;
-  beta?: number;
-  transA?: number;
-  transB?: number;
-}
+const GEMM_ATTRS = {
+  alpha: { type: 'float', default: 1 },
+  beta: { type: 'float', default: 1 },
+  transA: { type: 'int', default: 0 },
+  transB: { type: 'int', default: 0 },
+} as const satisfies AttrSchema;
+
+export type GemmAttrs = AttrsGiven<typeof GEMM_ATTRS>;
 
 export function gemm(a: Value, b: Value, c?: Value, attrs: GemmAttrs = {}): Value {
   return a.graph.node('Gemm', [a, b, c], { ...attrs })[0];
@@ -75,12 +77,7 @@ export const MATMUL_OPS: OpDef[] = [
   }),
   defineOp({
     opType: 'Gemm',
-    attrs: {
-      alpha: { type: 'float', default: 1 },
-      beta: { type: 'float', default: 1 },
-      transA: { type: 'int', default: 0 },
-      transB: { type: 'int', default: 0 },
-    },
+    attrs: GEMM_ATTRS,
     differentiable: [0, 1, 2],
     infer([a, b, c], attrs) {
       if (!a || !b || a.rank !== 2 || b.rank !== 2) throw new Error('A and B must be matrices');
@@ -96,15 +93,14 @@ export const MATMUL_OPS: OpDef[] = [
       const A = attrs.transA ? transposeRef(a!, [1, 0]) : a!;
       const B = attrs.transB ? transposeRef(b!, [1, 0]) : b!;
       const y = matmulKernel(A, B);
-      const alpha = attrs.alpha as number;
-      const beta = attrs.beta as number;
+      const { alpha, beta } = attrs;
       const cOff = c ? broadcastOffsets(c.shape, y.shape) : undefined;
       for (let i = 0; i < y.data.length; i++) y.data[i] = alpha * y.data[i] + (c ? beta * c.data[cOff![i]] : 0);
       return [y];
     },
     backward({ node, dy, needs }) {
       const [a, b, c] = node.inputs as Value[];
-      const { alpha, beta, transA, transB } = node.attrs as Required<GemmAttrs>;
+      const { alpha, beta, transA, transB } = node.attrs;
       const g = alpha === 1 ? dy[0]! : mul(dy[0]!, alpha);
       const A = transA ? transpose(a, [1, 0]) : a;
       const B = transB ? transpose(b, [1, 0]) : b;

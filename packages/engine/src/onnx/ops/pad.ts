@@ -1,6 +1,6 @@
 /** Pad (constant, reflect, edge): the adjoint folds padded borders back onto the input. */
 import type { Value } from '../graph.ts';
-import { type OpDef, defineOp } from '../op.ts';
+import { type AttrSchema, type OpDef, defineOp } from '../op.ts';
 import { type Ref, ints, ref } from '../reference.ts';
 import { type Dim, isStatic, mulDims, strides } from '../shape.ts';
 import { add } from './elementwise.ts';
@@ -24,7 +24,7 @@ function padsOf(x: { rank: number }, padsInput: Value | undefined): number[] {
 }
 
 /** Source index along one axis for an output index, per mode (-1: the constant). */
-function source(i: number, n: number, mode: string): number {
+function source(i: number, n: number, mode: PadMode): number {
   if (i >= 0 && i < n) return i;
   if (mode === 'constant') return -1;
   if (mode === 'edge') return i < 0 ? 0 : n - 1;
@@ -56,16 +56,23 @@ function unpadAxis(dy: Value, axis: number, n: number, begin: number, end: numbe
   return g;
 }
 
+const PAD_ATTRS = { mode: { type: 'string', default: 'constant' } } as const satisfies AttrSchema;
+
+function padMode(mode: string): PadMode {
+  if (mode === 'constant' || mode === 'reflect' || mode === 'edge') return mode;
+  throw new Error(`mode "${mode}" is not supported`);
+}
+
 export const PAD_OPS: OpDef[] = [
-  defineOp({
+  // infer checks the mode and keeps it as a PadMode for evaluate and backward
+  defineOp<typeof PAD_ATTRS, { mode: PadMode }>({
     opType: 'Pad',
-    attrs: { mode: { type: 'string', default: 'constant' } },
+    attrs: PAD_ATTRS,
     differentiable: [0],
     infer([x, padsInput, value, axes], attrs) {
       if (!x) throw new Error('missing input');
       if (axes) throw new Error('the axes input is not supported: give pads for every axis');
-      const mode = attrs.mode as string;
-      if (!['constant', 'reflect', 'edge'].includes(mode)) throw new Error(`mode "${mode}" is not supported`);
+      const mode = padMode(attrs.mode);
       if (value && (value.rank !== 0 || value.dtype !== x.dtype)) throw new Error('constant_value must be a scalar of the input type');
       const p = padsOf(x, padsInput);
       const shape: Dim[] = x.shape.map((d, i) => {
@@ -78,7 +85,7 @@ export const PAD_OPS: OpDef[] = [
         return d + b + e;
       });
       if (shape.some((d) => isStatic(d) && d < 0)) throw new Error(`pads [${p}] crop more than the input`);
-      return { outputs: [{ dtype: x.dtype, shape: shape.map((d) => mulDims(d, 1)) }] };
+      return { outputs: [{ dtype: x.dtype, shape: shape.map((d) => mulDims(d, 1)) }], attrs: { mode } };
     },
     evaluate([x, padsInput, value], attrs) {
       const p = ints(padsInput);
@@ -91,7 +98,7 @@ export const PAD_OPS: OpDef[] = [
       for (let flat = 0; flat < out.data.length; flat++) {
         let off = 0;
         for (let d = 0; d < r && off >= 0; d++) {
-          const s = source(idx[d] - p[d], x!.shape[d], attrs.mode as string);
+          const s = source(idx[d] - p[d], x!.shape[d], attrs.mode);
           off = s < 0 ? -1 : off + s * inStrides[d];
         }
         out.data[flat] = off < 0 ? c : x!.data[off];
@@ -105,7 +112,7 @@ export const PAD_OPS: OpDef[] = [
     backward({ node, dy }) {
       const x = node.inputs[0]!;
       const p = padsOf(x, node.inputs[1]);
-      const mode = node.attrs.mode as PadMode;
+      const mode = node.attrs.mode;
       let g = dy[0]!;
       // negative pads crop: their adjoint pads with zeros first
       const grow = p.map((v) => Math.max(-v, 0));

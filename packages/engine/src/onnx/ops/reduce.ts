@@ -1,7 +1,7 @@
 /** ReduceSum, ReduceMean and ReduceMax (opset 18: axes as an input). */
 import type { Value } from '../graph.ts';
 import { isFloat } from '../ndarray.ts';
-import { type Attrs, type OpDef, defineOp } from '../op.ts';
+import { type AttrSchema, type AttrsOf, type OpDef, defineOp } from '../op.ts';
 import { type Ref, ints, ref } from '../reference.ts';
 import { type Dim, isStatic, normalizeAxis, size, strides } from '../shape.ts';
 import { cast, div, equal, mul } from './elementwise.ts';
@@ -17,8 +17,10 @@ export const reduceSum = (x: Value, axes?: readonly number[], keepdims = true) =
 export const reduceMean = (x: Value, axes?: readonly number[], keepdims = true) => reduceNode('ReduceMean', x, axes, keepdims);
 export const reduceMax = (x: Value, axes?: readonly number[], keepdims = true) => reduceNode('ReduceMax', x, axes, keepdims);
 
+const REDUCE_ATTRS = { keepdims: { type: 'int', default: 1 }, noop_with_empty_axes: { type: 'int', default: 0 } } as const satisfies AttrSchema;
+
 /** The reduced axes of a Reduce node, normalized and sorted. */
-function reducedAxes(x: { rank: number }, axesInput: Value | undefined, attrs: Attrs): number[] {
+function reducedAxes(x: { rank: number }, axesInput: Value | undefined, attrs: AttrsOf<typeof REDUCE_ATTRS>): number[] {
   let axes: number[];
   if (!axesInput) axes = [];
   else {
@@ -60,7 +62,7 @@ function spread(x: Value, dy: Value, axes: number[], keepdims: boolean): Value {
 function reduction(opType: string, init: number, step: (a: number, v: number) => number, finish: (a: number, n: number) => number, backward: (x: Value, y: Value, dy: Value, axes: number[], keepdims: boolean) => Value): OpDef {
   return defineOp({
     opType,
-    attrs: { keepdims: { type: 'int', default: 1 }, noop_with_empty_axes: { type: 'int', default: 0 } },
+    attrs: REDUCE_ATTRS,
     differentiable: [0],
     infer([x, axesInput], attrs) {
       if (!x || !isFloat(x.dtype)) throw new Error('input must be a float tensor');

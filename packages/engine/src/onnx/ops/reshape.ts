@@ -103,12 +103,12 @@ export const RESHAPE_OPS: OpDef[] = [
     differentiable: [0],
     infer([x], attrs) {
       if (!x) throw new Error('missing input');
-      const axis = attrs.axis === x.rank ? x.rank : normalizeAxis(attrs.axis as number, x.rank);
+      const axis = attrs.axis === x.rank ? x.rank : normalizeAxis(attrs.axis, x.rank);
       return { outputs: [{ dtype: x.dtype, shape: [product(x.shape.slice(0, axis)), product(x.shape.slice(axis))] }] };
     },
     evaluate([x], attrs) {
       const r = x!.shape.length;
-      const axis = attrs.axis === r ? r : normalizeAxis(attrs.axis as number, r);
+      const axis = attrs.axis === r ? r : normalizeAxis(attrs.axis, r);
       return [view(x!, [product(x!.shape.slice(0, axis)), product(x!.shape.slice(axis))] as number[])];
     },
     backward: backToInput,

@@ -5,7 +5,7 @@
  */
 import type { Value } from '../graph.ts';
 import { fromNumbers, isFloat } from '../ndarray.ts';
-import { type Attrs, type OpDef, defineOp } from '../op.ts';
+import { type AttrSchema, type AttrsGiven, type AttrsOf, type OpDef, defineOp } from '../op.ts';
 import { ints, ref } from '../reference.ts';
 import { isStatic } from '../shape.ts';
 import { matmul } from './matmul.ts';
@@ -24,19 +24,32 @@ export interface ResizeOptions {
   nearestMode?: NearestMode;
 }
 
+const RESIZE_ATTRS = {
+  mode: { type: 'string', default: 'nearest' },
+  coordinate_transformation_mode: { type: 'string', default: 'half_pixel' },
+  nearest_mode: { type: 'string', default: 'round_prefer_floor' },
+  antialias: { type: 'int', default: 0 },
+  cubic_coeff_a: { type: 'float', default: -0.75 },
+  exclude_outside: { type: 'int', default: 0 },
+  extrapolation_value: { type: 'float', default: 0 },
+  keep_aspect_ratio_policy: { type: 'string', default: 'stretch' },
+  axes: { type: 'ints' },
+} as const satisfies AttrSchema;
+type ResizeAttrs = AttrsOf<typeof RESIZE_ATTRS>;
+
 export function resize(x: Value, o: ResizeOptions): Value {
   const g = x.graph;
   if (!o.size === !o.scales) throw new Error('resize: give exactly one of size and scales');
   // axes [2, 3] leaves N and C alone, also when they are symbolic
   const scales = o.scales && g.constant(fromNumbers('float32', [2], o.scales));
   const sizes = o.size && g.ints(o.size);
-  const attrs = { mode: o.mode, coordinate_transformation_mode: o.coordinateTransform, nearest_mode: o.nearestMode, axes: [2, 3] };
+  const attrs: AttrsGiven<typeof RESIZE_ATTRS> = { mode: o.mode, coordinate_transformation_mode: o.coordinateTransform, nearest_mode: o.nearestMode, axes: [2, 3] };
   return g.node('Resize', [x, undefined, scales, sizes], attrs)[0];
 }
 
 /** Output sizes and the scales the coordinate transform uses, for axes H and W. */
-function plan(inHW: number[], scalesIn: number[] | undefined, sizesIn: number[] | undefined, attrs: Attrs): { out: number[]; scale: number[] } {
-  const axes = attrs.axes as number[] | undefined;
+function plan(inHW: number[], scalesIn: number[] | undefined, sizesIn: number[] | undefined, attrs: ResizeAttrs): { out: number[]; scale: number[] } {
+  const axes = attrs.axes;
   const pick = (v: number[]) => {
     if (v.length !== (axes ? 2 : 4)) throw new Error(`scales or sizes need ${axes ? 2 : 4} entries, got [${v}]`);
     return axes ? v : v.slice(2);
@@ -52,7 +65,7 @@ function plan(inHW: number[], scalesIn: number[] | undefined, sizesIn: number[] 
 }
 
 /** Source weights of each output index along one axis: row o of the [m, n] interpolation matrix. */
-export function interpolationMatrix(n: number, m: number, scale: number, attrs: Attrs): Float64Array {
+export function interpolationMatrix(n: number, m: number, scale: number, attrs: ResizeAttrs): Float64Array {
   const mat = new Float64Array(m * n);
   for (let o = 0; o < m; o++) {
     let x: number;
@@ -112,22 +125,12 @@ function knownFloats(v: Value | undefined): number[] | undefined {
 export const RESIZE_OPS: OpDef[] = [
   defineOp({
     opType: 'Resize',
-    attrs: {
-      mode: { type: 'string', default: 'nearest' },
-      coordinate_transformation_mode: { type: 'string', default: 'half_pixel' },
-      nearest_mode: { type: 'string', default: 'round_prefer_floor' },
-      antialias: { type: 'int', default: 0 },
-      cubic_coeff_a: { type: 'float', default: -0.75 },
-      exclude_outside: { type: 'int', default: 0 },
-      extrapolation_value: { type: 'float', default: 0 },
-      keep_aspect_ratio_policy: { type: 'string', default: 'stretch' },
-      axes: { type: 'ints' },
-    },
+    attrs: RESIZE_ATTRS,
     differentiable: [0],
     infer([x, roi, scales, sizes], attrs) {
       if (!x || x.rank !== 4 || !isFloat(x.dtype)) throw new Error('input must be a float [N, C, H, W] tensor');
       if (roi) throw new Error('roi is not supported');
-      if (!['nearest', 'linear'].includes(attrs.mode as string)) throw new Error(`mode "${attrs.mode}" is not supported`);
+      if (!['nearest', 'linear'].includes(attrs.mode)) throw new Error(`mode "${attrs.mode}" is not supported`);
       if (attrs.antialias) throw new Error('antialias is not supported');
       if (attrs.axes && String(attrs.axes) !== '2,3') throw new Error('axes must be [2, 3]');
       const [N, C, H, W] = x.shape;

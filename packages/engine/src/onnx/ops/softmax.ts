@@ -18,10 +18,10 @@ export const SOFTMAX_OPS: OpDef[] = [
     differentiable: [0],
     infer([x], attrs) {
       if (!x || !isFloat(x.dtype)) throw new Error('input must be a float tensor');
-      return { outputs: [{ dtype: x.dtype, shape: x.shape }], attrs: { axis: normalizeAxis(attrs.axis as number, x.rank) } };
+      return { outputs: [{ dtype: x.dtype, shape: x.shape }], attrs: { axis: normalizeAxis(attrs.axis, x.rank) } };
     },
     evaluate([x], attrs) {
-      const axis = attrs.axis as number;
+      const axis = attrs.axis;
       const n = x!.shape[axis];
       const inner = size(x!.shape.slice(axis + 1));
       const outer = size(x!.shape.slice(0, axis));
@@ -41,7 +41,7 @@ export const SOFTMAX_OPS: OpDef[] = [
     backward({ node, dy }) {
       // dx = y * (dy - sum(dy * y))
       const y = node.outputs[0];
-      const axis = node.attrs.axis as number;
+      const axis = node.attrs.axis;
       return [mul(y, sub(dy[0]!, reduceSum(mul(dy[0]!, y), [axis], true)))];
     },
   }),

@@ -1,6 +1,6 @@
 /** Transpose: permutes axes. */
 import type { Value } from '../graph.ts';
-import { type OpDef, defineOp } from '../op.ts';
+import { type AttrSchema, type OpDef, defineOp } from '../op.ts';
 import { transposeRef } from '../reference.ts';
 
 export function transpose(x: Value, perm: readonly number[]): Value {
@@ -14,16 +14,19 @@ export function transposeLast2(x: Value): Value {
   return transpose(x, perm);
 }
 
-function permOf(rank: number, attr: unknown): number[] {
-  const perm = (attr as number[] | undefined) ?? Array.from({ length: rank }, (_, i) => rank - 1 - i);
+function permOf(rank: number, attr: number[] | undefined): number[] {
+  const perm = attr ?? Array.from({ length: rank }, (_, i) => rank - 1 - i);
   if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) throw new Error(`perm [${perm}] is not a permutation of ${rank} axes`);
   return perm;
 }
 
+const TRANSPOSE_ATTRS = { perm: { type: 'ints' } } as const satisfies AttrSchema;
+
 export const TRANSPOSE_OPS: OpDef[] = [
-  defineOp({
+  // infer fills in the default perm (the reversed axes): the node always carries one
+  defineOp<typeof TRANSPOSE_ATTRS, { perm: number[] }>({
     opType: 'Transpose',
-    attrs: { perm: { type: 'ints' } },
+    attrs: TRANSPOSE_ATTRS,
     differentiable: [0],
     infer([x], attrs) {
       if (!x) throw new Error('missing input');
@@ -34,7 +37,7 @@ export const TRANSPOSE_OPS: OpDef[] = [
       return [transposeRef(x!, permOf(x!.shape.length, attrs.perm))];
     },
     backward({ node, dy }) {
-      const perm = node.attrs.perm as number[];
+      const perm = node.attrs.perm;
       const inverse = new Array<number>(perm.length);
       perm.forEach((p, i) => (inverse[p] = i));
       return [transpose(dy[0]!, inverse)];
