@@ -21,7 +21,7 @@ import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type PgBoss from 'pg-boss';
 import { DataFileError, type Device, SessionCache, SynthesisError, deviceFromEnv, float32, synthesisPrior } from '@excite/engine';
 import { encodeNpy } from '@excite/engine/data/npy.ts';
-import type { ServiceConfig } from '../config.ts';
+import { type ServiceConfig, archiveLimits } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { type RunError, type RunStatus, images as imagesTable, modelNeurons, neurons, runs, scores as scoresTable } from '../db/schema.ts';
 import type { Bus } from '../events/bus.ts';
@@ -42,7 +42,7 @@ export interface WorkerDeps {
   blobs: BlobStore;
   bus: Bus;
   queue: JobQueue;
-  config: Pick<ServiceConfig, 'dataDir' | 'pollSeconds' | 'leaseSeconds' | 'checkpointSeconds' | 'shutdownSeconds' | 'sessionCache' | 'log'>;
+  config: Pick<ServiceConfig, 'dataDir' | 'pollSeconds' | 'leaseSeconds' | 'checkpointSeconds' | 'shutdownSeconds' | 'sessionCache' | 'log' | 'limits'>;
 }
 
 interface CurrentJob {
@@ -81,7 +81,7 @@ export class Worker {
   private readonly sessions?: SessionCache;
 
   constructor(private readonly deps: WorkerDeps) {
-    this.loader = new ModelLoader(deps.database, deps.blobs, join(deps.config.dataDir, 'cache'));
+    this.loader = new ModelLoader(deps.database, deps.blobs, join(deps.config.dataDir, 'cache'), archiveLimits(deps.config.limits));
     if (deps.config.sessionCache > 0) this.sessions = new SessionCache({ capacity: deps.config.sessionCache });
   }
 
