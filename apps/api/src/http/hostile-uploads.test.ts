@@ -104,7 +104,9 @@ describe('hostile uploads', () => {
 
   it('refuses a model.json nested thousands deep with a 400, storing nothing (JSON_TOO_DEEP)', async () => {
     // before: registered far enough to store its blobs, then a 500 when the database got the JSON
-    const deep = { path: 'model.json', bytes: new TextEncoder().encode(`{"kind": "encoder", "format": 1, "x": ${'['.repeat(5000)}${']'.repeat(5000)}}`) };
+    // a valid encoder's model.json whose metrics nest 5000 deep
+    const valid = new TextDecoder().decode(encoder.find((f) => f.path === 'model.json')!.bytes).trim();
+    const deep = { path: 'model.json', bytes: new TextEncoder().encode(`${valid.slice(0, -1)}, "metrics": ${'['.repeat(5000)}${']'.repeat(5000)}}`) };
     await refused('/upload/model', [deep, ...encoder.filter((f) => f.path !== 'model.json')], 'JSON_TOO_DEEP', /model\.json: nests arrays and objects 5001 deep, more than the 64 allowed/);
     const large = { path: 'model.json', bytes: new TextEncoder().encode(`{"kind": "encoder", "pad": "${'x'.repeat(9 * 2 ** 20)}"}`) };
     await refused('/upload/model', [large], 'JSON_TOO_LARGE');
