@@ -80,19 +80,19 @@ export async function collectLeftovers(o: { database: Database; blobs: BlobStore
 
   // files: those whose row went, and those that never had one, unless written (or re-written) lately
   const shards = join(o.blobs.root, 'sha256');
+  // one query per first-level shard (256 at most), not per file
   for (const a of await readdir(shards).catch(() => [])) {
-    for (const b of await readdir(join(shards, a)).catch(() => [])) {
-      const names = (await readdir(join(shards, a, b)).catch(() => [])).filter((h) => BlobStore.isHash(h));
-      if (names.length === 0) continue;
-      const { rows: present } = await o.database.executeSql(`SELECT hash FROM blobs WHERE hash = ANY($1)`, [names]);
-      const recorded = new Set(present.map((r) => r.hash as string));
-      for (const hash of names) {
-        if (recorded.has(hash)) continue;
-        const file = o.blobs.path(hash);
-        if ((await old(file)) >= cutoff) continue;
-        await unlink(file).catch(() => undefined);
-        if (!removedRows.has(hash)) report.blobFiles++;
-      }
+    const names: string[] = [];
+    for (const b of await readdir(join(shards, a)).catch(() => [])) names.push(...(await readdir(join(shards, a, b)).catch(() => [])).filter((h) => BlobStore.isHash(h)));
+    if (names.length === 0) continue;
+    const { rows: present } = await o.database.executeSql(`SELECT hash FROM blobs WHERE hash = ANY($1)`, [names]);
+    const recorded = new Set(present.map((r) => r.hash as string));
+    for (const hash of names) {
+      if (recorded.has(hash)) continue;
+      const file = o.blobs.path(hash);
+      if ((await old(file)) >= cutoff) continue;
+      await unlink(file).catch(() => undefined);
+      if (!removedRows.has(hash)) report.blobFiles++;
     }
   }
   return report;
