@@ -85,6 +85,14 @@ describe('readImageArchive of hostile archives', () => {
     expect((e as Error).message).toMatch(/inflates to more than/);
   });
 
+  it('holds the whole archive to the ratio: many small entries that each pass add up', async () => {
+    // 40 entries of 512 KiB zeros: each under the 1 MiB floor of the per-entry ratio, 20 MiB in ~20 KB
+    const file = await zipFile(Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`image${i}.png`, new Uint8Array(2 ** 19)])));
+    const e = await rejection(readImageArchive(file));
+    expect(dataErrorCode(e)).toBe('ARCHIVE_TOO_LARGE');
+    expect((e as Error).message).toMatch(/the images inflate to more than 100 times the archive's \d+ bytes/);
+  });
+
   it('holds archives to their entry count, per-entry and total inflated bytes', async () => {
     const png = await pixel(1);
     const four = await zipFile({ 'image1.png': png, 'image2.png': png, 'image3.png': png, 'image4.png': png });

@@ -3,12 +3,13 @@
  * number in their file name; the k-th in that order (imageK.jpg) is column k - 1 of the responses.
  *
  * An archive is untrusted: a few megabytes can declare gigabytes. It is read with yauzl from its
- * central directory, so the entry count and every entry's declared sizes are checked against
- * `ArchiveLimits` before anything is inflated; entries are then inflated one at a time as streams
- * (zlib, off the event loop), and an entry that inflates to more than it declared is refused as
- * soon as it does. The image entries are kept in memory and decoded on use; other entries are
+ * central directory, so the entry count and every entry's declared sizes (each, their total, their
+ * ratios) are checked against `ArchiveLimits` before anything is inflated; entries are then
+ * inflated one at a time as streams (zlib, off the event loop), and an entry that inflates to more
+ * than it declared is refused as soon as it does. The image entries are kept in memory and decoded on use; other entries are
  * never inflated.
  */
+import { stat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
@@ -22,11 +23,14 @@ export interface ArchiveLimits {
   maxEntryBytes: number;
   /** inflated bytes of all image entries together */
   maxTotalBytes: number;
-  /** inflated / compressed bytes of an entry over 1 MiB (JPEG and PNG barely compress: a high ratio is a bomb) */
+  /**
+   * inflated / compressed bytes of an entry over 1 MiB, and inflated bytes of all images / the
+   * archive's size once they pass 1 MiB (JPEG and PNG barely compress: a high ratio is a bomb)
+   */
   maxRatio: number;
 }
 
-export const ARCHIVE_LIMITS: ArchiveLimits = { maxEntries: 50_000, maxEntryBytes: 64 * 2 ** 20, maxTotalBytes: 4 * 2 ** 30, maxRatio: 100 };
+export const ARCHIVE_LIMITS: ArchiveLimits = { maxEntries: 50_000, maxEntryBytes: 64 * 2 ** 20, maxTotalBytes: 2 * 2 ** 30, maxRatio: 100 };
 
 /** Entries smaller than this are not held to the ratio (a tiny file may compress well). */
 const RATIO_FLOOR = 2 ** 20;
@@ -87,8 +91,11 @@ async function inflateImages(file: string, limits: ArchiveLimits): Promise<Map<s
     throw new DataFileError(file, `not a readable zip archive (${(e as Error).message})`, { cause: e });
   }
   try {
+    const archiveBytes = (await stat(file)).size;
     if (zip.entryCount > limits.maxEntries) throw tooLarge(file, `holds ${zip.entryCount} entries, more than the ${limits.maxEntries} allowed`);
     const entries = new Map<string, Uint8Array>();
+    const images: Entry[] = [];
+    const names = new Set<string>();
     let total = 0;
     const next = () =>
       new Promise<Entry | null>((resolve, reject) => {
@@ -113,9 +120,14 @@ async function inflateImages(file: string, limits: ArchiveLimits): Promise<Map<s
       if (size > RATIO_FLOOR && size > limits.maxRatio * Math.max(entry.compressedSize, 1)) throw tooLarge(file, `entry "${name}" inflates ${Math.round(size / Math.max(entry.compressedSize, 1))} times its compressed size, more than the ${limits.maxRatio} allowed`);
       if (total + size > limits.maxTotalBytes) throw tooLarge(file, `the images inflate to more than the ${limits.maxTotalBytes} bytes allowed`);
       total += size;
-      if (entries.has(name)) throw new DataFileError(file, `entry "${name}" appears twice`);
-      entries.set(name, await readEntry(zip, entry, file));
+      // many small entries each under the floor: the archive as a whole is held to the ratio
+      if (total > RATIO_FLOOR && total > limits.maxRatio * archiveBytes) throw tooLarge(file, `the images inflate to more than ${limits.maxRatio} times the archive's ${archiveBytes} bytes`);
+      if (names.has(name)) throw new DataFileError(file, `entry "${name}" appears twice`);
+      names.add(name);
+      images.push(entry);
     }
+    // the whole directory passed: only now is anything inflated, one entry at a time
+    for (const entry of images) entries.set(entry.fileName, await readEntry(zip, entry, file));
     return entries;
   } catch (e) {
     if (e instanceof DataFileError) throw e;
