@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Retrains the demo diffusion prior in models/demo/prior from the images of the macaque V4 sessions
-# (shared/data/v4, or $EXCITE_V4_DATA): `npm run train:prior`. CPU only; about 90-120 minutes on 2
+# ($EXCITE_V4_DATA, see docs/testing.md): `npm run train:prior`. CPU only; about 90-120 minutes on 2
 # cores. Extra arguments go to `excite train-prior` (e.g. `npm run train:prior -- --steps 2000`).
 #
 # Images: the nine sessions that have no published compact models (all their images, byte-identical

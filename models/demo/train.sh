@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Retrains the demo encoders in models/demo from the macaque V4 recordings (shared/data/v4, or
-# $EXCITE_V4_DATA): `npm run train:demo`. CPU only; under an hour on 2 cores.
+# Retrains the demo encoders in models/demo from the macaque V4 recordings
+# ($EXCITE_V4_DATA, see docs/testing.md): `npm run train:demo`. CPU only; under an hour on 2 cores.
 #
 # 1. Cores: each member trains a data-driven core with one readout per session on the eight
 #    sessions that have no published compact models, all images (10% for validation). 210325 is

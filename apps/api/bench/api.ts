@@ -19,8 +19,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { DEMO_ENCODER, Graph, buildEncoder, writeEncoder } from '@excite/engine';
-import type { EncoderSpec } from '@excite/engine';
+import { DEMO_ENCODER, Graph, buildEncoder, writeEncoder, type EncoderSpec } from '@excite/engine';
 import { folderFiles, serviceClient, tempDir } from '../src/testing/harness.ts';
 import { startExcite } from '../src/testing/processes.ts';
 

@@ -1,7 +1,7 @@
 /** The service's settings: where its data lives, which database, its limits. */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ARCHIVE_LIMITS, type ArchiveLimits } from '@excite/engine/data/image-archive.ts';
+import { ARCHIVE_LIMITS, type ArchiveLimits } from '@excite/engine';
 
 export interface Limits {
   /** runs one startRuns or startComparison call may create */
@@ -30,7 +30,7 @@ export interface Limits {
   maxPageSize: number;
   /** nesting of fields in one GraphQL operation */
   maxQueryDepth: number;
-  /** estimated objects one GraphQL operation may resolve (graphql/limits.ts) */
+  /** estimated objects one GraphQL operation may resolve (graphql/operation-guard.ts) */
   maxQueryCost: number;
   /** bytes of a GraphQL request body (HTTP) or message (WebSocket) */
   maxRequestBytes: number;

@@ -142,8 +142,8 @@ export function serviceSuite(backend: Backend): void {
         expect(image.run).toMatchObject({ status: 'SUCCEEDED', device: 'cpu', attempts: 1 });
         expect(image.run.seconds).toBeGreaterThan(0);
         expect(image.run.worker).toMatch(/:\d+$/);
-        // GA runs in the encoder's 12x12 space, EGG in the prior's 8x8
-        expect([image.space, image.width, image.height]).toEqual(image.method === 'GA' ? ['ENCODER', 12, 12] : ['PRIOR', 8, 8]);
+        // every method's image is the stimulus at the generator's 12x12 input (EGG ran in the prior's 8x8)
+        expect([image.space, image.width, image.height]).toEqual(['PIXELS', 12, 12]);
         // the generator, the other encoder and the compact model all predict s1's neurons 1 and 2
         expect(image.scores.map((s: { evaluator: { id: string } }) => s.evaluator.id).sort()).toEqual([ids.ensemble, ids.encoder, ids.compact].sort());
         expect(image.scores.find((s: { generator: boolean }) => s.generator).evaluator.id).toBe(ids.ensemble);

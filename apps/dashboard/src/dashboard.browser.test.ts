@@ -7,7 +7,7 @@
  * and their scores, cancels a sampling batch from its page, and checks that a read token cannot
  * launch.
  * A screenshot of every page goes to .cache/dashboard-screenshots (EXCITE_SCREENSHOTS=docs/screenshots
- * refreshes the README's).
+ * refreshes those of docs/dashboard.md).
  *
  * Needs /usr/bin/chromium (`apt-get install chromium`; .ci/run installs it): skipped without it.
  */

@@ -2,7 +2,7 @@
 # `npm run bench:gpu:pack`: fills .gpu/ (git-ignored) for one run of bench:gpu on the GPU machine,
 # which has CUDA and PyTorch but no node and no registry:
 #   - node, onnxruntime-node and the Vulkan loader, by the workplace's device kit
-#     ($EXCITE_DEVICE_KIT, default ../shared/device: pack.sh, setup.sh)
+#     ($EXCITE_DEVICE_KIT: a folder with pack.sh and setup.sh; docs/gpu.md)
 #   - bench/gpu.ts bundled with esbuild into .gpu/bench-gpu.cjs (onnxruntime-node stays external, and
 #     sharp, which the bench never loads)
 #   - the PyTorch side: gpu_reference.py, adm_reference.py, torch_encoder.py and guided-diffusion's

@@ -14,7 +14,7 @@ One case is one prior with its encoder, written by gpu.ts into a folder:
 
 The UNet is openai/guided-diffusion's UNetModel (the paper's code, its attention blocks always
 recomputed in backward as there); the encoder is torch_encoder.Encoder. EGG, EGG-x0 and GA are
-written here from the spec (docs: egg-spec.md sections 2-4), batched as excite batches them.
+written here from the paper (docs/synthesis.md), batched as excite batches them.
 
 usage: gpu_reference.py GUIDED_DIFFUSION_DIR CASE_DIR OUT_DIR [--device cuda|cpu] [--precisions fp32,fp16] [--threads N]
 Prints one JSON document on stdout; writes probe_eps.bin (and probe_v.bin) and probe_rates.bin to OUT_DIR.
@@ -125,7 +125,7 @@ class Pipeline:
         return torch.full_like(like, value)
 
     def egg_step(self, x, k, neuron, through_unet=True):
-        """One EGG step from x_t (spec 4): the next x and this step's x0."""
+        """One EGG step from x_t: the next x and this step's x0."""
         case = self.case
         if through_unet:
             xr = x.detach().requires_grad_(True)

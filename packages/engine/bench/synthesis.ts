@@ -5,7 +5,7 @@
  * in-silico ground truth). Times per image at batch 1 and batched, the cost model of EGG vs GA,
  * and a figure per neuron in docs/figures/synthesis.
  *
- * Normalizations (spec section 6): by each evaluator's response to the same neuron's GA MEI (the
+ * Normalizations (docs/benchmarks.md): by each evaluator's response to the same neuron's GA MEI (the
  * paper's; GA is 1 by construction), and by each evaluator's largest response over the session's
  * 1200 natural images.
  */
@@ -31,7 +31,8 @@ import { type NdArray, float32 } from '../src/onnx/ndarray.ts';
 import { Rng } from '../src/random.ts';
 import { createSession } from '../src/runtime/session.ts';
 import { synthesisPrior } from '../src/synthesis/synthesis-prior.ts';
-import { type MethodName, type SynthesizedImage, synthesize } from '../src/synthesis/synthesize.ts';
+import type { MethodName } from '../src/synthesis/methods/registry.ts';
+import { type SynthesizedImage, synthesize } from '../src/synthesis/synthesize.ts';
 import { inline } from '../src/models/scoring-model.ts';
 import { medianMs } from './measure.ts';
 

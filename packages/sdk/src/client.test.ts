@@ -176,7 +176,7 @@ describe('the excite client against a running service', () => {
     for await (const image of c.paginate('images', { filter: { batch: ids.batch } }, { pageSize: 3 })) images.push(image);
     expect(images).toHaveLength(8);
     const image = (await c.image({ id: images.find((i) => i.method === 'GA')!.id }))!;
-    expect(image).toMatchObject({ kind: 'MEI', method: 'GA', space: 'ENCODER', width: 12, height: 12 });
+    expect(image).toMatchObject({ kind: 'MEI', method: 'GA', space: 'PIXELS', width: 12, height: 12 });
     expect(image.scores.map((x) => x.evaluator.id).sort()).toEqual([ids.ensemble, ids.encoder, ids.compact].sort());
     expect(image.scores.find((x) => x.generator)!.evaluator.id).toBe(ids.ensemble);
     expect([...(await c.download(image.png)).subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);

@@ -26,6 +26,7 @@ export const QUERIES = {
   comparisons: documents.ComparisonsDocument,
   comparison: documents.ComparisonDocument,
   workers: documents.WorkersDocument,
+  methods: documents.MethodsDocument,
 } as const;
 
 export const MUTATIONS = {

@@ -1,8 +1,8 @@
 /**
- * README.md's client example runs as written: its shell block and its TypeScript block, taken from
- * the README, run against a real service (a free port, `EXCITE_URL` and `EXCITE_TOKEN` pointing
- * at it as the README tells a user to set them). The service registers "demo models" at start as
- * `npm start` does, from a folder laid out like the repository (`models/demo/attention-train`: a
+ * The SDK guide's example (docs/sdk.md) runs as written: its shell block and its TypeScript block,
+ * taken from the guide, run against a real service (a free port, `EXCITE_URL` and `EXCITE_TOKEN`
+ * pointing at it as the guide tells a user to set them). The service registers "demo models" at
+ * start as `npm start` does, from a folder laid out like the repository (`models/demo/attention-train`: a
  * tiny encoder of ten neurons of session 201025; `models/demo/prior`: a tiny prior), and the
  * blocks run in that folder, which has the repository's node_modules (`npx excite`, `npx tsx`,
  * `@excite/sdk` resolve as in the repository root).
@@ -19,13 +19,14 @@ import { tempDir } from '@excite/api/src/testing/harness.ts';
 import { type SdkTestService, startSdkTestService, writeTenNeuronEncoder } from './testing/service.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const HEADING = '### Example: EGG and GA for ten neurons';
+const DOC = 'docs/sdk.md';
+const HEADING = '## Example: EGG and GA for ten neurons';
 
-/** The fenced blocks of the README's example section, by language. */
-function exampleBlocks(readme: string): { sh: string; ts: string } {
-  const start = readme.indexOf(`${HEADING}`);
-  if (start < 0) throw new Error(`README.md has no section "${HEADING}"`);
-  const rest = readme.slice(start + HEADING.length);
+/** The fenced blocks of the guide's example section, by language. */
+function exampleBlocks(doc: string): { sh: string; ts: string } {
+  const start = doc.indexOf(`${HEADING}`);
+  if (start < 0) throw new Error(`${DOC} has no section "${HEADING}"`);
+  const rest = doc.slice(start + HEADING.length);
   const section = rest.slice(0, rest.search(/\n#{1,3} /) >>> 0);
   const blocks = [...section.matchAll(/^```(\w+)\n([\s\S]*?)^```$/gm)].map((m) => ({ lang: m[1], code: m[2] }));
   const one = (lang: string) => {
@@ -37,9 +38,9 @@ function exampleBlocks(readme: string): { sh: string; ts: string } {
 }
 
 const run = promisify(execFile);
-const blocks = exampleBlocks(await readFile(join(root, 'README.md'), 'utf8'));
+const blocks = exampleBlocks(await readFile(join(root, DOC), 'utf8'));
 
-describe('the README example', () => {
+describe('the SDK guide’s example (docs/sdk.md)', () => {
   let s: SdkTestService;
   let work: string;
   let env: NodeJS.ProcessEnv;
@@ -62,7 +63,7 @@ describe('the README example', () => {
   it('the shell commands register the model, run EGG and GA for ten neurons and export the images', async () => {
     await writeFile(join(work, 'example.sh'), blocks.sh);
     const { stdout, stderr } = await run('bash', ['-euo', 'pipefail', 'example.sh'], { cwd: work, env, timeout: 240_000 }).catch((e) => {
-      throw new Error(`the README's shell example failed (${e.code}):\n${e.stdout}\n${e.stderr}`);
+      throw new Error(`the guide's shell example failed (${e.code}):\n${e.stdout}\n${e.stderr}`);
     });
     // not a terminal: a line per finished run
     expect(stderr.match(/: SUCCEEDED, activation /g)).toHaveLength(20);
@@ -81,7 +82,7 @@ describe('the README example', () => {
   it('the TypeScript example does the same through the SDK', async () => {
     await writeFile(join(work, 'example.ts'), blocks.ts);
     const { stdout } = await run('npx', ['tsx', 'example.ts'], { cwd: work, env, timeout: 240_000 }).catch((e) => {
-      throw new Error(`the README's TypeScript example failed (${e.code}):\n${e.stdout}\n${e.stderr}`);
+      throw new Error(`the guide's TypeScript example failed (${e.code}):\n${e.stdout}\n${e.stderr}`);
     });
     expect(stdout.match(/^(EGG|GA) \d SUCCEEDED attention-train -?\d+\.\d\d$/gm)).toHaveLength(20);
     expect(stdout).toMatch(/^EGG 201025:9 step 100\/100 activation \d+\.\d{3}$/m);

@@ -1,4 +1,4 @@
-/** `excite <command>`: the command line (contract in docs: architecture.md, CLI). */
+/** `excite <command>`: the command line (what each command promises: docs/cli.md). */
 import { Command } from 'commander';
 import { evalCommand } from './commands/eval.ts';
 import { gradcheckCommand } from './commands/gradcheck.ts';

@@ -3,13 +3,15 @@
  * file (`npm run db:generate`); both PGlite and PostgreSQL apply the same migrations at start-up.
  * Rows name blobs by their SHA-256 (storage/blobs.ts); ordering and cursors use the `seq` columns.
  */
+import { METHOD_NAMES, type MethodName, type MethodSettings } from '@excite/engine';
 import { bigint, customType, doublePrecision, index, integer, jsonb, pgTable, primaryKey, real, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 export const MODEL_KINDS = ['encoder', 'ensemble', 'compact', 'prior'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
 export const MODEL_SOURCES = ['demo', 'upload'] as const;
-export const METHODS = ['ga', 'egg', 'egg-x0', 'meni', 'recon', 'topk', 'diverse'] as const;
-export type Method = (typeof METHODS)[number];
+/** the engine's method registry names them */
+export const METHODS = METHOD_NAMES;
+export type Method = MethodName;
 export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 export const TERMINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];
@@ -133,16 +135,8 @@ export const batches = pgTable(
   (t) => [uniqueIndex('batches_seq').on(t.seq)],
 );
 
-export interface RunSettings {
-  steps: number;
-  scale?: number;
-  norm?: number;
-  lr?: number;
-  optimizer?: 'adamw' | 'sgd';
-  diversity?: number;
-  setSize?: number;
-  k?: number;
-}
+/** A run's settings as it ran: the method's defaults under what the user set. */
+export type RunSettings = MethodSettings;
 
 export interface RunError {
   code: string;

@@ -3,6 +3,7 @@
  * the engine's and the tables' values inside ('ga', 'egg-x0', 'succeeded'). codegen.ts types the
  * resolvers with these types; the maps below are the resolvers that translate.
  */
+import type { SettingSpec } from '@excite/engine';
 import type { ImageKind, Method, ModelKind, RunStatus, TokenRole } from '../db/schema.ts';
 
 export type { ImageKind, Method, ModelKind, RunStatus, TokenRole };
@@ -19,4 +20,5 @@ export const ENUM_VALUES = {
   DatasetKind: { IMAGES: 'images', RECORDING: 'recording' } satisfies Record<string, DatasetKind>,
   GaOptimizer: { ADAMW: 'adamw', SGD: 'sgd' } satisfies Record<string, GaOptimizer>,
   TokenRole: { READ: 'read', RUN: 'run', ADMIN: 'admin' } satisfies Record<string, TokenRole>,
+  SettingKind: { INTEGER: 'integer', NUMBER: 'number', CHOICE: 'choice' } satisfies Record<string, SettingSpec['kind']>,
 };

@@ -8,8 +8,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { float32, readSafetensors, writeSafetensors } from '@excite/engine';
-import { encodeNpy } from '@excite/engine/data/npy.ts';
+import { encodeNpy, float32, readSafetensors, writeSafetensors } from '@excite/engine';
 import { writeImages, writeTinyEncoder } from '../testing/fixtures.ts';
 import { type TestService, type UploadFile, folderFiles, startTestService, tempDir } from '../testing/harness.ts';
 

@@ -1,12 +1,11 @@
 /**
- * Scores of result images by evaluator (spec 6): every registered encoder, ensemble and compact
+ * Scores of result images by evaluator (docs/service.md, Results): every registered encoder, ensemble and compact
  * model that predicts an image's neuron rates the image, converted from pixel space into its own
  * input space. Compact models are one network per neuron, so each neuron's file is loaded alone.
  * An evaluator that cannot be loaded is skipped (logged): the run's results do not depend on it.
  */
 import { and, eq, inArray } from 'drizzle-orm';
-import { type NdArray, type NeuronRef, float32 } from '@excite/engine';
-import { scoreImages } from '@excite/engine/evaluate/transfer.ts';
+import { type NdArray, type NeuronRef, float32, scoreImages } from '@excite/engine';
 import type { Db } from '../db/database.ts';
 import { modelNeurons, models } from '../db/schema.ts';
 import type { ModelLoader } from './model-loader.ts';

@@ -4,8 +4,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { float32 } from '@excite/engine';
-import { encodeNpy } from '@excite/engine/data/npy.ts';
+import { float32, encodeNpy } from '@excite/engine';
 import { serviceConfig } from '../config.ts';
 import { type Service, startService } from '../service.ts';
 import { writeTinyEncoder } from '../testing/fixtures.ts';

@@ -1,34 +1,13 @@
 /**
- * One job's engine call: the runs of a job become the items of one batched synthesis (or one
- * natural top-k pass), the engine's per-step events are split per run, and the results come back
- * per run as images in pixel space (0..255, what PNGs and evaluators see) and in the space the
- * method ran in. Nothing here knows the database; worker.ts does the storing.
+ * One job's engine call: the job's runs become the items of one call of the engine's `synthesize`
+ * (a MEI run is one item, a diverse set `setSize` items of its neuron, a top-k run `k` items of its
+ * neuron ranked 0..k-1, a reconstruction one item with its target image), the engine's per-step
+ * events are split per run, and each run gets back its images as the engine made them: the
+ * stimulus in pixels, the same image `excite compare` scores. Nothing here knows the database;
+ * worker.ts does the storing.
  */
-import {
-  type NdArray,
-  type SynthesisCheckpoint,
-  type SynthesisPrior,
-  type SynthesisProgress,
-  type SynthesisResult,
-  diverseMeis,
-  eggMei,
-  eggX0Mei,
-  encoderResponses,
-  float32,
-  gaMei,
-  joinCheckpoints,
-  membersOf,
-  meni,
-  previewOf,
-  priorToPixels,
-  reconstruct,
-  sliceCheckpoint,
-  synthesisEncoder,
-} from '@excite/engine';
-import { loadStimuli, standardize } from '@excite/engine/data/stimuli.ts';
-import type { ImageArchive, SessionCache } from '@excite/engine';
-import type { ScoringModel } from '@excite/engine/models/scoring-model.ts';
-import type { ImageKind, Method, RunSettings } from '../db/schema.ts';
+import { type ImageArchive, type MethodName, type NdArray, type SessionCache, type SynthesisCheckpoint, type SynthesisItem, type SynthesisPrior, type SynthesisProgress, float32, joinCheckpoints, membersOf, methodOf, sliceCheckpoint, synthesize as synthesizeImages, loadStimuli, standardize, type ScoringModel } from '@excite/engine';
+import type { ImageKind, RunSettings } from '../db/schema.ts';
 
 export interface TaskRun {
   /** the generator's output column of the run's neuron (null: reconstruction) */
@@ -38,7 +17,7 @@ export interface TaskRun {
 }
 
 export interface SynthesisTask {
-  method: Method;
+  method: MethodName;
   settings: RunSettings;
   generator: ScoringModel;
   prior?: SynthesisPrior;
@@ -71,11 +50,8 @@ export interface RunImage {
   kind: ImageKind;
   seed: number;
   sourceIndex: number | null;
-  /** [C, H, W], 0..255 */
+  /** [C, H, W] the stimulus, 0..255 in 8-bit levels: stored, exported and scored as it is */
   pixels: NdArray<Float32Array>;
-  /** [C, H, W] in `space` */
-  array: NdArray<Float32Array>;
-  space: 'prior' | 'encoder' | 'pixels';
   activation: number;
   energy: number;
 }
@@ -86,141 +62,102 @@ export interface SynthesisOutput {
   seconds: number;
 }
 
-const KIND: Record<Method, ImageKind> = { ga: 'mei', egg: 'mei', 'egg-x0': 'mei', meni: 'meni', diverse: 'diverse', recon: 'recon', topk: 'natural' };
-
-/** Pixel space of the generator's standardized input: p = s * std + mean, clipped to 0..255. */
-export function standardizedToPixels(x: ArrayLike<number>, standardization: { mean: number; std: number }): Float32Array {
-  const out = new Float32Array(x.length);
-  for (let i = 0; i < x.length; i++) out[i] = Math.min(255, Math.max(0, x[i] * standardization.std + standardization.mean));
-  return out;
-}
-
 function inputSpec(generator: ScoringModel) {
   if (!generator.encoder) throw new Error(`${generator.name} is not one of our encoders: it cannot generate`);
   return membersOf(generator.encoder)[0].spec.input;
 }
 
-function row(a: NdArray<Float32Array>, i: number): NdArray<Float32Array> {
-  const size = a.data.length / a.shape[0];
-  return float32(a.shape.slice(1), a.data.slice(i * size, (i + 1) * size));
+/** The engine's items for the job's runs, and the run each item belongs to (a run's items are consecutive). */
+function itemsOf(task: SynthesisTask): { items: SynthesisItem[]; runOf: number[] } {
+  const items: SynthesisItem[] = [];
+  const runOf: number[] = [];
+  task.runs.forEach((run, r) => {
+    const own: SynthesisItem[] =
+      task.method === 'diverse'
+        ? Array.from({ length: task.settings.setSize! }, (_, j) => ({ neuron: run.column!, seed: run.seed + j }))
+        : task.method === 'topk'
+          ? Array.from({ length: Math.min(task.settings.k!, task.dataset?.count ?? 0) }, (_, rank) => ({ neuron: run.column!, seed: rank }))
+          : [{ neuron: run.column ?? -1, seed: run.seed }];
+    for (const item of own) {
+      items.push(item);
+      runOf.push(r);
+    }
+  });
+  return { items, runOf };
 }
 
 export async function synthesize(task: SynthesisTask, onSteps: (steps: RunStep[], checkpoints?: RunCheckpoints) => Promise<void>): Promise<SynthesisOutput> {
-  const { method, settings, runs } = task;
+  const { runs } = task;
+  const method = methodOf(task.method);
   const spec = inputSpec(task.generator);
-  const standardization = { mean: spec.mean, std: spec.std };
-  if (method === 'topk') return topK(task, spec, onSteps);
+  const { items, runOf } = itemsOf(task);
+  const first = runOf.map((r, i) => (i === 0 || runOf[i - 1] !== r ? i : -1)).filter((i) => i >= 0);
 
-  const encoder = synthesisEncoder(task.generator);
-  const needPrior = () => {
-    if (!task.prior) throw new Error(`${method} needs a prior`);
-    return task.prior;
-  };
-  // the items of the batch and the run each belongs to
-  const items =
-    method === 'diverse'
-      ? Array.from({ length: settings.setSize ?? 4 }, (_, j) => ({ neuron: runs[0].column!, seed: runs[0].seed + j }))
-      : method === 'recon'
-        ? runs.map((r) => ({ neuron: -1, seed: r.seed }))
-        : runs.map((r) => ({ neuron: r.column!, seed: r.seed }));
-  const runOf = (item: number) => (method === 'diverse' ? 0 : item);
-  const inPrior = method !== 'ga';
-  const toPixels = (x: ArrayLike<number>) => (inPrior ? priorToPixels(x) : standardizedToPixels(x, standardization));
+  let natural: NdArray<Float32Array> | undefined;
+  let targets: { images: NdArray<Float32Array> } | undefined;
+  if (method.needs.dataset) {
+    if (!task.dataset) throw new Error(`${method.name} needs a dataset`);
+    const rows = method.target === 'responses' ? runs.map((r) => r.targetImage!) : Array.from({ length: task.dataset.count }, (_, k) => k);
+    const images = standardize(await loadStimuli(task.dataset, rows, spec), spec);
+    if (method.target === 'responses') targets = { images };
+    else natural = images;
+  }
 
   const onProgress = async (e: SynthesisProgress) => {
-    const [B, C, h, w] = e.preview.shape;
-    const perRun = new Map<number, RunStep>();
-    for (let i = 0; i < B; i++) {
-      const r = runOf(i);
-      let s = perRun.get(r);
+    const [, C, h, w] = e.preview.shape;
+    const size = C * h * w;
+    const steps = new Map<number, RunStep>();
+    runOf.forEach((r, i) => {
+      let s = steps.get(r);
       if (!s) {
-        const preview = float32([C, h, w], toPixels(e.preview.data.subarray(i * C * h * w, (i + 1) * C * h * w)));
+        const preview = float32([C, h, w], e.preview.data.slice(i * size, (i + 1) * size));
         s = { run: r, step: e.step, steps: e.steps, timestep: e.timestep, energy: [], activation: [], preview };
-        perRun.set(r, s);
+        steps.set(r, s);
       }
       s.energy.push(e.energy[i]);
       s.activation.push(e.activation[i]);
-    }
-    // a run's images are consecutive items of the batch (a diverse set: all of them)
-    const checkpoint = e.checkpoint;
-    const perRunCheckpoints = checkpoint && (() => {
-      const all = checkpoint();
-      const size = all.images / runs.length;
-      return runs.map((_, r) => sliceCheckpoint(all, r * size, (r + 1) * size));
     });
-    await onSteps([...perRun.values()], perRunCheckpoints);
+    const checkpoint = e.checkpoint;
+    const perRun = checkpoint && (() => {
+      const all = checkpoint();
+      return first.map((from, r) => sliceCheckpoint(all, from, first[r + 1] ?? items.length));
+    });
+    await onSteps([...steps.values()], perRun);
   };
 
-  // a setting left undefined takes the method's default in the engine
-  const common = { steps: settings.steps, norm: settings.norm, signal: task.signal, resume: task.resume && joinCheckpoints(task.resume), sessions: task.sessions };
-  const guided = { ...common, scale: settings.scale };
-  let result: SynthesisResult;
-  switch (method) {
-    case 'ga':
-      result = await gaMei(encoder, items, { ...common, lr: settings.lr, optimizer: settings.optimizer }, onProgress);
-      break;
-    case 'egg':
-      result = await eggMei(encoder, needPrior(), items, guided, onProgress);
-      break;
-    case 'egg-x0':
-      result = await eggX0Mei(encoder, needPrior(), items, guided, onProgress);
-      break;
-    case 'meni':
-      result = await meni(encoder, needPrior(), items, guided, onProgress);
-      break;
-    case 'diverse':
-      result = await diverseMeis(encoder, needPrior(), items, { ...guided, diversity: settings.diversity }, onProgress);
-      break;
-    case 'recon': {
-      if (!task.dataset) throw new Error('recon needs a dataset');
-      const pixels = await loadStimuli(task.dataset, runs.map((r) => r.targetImage!), spec);
-      result = await reconstruct(encoder, needPrior(), { images: standardize(pixels, standardization) }, { ...guided, seeds: items.map((i) => i.seed) }, onProgress);
-      break;
-    }
-  }
+  const result = await synthesizeImages({
+    method: method.name,
+    generator: task.generator,
+    prior: task.prior,
+    items,
+    settings: settingsFor(task),
+    natural,
+    targets,
+    onProgress,
+    signal: task.signal,
+    sessions: task.sessions,
+    resume: task.resume && joinCheckpoints(task.resume),
+  });
 
   const images: RunImage[][] = runs.map(() => []);
-  items.forEach((item, i) => {
-    const array = row(result.images, i);
-    images[runOf(i)].push({
-      index: images[runOf(i)].length,
-      kind: KIND[method],
-      seed: item.seed,
-      sourceIndex: method === 'recon' ? runs[i].targetImage : null,
-      pixels: float32(array.shape, toPixels(array.data)),
-      array,
-      space: inPrior ? 'prior' : 'encoder',
-      activation: result.activation[i],
-      energy: result.energy[i],
+  result.images.forEach((image, i) => {
+    const r = runOf[i];
+    images[r].push({
+      index: images[r].length,
+      kind: method.imageKind,
+      // top-k items are ranks; the images keep their run's seed
+      seed: method.name === 'topk' ? runs[r].seed : image.seed,
+      sourceIndex: image.sourceIndex ?? (method.target === 'responses' ? runs[r].targetImage : null),
+      pixels: image.pixels,
+      activation: image.activation,
+      energy: image.energy,
     });
   });
   return { images, seconds: result.seconds };
 }
 
-/** Natural top-k: the generator's rates of every dataset image, computed once for all the job's neurons. */
-async function topK(task: SynthesisTask, spec: ReturnType<typeof inputSpec>, onSteps: (steps: RunStep[]) => Promise<void>): Promise<SynthesisOutput> {
-  const started = performance.now();
-  if (!task.dataset) throw new Error('topk needs a dataset');
-  task.signal?.throwIfAborted();
-  const all = Array.from({ length: task.dataset.count }, (_, k) => k);
-  const pixels = await loadStimuli(task.dataset, all, spec);
-  const rates = await encoderResponses(synthesisEncoder(task.generator), standardize(pixels, spec));
-  task.signal?.throwIfAborted();
-  const neurons = rates.shape[1];
-  const k = Math.min(task.settings.k ?? 8, all.length);
-  const images = task.runs.map((r) => {
-    const rate = (i: number) => rates.data[i * neurons + r.column!];
-    // most activating first; ties keep the earlier image first (as the engine's naturalTopK)
-    const order = [...all].sort((a, b) => rate(b) - rate(a) || a - b).slice(0, k);
-    return order.map(
-      (source, index): RunImage => ({ index, kind: 'natural', seed: r.seed, sourceIndex: source, pixels: row(pixels, source), array: row(pixels, source), space: 'pixels', activation: rate(source), energy: -rate(source) }),
-    );
-  });
-  await onSteps(
-    images.map((set, run) => {
-      const { data, shape } = previewOf(float32([1, ...set[0].pixels.shape], set[0].pixels.data));
-      return { run, step: 1, steps: 1, energy: [set[0].energy], activation: [set[0].activation], preview: float32(shape.slice(1), data) };
-    }),
-  );
-  return { images, seconds: (performance.now() - started) / 1000 };
+/** The run's settings as the engine takes them: setSize and k shape the items, not the method's run. */
+function settingsFor(task: SynthesisTask): RunSettings {
+  const method = methodOf(task.method);
+  return Object.fromEntries(Object.entries(task.settings).filter(([name]) => name in method.settings)) as RunSettings;
 }

@@ -19,8 +19,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type PgBoss from 'pg-boss';
-import { DataFileError, type Device, SessionCache, SynthesisError, deviceFromEnv, float32, synthesisPrior } from '@excite/engine';
-import { encodeNpy } from '@excite/engine/data/npy.ts';
+import { DataFileError, type Device, SessionCache, SynthesisError, deviceFromEnv, float32, synthesisPrior, encodeNpy } from '@excite/engine';
 import { type ServiceConfig, archiveLimits } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { type RunError, type RunStatus, images as imagesTable, modelNeurons, neurons, runs, scores as scoresTable } from '../db/schema.ts';
@@ -340,8 +339,9 @@ export class Worker {
               height: image.pixels.shape[1],
               width: image.pixels.shape[2],
               png: await put(await encodePng(image.pixels), MEDIA_TYPES.png),
-              array: await put(encodeNpy(image.array), MEDIA_TYPES.npy),
-              space: image.space,
+              // the .npy holds the stimulus too, as floats: a rig that reads it shows what was scored
+              array: await put(encodeNpy(image.pixels), MEDIA_TYPES.npy),
+              space: 'pixels' as const,
               activation: image.activation,
               energy: image.energy,
             },

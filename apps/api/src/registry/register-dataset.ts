@@ -1,5 +1,5 @@
 /**
- * Registering an image set or a recording (architecture.md, dataset directory): `images.zip`, or
+ * Registering an image set or a recording (docs/formats.md, Dataset folders): `images.zip`, or
  * loose JPEG/PNG files that are packed into one (ordered by the numbers in their names, else by
  * name), and optionally `responses.npy` [neurons, images]. Every image is decoded before anything
  * is stored; one transaction writes the dataset and its files, or nothing.

@@ -12,7 +12,7 @@ import { type Method, type RunSettings, batches, datasets, modelNeurons, models,
 import { isUuid } from '../db/uuid.ts';
 import { ServiceError, notFound } from '../graphql/errors.ts';
 import type { JobQueue, QueuedJob } from '../jobs/queue.ts';
-import { DIFFUSION_METHODS, type SettingsInput, resolveSettings } from './settings.ts';
+import { type SettingsInput, needsDataset, needsPrior, resolveSettings } from './settings.ts';
 
 export interface NeuronInput {
   session: string;
@@ -74,9 +74,9 @@ export async function createBatch(starter: RunStarter, scope: TransactionScope, 
     if (!g) throw notFound('encoder', id);
     if (g.kind !== 'encoder' && g.kind !== 'ensemble') throw new ServiceError('WRONG_MODEL_KIND', `${g.name} is a ${g.kind} model: generators are encoders or ensembles`, { id });
   }
-  const priorId = methods.some((m) => DIFFUSION_METHODS.includes(m)) ? await choosePrior(db, request.prior, methods) : null;
-  if (!priorId && request.prior) throw new ServiceError('INVALID_SETTINGS', `prior is only for ${DIFFUSION_METHODS.map((m) => m.toUpperCase()).join(', ')}`);
-  const datasetId = methods.some((m) => m === 'topk' || m === 'recon') ? await chooseDataset(db, request.dataset, targets) : null;
+  const priorId = methods.some(needsPrior) ? await choosePrior(db, request.prior, methods) : null;
+  if (!priorId && request.prior) throw new ServiceError('INVALID_SETTINGS', `prior is only for the methods that sample a diffusion prior, and none of ${methods.map((m) => m.toUpperCase()).join(', ')} does`);
+  const datasetId = methods.some(needsDataset) ? await chooseDataset(db, request.dataset, targets) : null;
   if (!datasetId && request.dataset) throw new ServiceError('INVALID_SETTINGS', 'dataset is only for TOP_K and RECONSTRUCTION');
 
   // every generator must predict every neuron
@@ -122,14 +122,15 @@ export async function createBatch(starter: RunStarter, scope: TransactionScope, 
           batchId: batch.id,
           method,
           generatorId,
-          priorId: DIFFUSION_METHODS.includes(method) ? priorId : null,
-          datasetId: method === 'topk' || method === 'recon' ? datasetId : null,
+          priorId: needsPrior(method) ? priorId : null,
+          datasetId: needsDataset(method) ? datasetId : null,
           neuronId: item.neuronId,
           targetImage: item.targetImage,
           seed: item.seed,
           settings: s satisfies RunSettings,
           jobId,
-          steps: s.steps,
+          // a top-k pass is one step
+          steps: s.steps ?? 1,
         }));
         planned.push(...chunk);
         jobs.push({ id: jobId, runIds: chunk.map((r) => r.id) });
@@ -167,7 +168,7 @@ async function choosePrior(db: Db, requested: string | null | undefined, methods
   }
   const priors = await db.select({ id: models.id }).from(models).where(eq(models.kind, 'prior')).limit(2);
   if (priors.length === 1) return priors[0].id;
-  const needing = methods.filter((m) => DIFFUSION_METHODS.includes(m)).map((m) => m.toUpperCase());
+  const needing = methods.filter(needsPrior).map((m) => m.toUpperCase());
   throw new ServiceError('PRIOR_REQUIRED', `${needing.join(', ')} sample from a diffusion prior: ${priors.length === 0 ? 'none is registered (upload one)' : 'several are registered, name one as prior'}`);
 }
 

@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { Graph, type NdArray, Rng, buildEncoder, encodeSafetensors, float32, unetGraph, writeEncoder, writeEnsemble, writePrior } from '@excite/engine';
-import { TINY_ENCODER_SPEC, TINY_UNET } from '@excite/engine/synthesis/testing/tiny-models.ts';
+import { TINY_ENCODER_SPEC, TINY_UNET } from '@excite/engine/testing';
 
 function encoderWeights(seed: number): Map<string, NdArray> {
   const g = new Graph();

@@ -7,7 +7,7 @@
  * Normalized activation: raw rates are not comparable across evaluators (nor across neurons), so
  * each evaluator's rate of a neuron is divided by the largest rate that evaluator gives that
  * neuron's images across all rows. 1 is the row that drove the evaluator's neuron most (the
- * heatmap). The paper's normalization (EGG, spec section 6) is `byGa`: the rate over the same
+ * heatmap). The paper's normalization (EGG paper) is `byGa`: the rate over the same
  * evaluator's rate of the same generator's GA MEI of that neuron, so GA is 1 and a method above
  * 1 drives the evaluator more than gradient ascent did; the bar chart shows its mean over neurons
  * and standard error when the comparison has GA, and the best-row normalization otherwise.

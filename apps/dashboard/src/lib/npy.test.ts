@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { float32 } from '@excite/engine';
-import { encodeNpy } from '@excite/engine/data/npy.ts';
+import { float32, encodeNpy } from '@excite/engine';
 import { firstSeries, parseNpy } from './npy.ts';
 
 describe('.npy trajectories', () => {

@@ -1,5 +1,5 @@
 /**
- * A dataset directory (architecture.md, **contract**): `images.zip`, `responses.npy` [neurons,
+ * A dataset directory (a contract: docs/formats.md, Dataset folders): `images.zip`, `responses.npy` [neurons,
  * images] (float32 or float64) and optionally `responses_raw.npy` [neurons, images, repeats] with
  * NaN for missing repeats. Column k of the responses belongs to image k of the archive's order.
  */

@@ -1,13 +1,13 @@
 /**
- * A dataset's `images.zip` (the dataset folder's image set): JPEG/PNG entries ordered by the
+ * A dataset's `images.zip` (docs/formats.md, Dataset folders): JPEG/PNG entries ordered by the
  * number in their file name; the k-th in that order (imageK.jpg) is column k - 1 of the responses.
  *
  * An archive is untrusted: a few megabytes can declare gigabytes. It is read with yauzl from its
  * central directory, so the entry count and every entry's declared sizes (each, their total, their
  * ratios) are checked against `ArchiveLimits` before anything is inflated; entries are then
  * inflated one at a time as streams (zlib, off the event loop), and an entry that inflates to more
- * than it declared is refused as soon as it does. The image entries are kept in memory and decoded on use; other entries are
- * never inflated.
+ * than it declared is refused as soon as it does. The image entries are kept in memory and
+ * decoded on use; other entries are never inflated.
  */
 import { stat } from 'node:fs/promises';
 import { posix } from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * The paper's prior (spec section 3): OpenAI's ADM 256x256 unconditional model
+ * The paper's prior (docs/synthesis.md): OpenAI's ADM 256x256 unconditional model
  * (openai/guided-diffusion, `256x256_diffusion_uncond.pt`) from its PyTorch state_dict saved as
  * safetensors. models/unet.ts names and shapes its weights as UNetModel's state_dict does, so the
  * checkpoint maps onto the graph name by name; this file checks a file against that list, widens

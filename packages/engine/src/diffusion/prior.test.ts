@@ -49,7 +49,7 @@ describe('prior directories', () => {
     } finally {
       await session.release();
     }
-    // the stored schedule respaces like the spec's DDPM schedule
+    // the stored schedule respaces like the DDPM schedule
     expect(priorSchedule(prior, 10)).toEqual(ddpmSchedule(10));
   });
 

@@ -1,5 +1,5 @@
 /**
- * The diffusion prior as a model directory (architecture.md, **contract**): `model.json` with
+ * The diffusion prior as a model directory (a contract: docs/formats.md, Prior): `model.json` with
  * kind "prior" (the UNet's arguments, the image space, the diffusion process it was trained on,
  * provenance and metrics) beside `weights.safetensors` (the UNet's state_dict names, see
  * models/unet.ts). Spec section 3: DDPM, epsilon prediction, linear betas 1e-4..0.02 over T = 1000.
@@ -42,7 +42,7 @@ export const DEMO_PRIOR: UNetConfig = {
   normGroups: 8,
 };
 
-/** The diffusion process a prior was trained on (spec section 3). */
+/** The diffusion process a prior was trained on. */
 export interface PriorDiffusion {
   schedule: 'linear';
   betaStart: number;
@@ -55,7 +55,7 @@ export interface PriorDiffusion {
   variance: VarianceKind;
 }
 
-/** DDPM as the spec fixes it; the variance follows the UNet's outputs. */
+/** DDPM as the paper's prior uses it; the variance follows the UNet's outputs. */
 export function defaultDiffusion(config: UNetConfig): PriorDiffusion {
   return { schedule: 'linear', betaStart: 1e-4, betaEnd: 0.02, trainSteps: 1000, prediction: 'eps', variance: config.learnSigma ? 'learned-range' : 'fixed-large' };
 }
@@ -204,7 +204,7 @@ export function priorGraph(prior: Pick<Prior, 'config' | 'weights'>): Graph {
   return unetGraph(prior.config, { weights: prior.weights }).graph;
 }
 
-/** The prior's process respaced to `steps` sampling steps (spec section 3). */
+/** The prior's process respaced to `steps` sampling steps. */
 export function priorSchedule(prior: Pick<Prior, 'meta'>, steps: number): DiffusionSchedule {
   const d = prior.meta.diffusion;
   const T = d.trainSteps;

@@ -1,5 +1,5 @@
 /**
- * Unguided samples of a prior (spec section 3): ancestral sampling over K respaced steps with the
+ * Unguided samples of a prior: ancestral sampling over K respaced steps with the
  * prior's variance, from seeded noise; the result in pixels 0..255.
  */
 import { type NdArray, float32 } from '../onnx/ndarray.ts';

@@ -79,7 +79,7 @@ function expectMoments(out: NdArray, expected: { mean: number; variance: number 
 
 const PIXELS = [4, 1, 64, 64]; // 16384 independent pixels
 
-describe('one step by hand (spec section 4 steps 1-2)', () => {
+describe('one ancestral step by hand', () => {
   const schedule = ddpmSchedule(10);
   const k = 4;
   const x = float32([1, 1, 1, 3], [0.5, -1.2, 2.0]);

@@ -1,7 +1,7 @@
 /**
  * Samplers over a denoiser and a schedule (k-diffusion style: plain functions of the denoiser, the
  * starting noise, the schedule, options and a progress callback). Ancestral sampling is the
- * paper's (spec section 4, steps 1-2); DDIM is offered with its eta. Each update is its own
+ * paper's; DDIM is offered with its eta. Each update is its own
  * exported function, so EGG can add its guidance term between the steps.
  * Arithmetic is float64 on the host; samples are stored as float32, what the UNet takes.
  */
@@ -76,7 +76,7 @@ export function predictX0(schedule: DiffusionSchedule, k: number, x: NdArray, ep
 }
 
 /**
- * One ancestral step k (spec section 4 steps 1-2): mu = c1 x0 + c2 x_t, x_{k-1} = mu + sigma z,
+ * One ancestral step k: mu = c1 x0 + c2 x_t, x_{k-1} = mu + sigma z,
  * with no noise at k = 0. `noise` holds z (standard normal, one per element; unused at k = 0).
  */
 export function ancestralStep(
@@ -162,7 +162,7 @@ async function runSteps(denoiser: Denoiser, xT: NdArray, schedule: DiffusionSche
   return x;
 }
 
-/** Ancestral (DDPM) sampling from x_T through every step of the schedule (spec section 4 steps 1-2). */
+/** Ancestral (DDPM) sampling from x_T through every step of the schedule. */
 export function sampleAncestral(
   denoiser: Denoiser,
   xT: NdArray,

@@ -11,7 +11,7 @@ import {
 
 const relClose = (a: number, b: number, tol = 1e-12) => expect(Math.abs(a - b)).toBeLessThanOrEqual(tol * Math.max(Math.abs(b), 1e-300));
 
-describe('the DDPM schedule (spec section 3)', () => {
+describe('the DDPM schedule', () => {
   it('has linear betas 1e-4..0.02 over T = 1000 and their cumulative product', () => {
     const betas = linearBetas();
     expect(betas).toHaveLength(1000);

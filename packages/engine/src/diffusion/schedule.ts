@@ -1,5 +1,5 @@
 /**
- * The DDPM noise schedule as data (spec section 3): linear betas over T steps, their respacing to
+ * The DDPM noise schedule as data: linear betas over T steps, their respacing to
  * K sampling steps, and every per-step coefficient the samplers need, in float64 on the host.
  * Names and formulas follow ADM (openai/guided-diffusion, gaussian_diffusion.py and respace.py),
  * so a respaced schedule here equals the one an ADM checkpoint was sampled with.
@@ -64,7 +64,7 @@ function roundHalfEven(x: number): number {
 }
 
 /**
- * The K original timesteps a respaced sampler visits (spec section 3): a stride of (T-1)/(K-1)
+ * The K original timesteps a respaced sampler visits: a stride of (T-1)/(K-1)
  * accumulated from 0, each step rounded; K = 100 of T = 1000 gives 0, 10, ..., 50, 61, ..., 999.
  * The stride is accumulated (not multiplied) as in ADM's space_timesteps, so rounding agrees.
  */
@@ -85,7 +85,7 @@ export function respacedTimesteps(trainSteps: number, steps: number): number[] {
 /**
  * The schedule of a sampler visiting `timesteps` (increasing original indices) of a process with
  * the given betas: beta'_k = 1 - abar(s_k) / abar(s_{k-1}), abar(s_{-1}) = 1, and the posterior
- * q(x_{k-1} | x_k, x_0) of the respaced process (spec sections 3 and 4).
+ * q(x_{k-1} | x_k, x_0) of the respaced process.
  */
 export function respaceSchedule(baseBetas: readonly number[], timesteps: readonly number[]): DiffusionSchedule {
   const T = baseBetas.length;
@@ -113,7 +113,7 @@ export function respaceSchedule(baseBetas: readonly number[], timesteps: readonl
   };
 }
 
-/** The DDPM prior's schedule of spec section 3: linear betas over T, respaced to K steps. */
+/** The DDPM prior's schedule: linear betas over T, respaced to K steps. */
 export function ddpmSchedule(steps: number, trainSteps = 1000): DiffusionSchedule {
   return respaceSchedule(linearBetas(trainSteps), respacedTimesteps(trainSteps, steps));
 }
@@ -129,7 +129,7 @@ export function fixedLogVariance(schedule: DiffusionSchedule, k: number, kind: E
 
 /**
  * ADM's learned range: log variance = f log(beta'_k) + (1 - f) log(clipped posterior variance),
- * f = (v + 1) / 2, for the network's variance channel v (spec section 3).
+ * f = (v + 1) / 2, for the network's variance channel v.
  */
 export function learnedRangeLogVariance(schedule: DiffusionSchedule, k: number, v: number): number {
   const f = (v + 1) / 2;

@@ -1,5 +1,5 @@
 /**
- * Training a diffusion prior (spec section 3) on natural images: DDPM's simple loss, the mean
+ * Training a diffusion prior on natural images: DDPM's simple loss, the mean
  * squared error between the UNet's predicted noise and the true noise of x_t = sqrt(abar_t) x0 +
  * sqrt(1 - abar_t) eps, t uniform over 0..T-1 (Ho et al. 2020, Algorithm 1; ADM's "eps, MSE").
  * The loss graph is built once with the weights as inputs and its backward appended; the host

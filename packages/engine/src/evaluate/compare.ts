@@ -1,5 +1,5 @@
 /**
- * `excite compare` (spec section 6): images synthesized by each generator with each method for
+ * `excite compare` (docs/cli.md): images synthesized by each generator with each method for
  * the chosen neurons and seeds, each scored by every evaluator in its own input space (raw
  * responses; normalization is the reader's choice). Rows follow the architecture contract.
  */
@@ -13,7 +13,8 @@ import { type ScoringModel, loadScoringModel } from '../models/scoring-model.ts'
 import { membersOf } from '../models/model-dir.ts';
 import { type NdArray, float32 } from '../onnx/ndarray.ts';
 import type { ProgressCallback } from '../synthesis/progress.ts';
-import { type MethodName, type SynthesizeSettings, synthesize } from '../synthesis/synthesize.ts';
+import { type MethodName, resolveBatchSettings } from '../synthesis/methods/registry.ts';
+import { type SynthesizeSettings, synthesize } from '../synthesis/synthesize.ts';
 import { synthesisPrior } from '../synthesis/synthesis-prior.ts';
 import { parseRange } from '../train/sessions.ts';
 import { parseNeurons } from './neuron-spec.ts';
@@ -81,6 +82,7 @@ export async function compare(o: CompareOptions): Promise<{ rows: CompareRow[] }
   const generators = await Promise.all(o.generators.map((g) => loadScoringModel(g)));
   const evaluators = await Promise.all(o.evaluators.map((e) => loadScoringModel(e)));
   const choices = parseNeurons(o.neurons, generators[0].neurons);
+  const settings = resolveBatchSettings(o.methods, o.settings);
   const rows: CompareRow[] = [];
   for (const [gi, generator] of generators.entries()) {
     const natural = o.methods.includes('topk') ? await naturalImages(generator, o.data ?? [], o.images) : undefined;
@@ -94,20 +96,20 @@ export async function compare(o: CompareOptions): Promise<{ rows: CompareRow[] }
       const batch = o.batch ?? 16;
       for (let start = 0; start < items.length; start += batch) {
         const chunk = items.slice(start, start + batch);
-        const result = await synthesize({ method, generator, prior, items: chunk.map((c) => c.item), settings: o.settings, natural, onProgress: o.onProgress?.(o.generators[gi], method) });
+        const result = await synthesize({ method, generator, prior, items: chunk.map((c) => c.item), settings: settings.get(method), natural, onProgress: o.onProgress?.(o.generators[gi], method) });
         const pixels = float32([chunk.length, ...result.images[0].pixels.shape], new Float32Array(chunk.length * result.images[0].pixels.data.length));
         result.images.forEach((im, i) => pixels.data.set(im.pixels.data, i * im.pixels.data.length));
         const [, H, W] = result.images[0].pixels.shape;
-        const scores = await Promise.all(evaluators.map((e) => scoreImages(e, pixels, result.images.map((im) => im.neuron), { channels: 1, height: H, width: W })));
+        const scores = await Promise.all(evaluators.map((e) => scoreImages(e, pixels, chunk.map((c) => c.choice.neuron), { channels: 1, height: H, width: W })));
         for (const [i, im] of result.images.entries()) {
-          const file = join(out, `${slug(o.generators[gi])}-${method}-${im.neuron.session}_${im.neuron.neuron}-s${im.seed}.png`);
+          const file = join(out, `${slug(o.generators[gi])}-${method}-${chunk[i].choice.neuron.session}_${chunk[i].choice.neuron.neuron}-s${im.seed}.png`);
           await writeImageGrid(file, float32([1, ...im.pixels.shape], im.pixels.data), { padding: 0 });
           rows.push({
             generator: o.generators[gi],
             method,
             neuron: chunk[i].choice.label,
-            session: im.neuron.session,
-            row: im.neuron.neuron,
+            session: chunk[i].choice.neuron.session,
+            row: chunk[i].choice.neuron.neuron,
             seed: im.seed,
             seconds: result.seconds / chunk.length,
             activation: im.activation,

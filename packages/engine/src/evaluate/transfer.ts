@@ -1,5 +1,5 @@
 /**
- * Scoring images across models (spec section 6): every evaluator receives each image converted
+ * Scoring images across models: every evaluator receives each image converted
  * into its own input space and reports the rate of the image's target neuron. A neuron is named
  * by session and row, so a generator's neuron K of session 201025 is the compact model
  * compact/201025/neuronK.safetensors and the same readout row in the other encoders.

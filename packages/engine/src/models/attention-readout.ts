@@ -1,5 +1,5 @@
 /**
- * The attention readout (spec section 1): each neuron attends over the positions of the core's
+ * The attention readout (docs/encoders.md): each neuron attends over the positions of the core's
  * feature map with its own query, and reads out a linear function of the attended values.
  */
 import type { Value } from '../onnx/graph.ts';

@@ -1,6 +1,6 @@
 /**
  * The published per-neuron "compact models" of macaque V4 (Cowley, Stan, Pillow & Smith, "Compact
- * deep neural network models of visual cortex", 2023; shared/data/v4/README.md) as ONNX encoders.
+ * deep neural network models of visual cortex", 2023; docs/formats.md, Compact model) as ONNX encoders.
  *
  * Each neuron's Keras model: conv 5x5 "same" + batch norm + ReLU, four separable layers (depthwise
  * 5x5 with strides 2, 2, 1, 1, pointwise 1x1 + bias, batch norm, ReLU) and a dense readout of the

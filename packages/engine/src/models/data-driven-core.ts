@@ -1,5 +1,5 @@
 /**
- * The data-driven convolutional core of the paper (spec section 1): a 9x9 input convolution, then
+ * The data-driven convolutional core of the paper (docs/encoders.md): a 9x9 input convolution, then
  * depth-separable layers (1x1, depthwise 5x5, 1x1), each followed by batch norm and ELU.
  */
 import type { Value } from '../onnx/graph.ts';

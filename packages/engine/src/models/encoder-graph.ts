@@ -1,6 +1,6 @@
 /**
  * The inference graph of a trained encoder or ensemble: standardized images [N, 1, H, W] in,
- * rates of all its neurons out (members averaged after their output nonlinearities, spec 1).
+ * rates of all its neurons out (members averaged after their output nonlinearities).
  */
 import { Graph } from '../onnx/graph.ts';
 import { add, mul } from '../onnx/ops/elementwise.ts';

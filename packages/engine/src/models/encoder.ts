@@ -39,7 +39,7 @@ export interface EncoderSpec {
   sessions: SessionSpec[];
 }
 
-/** The paper's scale (spec section 1). */
+/** The paper's scale (the `paper` preset, docs/encoders.md). */
 export const PAPER_ENCODER: Omit<EncoderSpec, 'sessions' | 'input'> & { input: Omit<InputSpec, 'mean' | 'std'> } = {
   core: { inputChannels: 1, channels: 96, layers: 5, inputKernel: 9, hiddenKernel: 5, batchNormEps: 1e-5, laplace: 10 },
   readout: { type: 'attention', keyDim: 128, dropout: 0.1, l1: 1 },

@@ -1,5 +1,5 @@
 /**
- * The Gaussian readout (spec section 1): each neuron reads the core's feature vector at one
+ * The Gaussian readout (docs/encoders.md): each neuron reads the core's feature vector at one
  * learned position mu_n in [-1, 1]^2 (bilinear, align_corners=True, zero outside), sampled around
  * mu_n with a learned spread sigma_n in training. Bilinear sampling is composed from primitives:
  * the weight of pixel i for a point at p is the tent max(0, 1 - |p - i|), separable in rows and

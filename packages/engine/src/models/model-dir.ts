@@ -1,5 +1,5 @@
 /**
- * Model directories (architecture.md, **contract**): `model.json` (kind, architecture, input space,
+ * Model directories (a contract: docs/formats.md, Model folders): `model.json` (kind, architecture, input space,
  * neurons, provenance, metrics) beside `weights.safetensors`; an ensemble is a folder whose
  * model.json lists member folders.
  */

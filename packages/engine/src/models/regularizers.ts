@@ -1,4 +1,4 @@
-/** Weight regularizers of the encoders (spec section 1), as scalar graph values. */
+/** Weight regularizers of the encoders (docs/encoders.md), as scalar graph values. */
 import type { Value } from '../onnx/graph.ts';
 import { fromNumbers } from '../onnx/ndarray.ts';
 import { abs, div, mul } from '../onnx/ops/elementwise.ts';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { appendBackward } from '../onnx/autodiff.ts';
 import { evaluate } from '../onnx/evaluate.ts';
-import { type GradCase, gradcheck } from '../onnx/gradcheck.ts';
+import { type GradCase, gradcheck } from '../gradcheck/gradcheck.ts';
 import { Graph } from '../onnx/graph.ts';
 import { type NdArray, float32, toNumbers } from '../onnx/ndarray.ts';
 import { Rng } from '../random.ts';
@@ -67,7 +67,7 @@ describe('the small UNet preset (64x64 grayscale)', () => {
   });
 });
 
-describe('the ADM 256x256 unconditional preset (spec section 3)', () => {
+describe('the ADM 256x256 unconditional preset', () => {
   /** Declares each weight with its shape but no data: the 550M-parameter model's names without its memory. */
   class ShapesOnly extends Parameters {
     override weight(name: string, shape: readonly number[]) {

@@ -1,6 +1,6 @@
 /**
  * The diffusion UNet of ADM (Dhariwal & Nichol 2021; openai/guided-diffusion, unet.py UNetModel)
- * over the graph builder, for the prior of spec section 3. Weights carry the names and shapes of
+ * over the graph builder, for the diffusion prior. Weights carry the names and shapes of
  * UNetModel's PyTorch state_dict (`time_embed.0.weight`, `input_blocks.1.0.in_layers.0.weight`,
  * `middle_block.1.qkv.weight` [3C, C, 1], `out.2.weight`, ...), so an ADM checkpoint maps onto it
  * name by name; 1-D convolutions and linear layers keep PyTorch's layouts and are reshaped inside
@@ -66,7 +66,7 @@ export interface UNetConfig {
 }
 
 /**
- * ADM 256x256 unconditional (spec section 3; the paper's prior): about 550M parameters, do not
+ * ADM 256x256 unconditional (the paper's prior, docs/synthesis.md): about 550M parameters, do not
  * instantiate lightly.
  */
 export const ADM_256_UNCONDITIONAL: UNetConfig = {

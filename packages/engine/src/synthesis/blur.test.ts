@@ -17,7 +17,7 @@ function directBlur(x: Float32Array, H: number, W: number, k: Float64Array): Flo
   return out;
 }
 
-describe('the gradient blur of GA (spec 2)', () => {
+describe('the gradient blur of GA', () => {
   it('has 9 normalized taps at sigma 1', () => {
     const k = gaussianKernel(1);
     expect(k).toHaveLength(9);

@@ -1,5 +1,5 @@
 /**
- * GA's gradient preconditioner (spec 2, after sinzlab/mei's GaussianBlur): a separable Gaussian,
+ * GA's gradient preconditioner (after sinzlab/mei's GaussianBlur): a separable Gaussian,
  * sigma 1, truncated at 4 sigma (9 taps), reflect padding (the edge pixel not repeated, as
  * PyTorch's "reflect"), normalized to sum 1 so it smooths without changing the gradient's scale.
  */

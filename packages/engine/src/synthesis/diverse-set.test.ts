@@ -20,7 +20,7 @@ function withinSetSimilarity(data: Float32Array, neurons: number[]): number {
   return sum / pairs;
 }
 
-describe('diverse sets (spec 5)', () => {
+describe('diverse sets', () => {
   const encoder = tinyEncoder(1);
   const prior = tinyPrior(2);
   const items = [1, 1, 1, 2, 2, 2].map((neuron, i) => ({ neuron, seed: 30 + i }));

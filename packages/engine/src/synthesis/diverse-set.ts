@@ -1,5 +1,5 @@
 /**
- * Diverse sets (spec 5, the paper's outlook): several images per neuron that stay exciting while
+ * Diverse sets (the paper's outlook): several images per neuron that stay exciting while
  * differing, from EGG with the MEI energy plus the diversity term (diversity.ts) among the images
  * of each neuron. The images of one neuron form its set; they need different seeds, since identical
  * images are a stationary point of the similarity (its gradient vanishes there).
@@ -19,6 +19,9 @@ export interface DiverseSetSettings extends GuidedMeiSettings {
   gradient?: 'unet' | 'x0';
 }
 
+/** The similarity penalty's weight, and the images of a set when a caller asks for sets by neuron (the service). */
+export const DIVERSE_DEFAULTS = { diversity: 1, setSize: 4 } as const;
+
 export function diverseMeis(encoder: SynthesisEncoder, prior: SynthesisPrior, items: readonly SynthesisItem[], settings: DiverseSetSettings = {}, onProgress?: ProgressCallback): Promise<SynthesisResult> {
   const seen = new Set<string>();
   for (const { neuron, seed } of items) {
@@ -28,6 +31,6 @@ export function diverseMeis(encoder: SynthesisEncoder, prior: SynthesisPrior, it
   }
   const neurons = items.map((i) => i.neuron);
   const { diversity, ...rest } = settings;
-  const energy = withDiversity(meiEnergy(neurons), neurons, diversity ?? 1);
+  const energy = withDiversity(meiEnergy(neurons), neurons, diversity ?? DIVERSE_DEFAULTS.diversity);
   return guidedDiffusion(encoder, prior, energy, { method: 'diverse', ...rest, seeds: items.map((i) => i.seed) }, onProgress);
 }

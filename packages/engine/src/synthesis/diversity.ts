@@ -1,5 +1,5 @@
 /**
- * The diversity term for diverse sets (spec 5; the paper's outlook, no public code): several images
+ * The diversity term for diverse sets (the paper's outlook, no public code): several images
  * of one neuron that stay exciting while differing. Added to a base energy:
  *
  *   E_i = E_base,i + weight * mean_{j in set(i), j != i} cos(x_i, x_j)

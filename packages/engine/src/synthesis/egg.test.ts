@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gradcheck } from '../onnx/gradcheck.ts';
+import { gradcheck } from '../gradcheck/gradcheck.ts';
 import { SessionCache } from '../runtime/session.ts';
 import { float32 } from '../onnx/ndarray.ts';
 import { eggMei, eggX0Mei, guidedDiffusion } from './egg.ts';
@@ -18,7 +18,7 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-describe('the EGG step graph (spec 4)', () => {
+describe('the EGG step graph', () => {
   it('differentiates the energy of x0 with respect to x_t through the UNet: matches finite differences', async () => {
     const r = await gradcheck({
       op: 'synthesis',

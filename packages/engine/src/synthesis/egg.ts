@@ -1,5 +1,5 @@
 /**
- * Energy guided diffusion (spec 4): ancestral sampling over K respaced steps where each step is
+ * Energy guided diffusion (docs/synthesis.md): ancestral sampling over K respaced steps where each step is
  * pulled down the energy of its predicted x0:
  *   x_pre = mu(x0, x_t) + sigma z   (no noise at k = 0),
  *   x_{t-1} = x_pre - lambda g / (||g|| + 1e-6),  g = dE/dx_t, the norm per image;
@@ -157,18 +157,21 @@ async function makeEvaluator(encoder: SynthesisEncoder, prior: SynthesisPrior, e
   }
 }
 
+/** EGG's settings: K = 100 respaced steps, guidance scale lambda = 10, encoder input norm c = 25. */
+export const EGG_DEFAULTS = { steps: 100, scale: 10, norm: 25 } as const;
+
 export async function guidedDiffusion(encoder: SynthesisEncoder, prior: SynthesisPrior, energy: Energy, settings: GuidedDiffusionSettings, onProgress?: ProgressCallback): Promise<SynthesisResult> {
   const started = performance.now();
   const gradient = settings.gradient ?? 'unet';
   const method = settings.method ?? (gradient === 'unet' ? 'egg' : 'egg-x0');
-  const K = settings.steps ?? 100;
-  const scale = settings.scale ?? 10;
+  const K = settings.steps ?? EGG_DEFAULTS.steps;
+  const scale = settings.scale ?? EGG_DEFAULTS.scale;
   const { seeds } = settings;
   const B = seeds.length;
   if (B !== energy.images) throw new Error(`${method}: ${B} seeds for an energy of ${energy.images} images`);
   const variance = settings.variance ?? prior.variance;
   if (variance === 'learned-range' && !prior.unet.learnSigma) throw new Error(`${method}: learned-range variance needs a prior that predicts it (learnSigma)`);
-  const c = settings.norm ?? 25;
+  const c = settings.norm ?? EGG_DEFAULTS.norm;
   if (typeof c !== 'number' && c.length !== B) throw new Error(`${method}: ${c.length} norms for ${B} images`);
   const norms = float32([B], typeof c === 'number' ? new Float32Array(B).fill(c) : c);
   const schedule = samplingSchedule(prior, K);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resizeBilinear } from '../data/images.ts';
 import { evaluate } from '../onnx/evaluate.ts';
-import { gradcheck } from '../onnx/gradcheck.ts';
+import { gradcheck } from '../gradcheck/gradcheck.ts';
 import { Graph } from '../onnx/graph.ts';
 import { inline } from '../models/scoring-model.ts';
 import { type NdArray, float32 } from '../onnx/ndarray.ts';
@@ -23,7 +23,7 @@ function energyOf(energy: Energy, x: NdArray) {
   return { energy: out.energy.data, activation: out.activation.data, grad: out.x_grad.data, rates };
 }
 
-describe('energies (spec 5)', () => {
+describe('energies', () => {
   it('MEI: E = -r_u with a neuron per image, selected by one-hot neuron_weights', () => {
     const x = noise([3, 1, 12, 12], 1);
     const { energy, activation, rates } = energyOf(meiEnergy([2, 0, 2]), x);
@@ -85,7 +85,7 @@ describe('energies (spec 5)', () => {
   });
 });
 
-describe('preprocessing inside the energy (spec 4)', () => {
+describe('preprocessing inside the energy', () => {
   /** The same steps on the host: channel mean, bilinear resize (half-pixel), rescale to norm c. */
   function host(x: Float32Array, C: number, S: number, size: number, c: number): Float32Array {
     const gray = new Float32Array(S * S);

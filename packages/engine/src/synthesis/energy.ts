@@ -1,5 +1,5 @@
 /**
- * Energies over an encoder's rates (spec 5), as graph builders: each declares the inputs it needs
+ * Energies over an encoder's rates, as graph builders: each declares the inputs it needs
  * (so one compiled session serves any neuron or target) and returns E per image, which synthesis
  * minimizes, and the activation that progress reports. The batch axis is the list of images being
  * synthesized together; each image has its own neuron or target.
@@ -50,7 +50,7 @@ export function oneHot(neurons: readonly number[], count: number): NdArray<Float
 }
 
 /**
- * MEI: E = -r_u(x) (spec 5), with u = `neurons[i]` for image i. The neuron is a one-hot input
+ * MEI: E = -r_u(x), with u = `neurons[i]` for image i. The neuron is a one-hot input
  * `neuron_weights` [batch, neurons], so E_i = -sum_n w_in r_in: the compiled graph serves any neuron.
  */
 export function meiEnergy(neurons: readonly number[]): Energy {
@@ -68,7 +68,7 @@ export function meiEnergy(neurons: readonly number[]): Energy {
 }
 
 /**
- * Reconstruction: E = mean_n (r_n(x) - target_n)^2 (spec 5), targets [batch, neurons] from a model's
+ * Reconstruction: E = mean_n (r_n(x) - target_n)^2, targets [batch, neurons] from a model's
  * responses or recorded ones (input `target_rates`). No single neuron is the target, so progress
  * reports the population's mean rate as the activation.
  */

@@ -9,7 +9,7 @@ import { TINY_ENCODER_SPEC, tinyEncoder } from './testing/tiny-models.ts';
 
 const encoder = tinyEncoder(1);
 
-describe('gradient ascent MEIs (spec 2)', () => {
+describe('gradient ascent MEIs', () => {
   it('raises the neuron\'s rate, keeps every image at norm 25 and reports each step', async () => {
     const events: SynthesisProgress[] = [];
     const result = await gaMei(encoder, [{ neuron: 1, seed: 3 }, { neuron: 2, seed: 4 }], { steps: 40 }, (e) => void events.push(e));

@@ -1,5 +1,5 @@
 /**
- * Gradient ascent MEIs, the baseline (spec 2, as sinzlab/mei): x ~ N(0, 1) seeded; each step the
+ * Gradient ascent MEIs, the baseline (as sinzlab/mei; defaults in docs/synthesis.md): x ~ N(0, 1) seeded; each step the
  * gradient of the energy (MEI: -r_u), blurred (Gaussian, sigma 1, 9 taps, reflect), an optimizer
  * step (AdamW lr 10, weight decay 0.01, or SGD lr 10), then x rescaled to L2 norm 25. 1001 steps;
  * the result is the last x. Batched: every image has its own seed, norm and optimizer moments
@@ -44,12 +44,15 @@ export interface GradientAscentSettings {
   resume?: SynthesisCheckpoint;
 }
 
+/** The paper's GA: 1001 AdamW steps at learning rate 10, the image rescaled to L2 norm 25 after each. */
+export const GA_DEFAULTS = { steps: 1001, lr: 10, norm: 25, optimizer: 'adamw' } as const;
+
 export async function gradientAscent(encoder: SynthesisEncoder, energy: Energy, settings: GradientAscentSettings, onProgress?: ProgressCallback): Promise<SynthesisResult> {
   const started = performance.now();
   const method = settings.method ?? 'ga';
-  const steps = settings.steps ?? 1001;
-  const lr = settings.lr ?? 10;
-  const norm = settings.norm ?? 25;
+  const steps = settings.steps ?? GA_DEFAULTS.steps;
+  const lr = settings.lr ?? GA_DEFAULTS.lr;
+  const norm = settings.norm ?? GA_DEFAULTS.norm;
   const sigma = settings.blurSigma ?? 1;
   const { seeds } = settings;
   const B = seeds.length;
@@ -62,7 +65,7 @@ export async function gradientAscent(encoder: SynthesisEncoder, energy: Energy, 
   const session = settings.sessions ? await settings.sessions.forGraph(graph, {}, settings.session) : await createSession(graph, {}, settings.session);
   try {
     const x = new Float32Array(B * n);
-    const optimizer = (settings.optimizer ?? 'adamw') === 'adamw' ? new AdamW({ lr, weightDecay: settings.weightDecay ?? 0.01 }) : undefined;
+    const optimizer = (settings.optimizer ?? GA_DEFAULTS.optimizer) === 'adamw' ? new AdamW({ lr, weightDecay: settings.weightDecay ?? 0.01 }) : undefined;
     const { resume } = settings;
     if (resume) {
       checkResume(resume, method, steps, B, n);

@@ -1,5 +1,5 @@
 /**
- * The EGG step as ONE graph (spec 4 steps 1 and 3): from x_t, t and the step's coefficients,
+ * The EGG step as ONE graph (the ancestral step and the guidance): from x_t, t and the step's coefficients,
  *   (eps, v) = UNet(x_t, t),  x0 = sqrt(1/abar) x_t - sqrt(1/abar - 1) eps,
  *   E = energy(preprocess(x0)),  dE/dx_t through the UNet (the paper's code).
  * The coefficients are inputs, so one session serves every step of any respacing.

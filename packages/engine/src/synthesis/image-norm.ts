@@ -1,6 +1,6 @@
 /**
  * Per-image L2 norms over the whole image (all channels and pixels, no mean subtraction), for a
- * batch stored flat: GA's rescaling to norm c (spec 2) and EGG's gradient normalization (spec 4).
+ * batch stored flat: GA's rescaling to norm c and EGG's gradient normalization.
  * Each batch item is its own image, so batching many (neuron, seed) pairs changes nothing.
  */
 
@@ -16,7 +16,7 @@ export function imageNorms(x: ArrayLike<number>, batch: number): Float64Array {
   return norms;
 }
 
-/** x_i <- x_i * c_i / ||x_i||, in place (GA's post-processing: spec 2). */
+/** x_i <- x_i * c_i / ||x_i||, in place (GA's post-processing). */
 export function rescaleToNorm(x: Float32Array, batch: number, norm: number | ArrayLike<number>): void {
   const norms = imageNorms(x, batch);
   const n = x.length / batch;
@@ -26,7 +26,7 @@ export function rescaleToNorm(x: Float32Array, batch: number, norm: number | Arr
   }
 }
 
-/** x_i - scale g_i / (||g_i|| + eps): EGG's guidance update (spec 4 step 3). */
+/** x_i - scale g_i / (||g_i|| + eps): EGG's guidance update. */
 export function guidanceUpdate(x: ArrayLike<number>, g: ArrayLike<number>, batch: number, scale: number, eps = 1e-6): Float32Array {
   const norms = imageNorms(g, batch);
   const n = x.length / batch;

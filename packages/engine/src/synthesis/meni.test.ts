@@ -4,7 +4,7 @@ import { MENI_DEFAULTS, meni } from './meni.ts';
 import type { SynthesisProgress } from './progress.ts';
 import { tinyEncoder, tinyPrior } from './testing/tiny-models.ts';
 
-describe('MENIs (spec 4)', () => {
+describe('MENIs', () => {
   const encoder = tinyEncoder(1);
   const prior = tinyPrior(2);
   const items = [{ neuron: 1, seed: 5 }, { neuron: 2, seed: 6 }];

@@ -1,5 +1,5 @@
 /**
- * Most exciting natural images (spec 4): the EGG procedure with weak guidance and fewer steps, so
+ * Most exciting natural images: the EGG procedure with weak guidance and fewer steps, so
  * the prior keeps the image natural; the result is the last sample, not its x0.
  */
 import { withDefaults } from './defaults.ts';

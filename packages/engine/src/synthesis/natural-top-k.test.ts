@@ -5,7 +5,7 @@ import { Rng } from '../random.ts';
 import { naturalTopK } from './natural-top-k.ts';
 import { tinyEncoder } from './testing/tiny-models.ts';
 
-describe('natural top-k (spec 5)', () => {
+describe('natural top-k', () => {
   const encoder = tinyEncoder(1);
   const images = float32([10, 1, 12, 12], new Rng(9).normals(10 * 144, 1.5));
   const rates = evaluate(encoder.graph, { image: images }).rates.data;

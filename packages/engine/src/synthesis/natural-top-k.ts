@@ -1,5 +1,5 @@
 /**
- * The most activating natural images (spec 5, MENI's comparison): score a set of images already in
+ * The most activating natural images (MENI's comparison): score a set of images already in
  * the encoder's standardized input space and keep the k that drive a neuron most.
  */
 import { type NdArray, float32 } from '../onnx/ndarray.ts';
@@ -15,6 +15,9 @@ export interface TopK {
   /** those images [k, C, H, W] */
   images: NdArray<Float32Array>;
 }
+
+/** How many natural images a top-k run keeps per neuron unless asked. */
+export const TOP_K_DEFAULTS = { k: 8 } as const;
 
 /** The k images (all, if fewer) with the highest rate of `neuron`; ties keep the earlier image first. */
 export async function naturalTopK(encoder: SynthesisEncoder, images: NdArray<Float32Array>, neuron: number, k: number, options: ResponseOptions = {}): Promise<TopK> {

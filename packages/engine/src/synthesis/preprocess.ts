@@ -1,5 +1,5 @@
 /**
- * Preprocessing inside the energy (spec 4), from the prior's image (C_p channels, S_p x S_p, range
+ * Preprocessing inside the energy (docs/synthesis.md), from the prior's image (C_p channels, S_p x S_p, range
  * [-1, 1] taken as the encoder's standardized space) to the encoder's input: bilinear resize
  * (align_corners=False, no antialias), grayscale as the plain channel mean, rescale to L2 norm c
  * over the whole image (no mean subtraction). Built into the graph, so gradients flow through it.
@@ -21,7 +21,7 @@ export interface EncoderInputShape {
 export interface PreprocessOptions {
   /** the target norm c per image, a [batch] value (an input, so one session serves any c) */
   norm: Value;
-  /** clip after the rescaling (reconstructions: [-1.7, 1.9], spec 4) */
+  /** clip after the rescaling (reconstructions: [-1.7, 1.9]) */
   clip?: readonly [number, number];
 }
 

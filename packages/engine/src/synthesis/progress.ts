@@ -5,9 +5,10 @@
  */
 import type { NdArray } from '../onnx/ndarray.ts';
 import type { SynthesisCheckpoint } from './checkpoint.ts';
+import type { MethodName } from './methods/method.ts';
 
-/** The methods, named as `excite synthesize --method` names them. */
-export type SynthesisMethod = 'ga' | 'egg' | 'egg-x0' | 'meni' | 'recon' | 'diverse';
+/** The methods, named as `excite synthesize --method` names them (methods/registry.ts). */
+export type SynthesisMethod = MethodName;
 
 /** A small copy of the batch's current images, [batch, channels, height, width] with height, width <= 32. */
 export interface Preview {

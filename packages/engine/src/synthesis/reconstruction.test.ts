@@ -7,7 +7,7 @@ import type { SynthesisProgress } from './progress.ts';
 import { RECONSTRUCTION_DEFAULTS, reconstruct } from './reconstruction.ts';
 import { tinyEncoder, tinyPrior } from './testing/tiny-models.ts';
 
-describe('reconstructions from target responses (spec 4)', () => {
+describe('reconstructions from target responses', () => {
   const encoder = tinyEncoder(1);
   const prior = tinyPrior(2);
   const targets = float32([2, 1, 12, 12], new Rng(4).normals(2 * 144, 1.2));

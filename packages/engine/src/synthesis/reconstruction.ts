@@ -1,5 +1,5 @@
 /**
- * Reconstructions from target responses (spec 4): EGG with E = mean_n (r_n - target_n)^2, K = 1000,
+ * Reconstructions from target responses: EGG with E = mean_n (r_n - target_n)^2, K = 1000,
  * lambda = 2, c = the target image's norm, and the encoder's input clipped to [-1.7, 1.9] (the
  * standardized range of the paper's images). The clip sits inside the energy's preprocessing, after
  * the rescaling, so the result's `encoderImages` are the clipped reconstructions the encoder saw.

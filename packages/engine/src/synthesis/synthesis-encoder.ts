@@ -1,6 +1,6 @@
 /**
  * What synthesis needs of an encoder: a graph from images in the standardized grayscale space
- * (where the prior's [-1, 1] lives, spec 4) to rates. Our encoders take that space directly; the
+ * (where the prior's [-1, 1] lives) to rates. Our encoders take that space directly; the
  * compact ground-truth models take RGB pixels, so they get a conversion in front.
  */
 import type { Graph, Value } from '../onnx/graph.ts';

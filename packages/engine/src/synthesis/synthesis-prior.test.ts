@@ -12,7 +12,7 @@ const root = mkdtempSync(join(tmpdir(), 'excite-synthesis-prior-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('priors for synthesis', () => {
-  it('respaces the spec\'s process by default (spec 3)', () => {
+  it('respaces the prior\'s DDPM process by default', () => {
     expect(samplingSchedule(tinyPrior(2), 100)).toEqual(ddpmSchedule(100));
   });
 

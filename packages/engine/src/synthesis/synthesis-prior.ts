@@ -1,5 +1,5 @@
 /**
- * What synthesis needs of a diffusion prior (spec 3): the ADM UNet, its weights, its image space and
+ * What synthesis needs of a diffusion prior: the ADM UNet, its weights, its image space and
  * the process it was trained on. A loaded prior directory (diffusion/prior.ts) converts into one.
  */
 import type { Prior } from '../diffusion/prior.ts';
@@ -34,7 +34,7 @@ export function synthesisPrior(prior: Pick<Prior, 'config' | 'weights' | 'meta'>
   };
 }
 
-/** The prior's process respaced to K sampling steps (spec 3). */
+/** The prior's process respaced to K sampling steps. */
 export function samplingSchedule(prior: SynthesisPrior, steps: number): DiffusionSchedule {
   const T = prior.trainSteps ?? 1000;
   return respaceSchedule(linearBetas(T, prior.betaStart ?? 1e-4, prior.betaEnd ?? 0.02), respacedTimesteps(T, steps));

@@ -20,4 +20,6 @@ export interface SynthesisResult {
   seeds: number[];
   steps: number;
   seconds: number;
+  /** top-k: the candidate row of each image */
+  sourceIndices?: number[];
 }

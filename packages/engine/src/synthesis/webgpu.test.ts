@@ -1,7 +1,7 @@
 /**
  * The whole EGG loop (UNet forward and backward, encoder gradient) and GA on onnxruntime's WebGPU
  * provider give what the CPU gives. CI runs it on Mesa's lavapipe (EXCITE_TEST_WEBGPU=1, with
- * EXCITE_WEBGPU_CPU_OPS=Conv,ConvTranspose: see README, GPU); elsewhere it is skipped.
+ * EXCITE_WEBGPU_CPU_OPS=Conv,ConvTranspose: see docs/gpu.md); elsewhere it is skipped.
  */
 import { describe, expect, it } from 'vitest';
 import { eggMei, eggX0Mei } from './egg.ts';

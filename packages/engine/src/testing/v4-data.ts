@@ -1,6 +1,6 @@
 /**
- * Where tests find the macaque V4 data (shared/data/v4, see its README): $EXCITE_V4_DATA when set,
- * else shared/ beside the repository, else /work/shared/data/v4. Tests only: the product never
+ * Where tests find the macaque V4 data (docs/testing.md, The V4 data): $EXCITE_V4_DATA when set,
+ * else a few fixed places outside the repository. Tests only: the product never
  * reads it.
  */
 import { existsSync } from 'node:fs';

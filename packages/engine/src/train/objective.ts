@@ -1,5 +1,5 @@
 /**
- * The training objective of one session as a graph (spec section 1): Poisson loss of the
+ * The training objective of one session as a graph (docs/encoders.md): Poisson loss of the
  * session's readout, scaled by sqrt(N_train / batch), plus the core's Laplace smoothness and the
  * readout's L1 penalty; its gradient with respect to the trainable weights comes from
  * appendBackward. Weights are graph inputs, so one onnxruntime session serves every step.

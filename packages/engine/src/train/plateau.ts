@@ -1,5 +1,5 @@
 /**
- * Early stopping on the validation loss with learning-rate decay on plateaus (spec section 1):
+ * Early stopping on the validation loss with learning-rate decay on plateaus (docs/encoders.md):
  * after `patience` epochs without improvement, go back to the best weights and multiply the
  * learning rate by `factor`; stop after `maxDecays` decays, below `minLr`, or at `maxEpochs`.
  */

@@ -1,5 +1,5 @@
 /**
- * Training encoders on recordings (spec section 1): mini-batches interleaved across sessions
+ * Training encoders on recordings (docs/encoders.md): mini-batches interleaved across sessions
  * (shared core, one readout each), AdamW, batch-norm running statistics, validation after every
  * epoch with early stopping and learning-rate decay, the best weights restored, and a checkpoint
  * after every epoch from which a run resumes exactly.

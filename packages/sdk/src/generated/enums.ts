@@ -83,11 +83,11 @@ export type ImageKind = typeof ImageKind[keyof typeof ImageKind];
 export const Method = {
   /** a set of exciting images that differ from one another (EGG plus a diversity term) */
   DIVERSE: 'DIVERSE',
-  /** energy guided diffusion, the gradient through the UNet (spec 4) */
+  /** energy guided diffusion, the gradient through the UNet */
   EGG: 'EGG',
   /** EGG with the gradient taken at the predicted x0 only */
   EGG_X0: 'EGG_X0',
-  /** gradient ascent (spec 2) */
+  /** gradient ascent */
   GA: 'GA',
   /** most exciting natural images: weak guidance, the last sample */
   MENI: 'MENI',
@@ -139,6 +139,14 @@ export const RunStatus = {
 } as const;
 
 export type RunStatus = typeof RunStatus[keyof typeof RunStatus];
+/** How a setting's value is typed. */
+export const SettingKind = {
+  CHOICE: 'CHOICE',
+  INTEGER: 'INTEGER',
+  NUMBER: 'NUMBER'
+} as const;
+
+export type SettingKind = typeof SettingKind[keyof typeof SettingKind];
 /** What a token may do: read < run < admin, each including the ones before. */
 export const TokenRole = {
   /** and uploads and token management */

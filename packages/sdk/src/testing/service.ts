@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { Graph, buildEncoder, type EncoderSpec, writeEncoder } from '@excite/engine';
-import { TINY_ENCODER_SPEC } from '@excite/engine/synthesis/testing/tiny-models.ts';
+import { TINY_ENCODER_SPEC } from '@excite/engine/testing';
 import type { Limits } from '@excite/api/src/config.ts';
 import { type TestService, startTestService } from '@excite/api/src/testing/harness.ts';
 import WebSocket from 'ws';
@@ -48,7 +48,7 @@ export async function startSdkTestService(options: { limits?: Partial<Limits>; d
 
 /**
  * A tiny attention encoder (12x12 inputs) predicting ten neurons of session 201025, as the demo
- * encoders do (the README's example runs on it).
+ * encoders do (the example of docs/sdk.md runs on it).
  */
 export async function writeTenNeuronEncoder(dir: string, name = 'attention-train', seed = 4): Promise<void> {
   const spec: EncoderSpec = { ...TINY_ENCODER_SPEC, sessions: [{ id: '201025', neurons: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] }] };

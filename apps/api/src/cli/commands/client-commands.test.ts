@@ -1,6 +1,6 @@
 /**
  * The client commands against a real service: models upload, runs start/list/watch and images
- * export through the SDK (in this process, as `excite` runs them; the README test runs the
+ * export through the SDK (in this process, as `excite` runs them; docs/sdk.md's example test runs the
  * binary), and the progress view: a bar per running run on a terminal, a line per finished run.
  */
 import { readFile, readdir, rm } from 'node:fs/promises';
@@ -136,10 +136,10 @@ describe('excite models, runs, images against a running service', () => {
     const row = Object.fromEntries(header.map((h, i) => [h, rows[3][i]]));
     // in order of method, neuron and seed
     expect(rows.map((r) => r[1])).toEqual(['001_egg_s1-1_s0.png', '002_egg_s1-1_s1.png', '003_egg_s1-2_s0.png', '004_egg_s1-2_s1.png', '005_ga_s1-1_s0.png', '006_ga_s1-1_s1.png', '007_ga_s1-2_s0.png', '008_ga_s1-2_s1.png']);
-    expect(row).toMatchObject({ stimulus: '4', png: '004_egg_s1-2_s1.png', batch: ids.batch, generator: 'tiny-ensemble', method: 'EGG', kind: 'MEI', session: 's1', neuron: '2', seed: '1', space: 'PRIOR', width: '8' });
+    expect(row).toMatchObject({ stimulus: '4', png: '004_egg_s1-2_s1.png', batch: ids.batch, generator: 'tiny-ensemble', method: 'EGG', kind: 'MEI', session: 's1', neuron: '2', seed: '1', space: 'PIXELS', width: '12' });
     for (const column of ['activation', 'score:tiny-ensemble', 'score:compact s1']) expect(Number.isFinite(Number(row[column])), column).toBe(true);
     expect((await readFile(join(out, row.png))).subarray(1, 4).toString()).toBe('PNG');
-    expect(decodeNpy(new Uint8Array(await readFile(join(out, row.npy)))).shape).toEqual([1, 8, 8]);
+    expect(decodeNpy(new Uint8Array(await readFile(join(out, row.npy)))).shape).toEqual([1, 12, 12]);
 
     // one run's images
     const run = JSON.parse((await excite(runsCommand(), 'list', '--batch', ids.batch, '--method', 'ga', '--first', '1', '--json')).stdout).runs[0].id;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { V4_DATA, v4Title } from '@excite/engine/testing/v4-data.ts';
+import { V4_DATA, v4Title } from '@excite/engine/testing';
 
 const run = promisify(execFile);
 const bin = fileURLToPath(new URL('../../../bin/excite.js', import.meta.url));

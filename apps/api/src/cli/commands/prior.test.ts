@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { loadPrior } from '@excite/engine';
-import { writeSyntheticSession } from '@excite/engine/testing/synthetic-session.ts';
+import { writeSyntheticSession } from '@excite/engine/testing';
 import { samplePriorCommand, trainPriorCommand } from './prior.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'excite-prior-cli-'));

@@ -1,4 +1,4 @@
-/** `excite train-prior` and `excite sample-prior`: the diffusion prior of spec section 3. */
+/** `excite train-prior` and `excite sample-prior`: a diffusion prior (docs/formats.md, Prior). */
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { type PriorStepEvent, loadPrior, samplePrior, trainPriorModel, writeImageGrid } from '@excite/engine';

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Graph, buildEncoder, unetGraph, writeEncoder, writePrior } from '@excite/engine';
-import { TINY_ENCODER_SPEC, TINY_UNET } from '@excite/engine/synthesis/testing/tiny-models.ts';
+import { TINY_ENCODER_SPEC, TINY_UNET } from '@excite/engine/testing';
 
 const run = promisify(execFile);
 const bin = fileURLToPath(new URL('../../../bin/excite.js', import.meta.url));

@@ -2,11 +2,12 @@
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import {
-  METHODS,
+  METHOD_NAMES,
   type MethodName,
   type ProgressCallback,
-  type SynthesizeSettings,
   compare,
+  methodOf,
+  resolveSettings,
   float32,
   loadPrior,
   loadScoringModel,
@@ -22,10 +23,11 @@ import {
   writeImageGrid,
 } from '@excite/engine';
 import { defaultPrior } from '../defaults.ts';
+import { addSettingOptions, methodOption, settingsOf } from '../method-options.ts';
 
-const number = (name: string, integer = false) => (v: string) => {
+const seedNumber = (name: string) => (v: string) => {
   const n = Number(v);
-  if (!Number.isFinite(n) || (integer && (!Number.isInteger(n) || n < 0))) throw new Error(`${name} must be ${integer ? 'a non-negative integer' : 'a number'}, got "${v}"`);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${v}"`);
   return n;
 };
 
@@ -47,40 +49,26 @@ function stepBar(label: string): { onProgress?: ProgressCallback; stop(): void }
   };
 }
 
-function settingsOf(o: { steps?: number; scale?: number; norm?: number; optimizer?: 'adamw' | 'sgd'; lr?: number }): SynthesizeSettings {
-  return { steps: o.steps, scale: o.scale, norm: o.norm, optimizer: o.optimizer, lr: o.lr };
-}
-
-const methodOption = () => new Option('--method <method>', 'synthesis method').choices(METHODS as string[]).makeOptionMandatory();
-const settingOptions = (c: Command) =>
-  c
-    .option('--prior <dir>', 'diffusion prior (default: models/demo/prior)')
-    .option('--steps <k>', 'GA steps (default 1001) or diffusion steps K (default per method)', number('--steps', true))
-    .option('--scale <lambda>', 'guidance scale (diffusion methods)', number('--scale'))
-    .option('--norm <c>', 'L2 norm of the encoder input (default 25)', number('--norm'))
-    .addOption(new Option('--optimizer <name>', 'GA optimizer').choices(['adamw', 'sgd']))
-    .option('--lr <lr>', 'GA learning rate (default 10)', number('--lr'));
-
 export function synthesizeCommand(): Command {
-  return settingOptions(
+  return addSettingOptions(
     new Command('synthesize')
       .description('synthesize an image for one neuron: GA or EGG MEI, MENI, reconstruction, or the most activating natural image')
       .addOption(methodOption())
       .requiredOption('--model <dir>', 'model or ensemble folder whose neuron drives synthesis')
       .requiredOption('--neuron <K>', 'a column of the model (K) or SESSION:K')
-      .option('--seed <s>', 'seed of the start and noise (top-k: the rank)', number('--seed', true), 0)
+      .option('--seed <s>', 'seed of the start and noise (top-k: the rank)', seedNumber('--seed'), 0)
       .option('--out <file.png>', 'where to write the image (default METHOD-NEURON-sSEED.png)')
       .option('--data <dir>', 'top-k: candidate images of this dataset folder; recon: the target image comes from it')
       .option('--images <A:B>', 'top-k: candidate image columns (default all)')
-      .option('--target <k>', 'recon: the column of --data whose responses are the target', number('--target', true))
+      .option('--target <k>', 'recon: the column of --data whose responses are the target', seedNumber('--target'))
       .option('--recorded', "recon: the recorded responses of --target (default: the model's responses to it)")
       .option('--json', 'print {"method","neuron","seed","seconds","activation","image"}'),
-  ).action(async (o: { method: MethodName; model: string; neuron: string; seed: number; prior?: string; steps?: number; scale?: number; norm?: number; optimizer?: 'adamw' | 'sgd'; lr?: number; out?: string; data?: string; images?: string; target?: number; recorded?: boolean; json?: boolean }) => {
+  ).action(async (o: { method: MethodName; model: string; neuron: string; seed: number; prior?: string; out?: string; data?: string; images?: string; target?: number; recorded?: boolean; json?: boolean }) => {
     const generator = await loadScoringModel(o.model);
     const [choice] = parseNeurons(o.neuron, generator.neurons);
     if (o.neuron.includes(',') || o.neuron.includes('-')) throw new Error('--neuron takes one neuron (use `excite compare` for several)');
     const priorDir = o.prior ?? defaultPrior();
-    const prior = priorDir && ['egg', 'egg-x0', 'meni', 'recon', 'diverse'].includes(o.method) ? synthesisPrior(await loadPrior(priorDir)) : undefined;
+    const prior = priorDir && methodOf(o.method).needs.prior ? synthesisPrior(await loadPrior(priorDir)) : undefined;
     const encoder = generator.encoder;
     const input = encoder ? membersOf(encoder)[0].spec.input : undefined;
     let natural;
@@ -100,11 +88,18 @@ export function synthesizeCommand(): Command {
       }
     }
     const bar = o.json ? { stop: () => undefined } : stepBar(`${o.method} neuron ${o.neuron}`);
-    const result = await synthesize({ method: o.method, generator, prior, items: [{ neuron: choice.column, seed: o.seed }], settings: settingsOf(o), natural, targets, onProgress: 'onProgress' in bar ? bar.onProgress : undefined });
+    // a diverse set is setSize images of the neuron, seeds seed..seed+setSize-1
+    const settings = settingsOf(o);
+    const count = o.method === 'diverse' ? resolveSettings(methodOf('diverse'), settings).setSize! : 1;
+    const items = Array.from({ length: count }, (_, j) => ({ neuron: choice.column, seed: o.seed + j }));
+    const result = await synthesize({ method: o.method, generator, prior, items, settings, natural, targets, onProgress: 'onProgress' in bar ? bar.onProgress : undefined });
     bar.stop();
     const image = result.images[0];
     const file = o.out ?? `${o.method}-${String(o.neuron).replace(':', '_')}-s${o.seed}.png`;
-    await writeImageGrid(file, float32([1, ...image.pixels.shape], image.pixels.data), { padding: 0 });
+    const size = image.pixels.data.length;
+    const stack = float32([count, ...image.pixels.shape], new Float32Array(count * size));
+    result.images.forEach((im, j) => stack.data.set(im.pixels.data, j * size));
+    await writeImageGrid(file, stack, { padding: 0, columns: count });
     const report = { method: o.method, neuron: choice.label, seed: o.seed, seconds: result.seconds, activation: image.activation, image: file };
     if (o.json) console.log(JSON.stringify(report));
     else console.log(`${file}: ${o.method} neuron ${choice.label} seed ${o.seed}, activation ${image.activation.toFixed(3)}, ${result.seconds.toFixed(1)} s`);
@@ -114,22 +109,20 @@ export function synthesizeCommand(): Command {
 const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 
 export function compareCommand(): Command {
-  return settingOptions(
+  return addSettingOptions(
     new Command('compare')
       .description('synthesize with each generator and method, score every image with every evaluator (raw responses)')
       .requiredOption('--generators <dirs>', 'comma-separated model folders', list)
       .requiredOption('--evaluators <paths>', 'comma-separated model folders or compact model folders/files', list)
       .requiredOption('--neurons <spec>', 'e.g. 0-9, or 201025:0-9,210225:0-4')
-      .requiredOption('--methods <list>', `comma-separated: ${METHODS.join(', ')}`, list)
-      .option('--seeds <list>', 'comma-separated seeds (default 0)', (v) => list(v).map(number('--seeds', true)))
+      .requiredOption('--methods <list>', `comma-separated: ${METHOD_NAMES.join(', ')}`, list)
+      .option('--seeds <list>', 'comma-separated seeds (default 0)', (v) => list(v).map(seedNumber('--seeds')))
       .option('--out <dir>', 'folder for the images (default ./compare)')
       .option('--data <dirs>', 'top-k: comma-separated dataset folders of the neurons’ sessions', list)
       .option('--images <A:B>', 'top-k: candidate image columns')
       .option('--json', 'print {"rows": [...]}'),
-  ).action(async (o: { generators: string[]; evaluators: string[]; neurons: string; methods: string[]; seeds?: number[]; out?: string; data?: string[]; images?: string; json?: boolean; prior?: string; steps?: number; scale?: number; norm?: number; optimizer?: 'adamw' | 'sgd'; lr?: number }) => {
-    const unknown = o.methods.filter((m) => !(METHODS as string[]).includes(m));
-    if (unknown.length) throw new Error(`unknown method ${unknown.join(', ')} (one of ${METHODS.join(', ')})`);
-    const needsPrior = o.methods.some((m) => ['egg', 'egg-x0', 'meni', 'recon', 'diverse'].includes(m));
+  ).action(async (o: { generators: string[]; evaluators: string[]; neurons: string; methods: string[]; seeds?: number[]; out?: string; data?: string[]; images?: string; json?: boolean; prior?: string }) => {
+    const needsPrior = o.methods.map(methodOf).some((m) => m.needs.prior);
     const prior = o.prior ?? (needsPrior ? defaultPrior() : undefined);
     let bar: ReturnType<typeof stepBar> | undefined;
     const result = await compare({

@@ -72,7 +72,7 @@ export type Blob = {
   url: Scalars['String']['output'];
 };
 
-/** Generators x evaluators x methods over neurons: the transfer matrix of spec 6. */
+/** Generators x evaluators x methods over neurons: the transfer matrix of the EGG paper. */
 export type Comparison = {
   __typename?: 'Comparison';
   batch: Batch;
@@ -248,9 +248,9 @@ export type GaOptimizer =
 
 export type Image = {
   __typename?: 'Image';
-  /** the generator's rate of the neuron (reconstructions: of the population, mean) */
+  /** the generator's rate of the neuron for the stimulus (reconstructions: of the population, mean) */
   activation?: Maybe<Scalars['Float']['output']>;
-  /** float32 .npy [channels, height, width] in `space` */
+  /** the same stimulus as a float32 .npy [channels, height, width] in `space` */
   array: Blob;
   channels: Scalars['Int']['output'];
   createdAt: Scalars['DateTime']['output'];
@@ -263,7 +263,7 @@ export type Image = {
   kind: ImageKind;
   method: Method;
   neuron?: Maybe<Neuron>;
-  /** 8-bit PNG in pixel space (0..255) */
+  /** the stimulus as an 8-bit grayscale PNG at the generator's input size: exactly the image every evaluator scored (docs/synthesis.md) */
   png: Blob;
   run: Run;
   /** the generator and every other registered model that predicts the neuron: the generator first, then by the evaluator's name */
@@ -271,7 +271,7 @@ export type Image = {
   seed: Scalars['Int']['output'];
   /** NATURAL: the dataset image; RECONSTRUCTION: the target image */
   sourceIndex?: Maybe<Scalars['Int']['output']>;
-  /** PRIOR ([-1, 1], diffusion methods), ENCODER (its standardized input, GA) or PIXELS (0..255) */
+  /** PIXELS (0..255, every image made now); results stored by earlier versions may be PRIOR ([-1, 1]) or ENCODER (standardized) */
   space: Scalars['String']['output'];
   width: Scalars['Int']['output'];
 };
@@ -315,11 +315,11 @@ export type InputSpace = {
 export type Method =
   /** a set of exciting images that differ from one another (EGG plus a diversity term) */
   | 'diverse'
-  /** energy guided diffusion, the gradient through the UNet (spec 4) */
+  /** energy guided diffusion, the gradient through the UNet */
   | 'egg'
   /** EGG with the gradient taken at the predicted x0 only */
   | 'egg-x0'
-  /** gradient ascent (spec 2) */
+  /** gradient ascent */
   | 'ga'
   /** most exciting natural images: weak guidance, the last sample */
   | 'meni'
@@ -327,6 +327,39 @@ export type Method =
   | 'recon'
   /** the k dataset images that drive the neuron most */
   | 'topk';
+
+/** A synthesis method: what it needs, what it makes, and the settings it takes. */
+export type MethodInfo = {
+  __typename?: 'MethodInfo';
+  description: Scalars['String']['output'];
+  imageKind: ImageKind;
+  method: Method;
+  /** takes images from a dataset (StartRunsInput.dataset) */
+  needsDataset: Scalars['Boolean']['output'];
+  /** samples a diffusion prior (StartRunsInput.prior) */
+  needsPrior: Scalars['Boolean']['output'];
+  settings: Array<MethodSetting>;
+};
+
+/** A setting a method takes, with its default and range. */
+export type MethodSetting = {
+  __typename?: 'MethodSetting';
+  /** CHOICE: the values the input takes */
+  choices?: Maybe<Array<Scalars['String']['output']>>;
+  /** INTEGER and NUMBER: the default; null when the method works it out per image (a reconstruction's norm is its target's) */
+  default?: Maybe<Scalars['Float']['output']>;
+  /** CHOICE: the default, as the enum value the input takes */
+  defaultChoice?: Maybe<Scalars['String']['output']>;
+  description: Scalars['String']['output'];
+  kind: SettingKind;
+  /** the largest value: the method's own bound, or for steps the service's limit */
+  max?: Maybe<Scalars['Float']['output']>;
+  min?: Maybe<Scalars['Float']['output']>;
+  /** true: the value must be above `min`, not equal to it */
+  minExclusive: Scalars['Boolean']['output'];
+  /** the field of SynthesisSettingsInput */
+  name: Scalars['String']['output'];
+};
 
 export type ModelFile = {
   __typename?: 'ModelFile';
@@ -442,7 +475,7 @@ export type Preview = {
   width: Scalars['Int']['output'];
 };
 
-/** A diffusion prior (spec 3): the EGG, MENI, diverse-set and reconstruction methods sample from it. */
+/** A diffusion prior: the EGG, MENI, diverse-set and reconstruction methods sample from it. */
 export type Prior = {
   __typename?: 'Prior';
   architecture?: Maybe<Scalars['JSON']['output']>;
@@ -499,6 +532,8 @@ export type Query = {
   health: Scalars['String']['output'];
   image?: Maybe<Image>;
   images: ImageConnection;
+  /** every synthesis method with its settings, defaults and ranges */
+  methods: Array<MethodInfo>;
   neuron?: Maybe<Neuron>;
   neurons: NeuronConnection;
   prior?: Maybe<Prior>;
@@ -716,6 +751,12 @@ export type Score = {
   value: Scalars['Float']['output'];
 };
 
+/** How a setting's value is typed. */
+export type SettingKind =
+  | 'choice'
+  | 'integer'
+  | 'number';
+
 export type StartComparisonInput = {
   /** default: every registered encoder and compact model that predicts one of the neurons */
   evaluators?: InputMaybe<Array<Scalars['ID']['input']>>;
@@ -782,23 +823,23 @@ export type SynthesisSettings = {
   steps: Scalars['Int']['output'];
 };
 
-/** Settings of a batch; unset ones take the method's defaults (recorded on each run). */
+/** Settings of a batch; unset ones take each method's default. The `methods` query lists which method takes which setting, its default and its range; a setting that no method of the batch takes is refused. */
 export type SynthesisSettingsInput = {
-  /** DIVERSE: the weight of the similarity penalty (1) */
+  /** DIVERSE: the weight of the similarity penalty */
   diversity?: InputMaybe<Scalars['Float']['input']>;
-  /** TOP_K: images kept (8, at most 100) */
+  /** TOP_K: images kept per neuron */
   k?: InputMaybe<Scalars['Int']['input']>;
-  /** GA's learning rate (10) */
+  /** GA's learning rate */
   lr?: InputMaybe<Scalars['Float']['input']>;
-  /** L2 norm c of the encoder's input (25) */
+  /** L2 norm c of the encoder's input: the contrast budget that makes images comparable */
   norm?: InputMaybe<Scalars['Float']['input']>;
-  /** GA's optimizer (ADAMW) */
+  /** GA's optimizer */
   optimizer?: InputMaybe<GaOptimizer>;
-  /** guidance scale lambda of the diffusion methods (EGG 10, MENI 2, RECONSTRUCTION 2) */
+  /** guidance scale lambda of the diffusion methods */
   scale?: InputMaybe<Scalars['Float']['input']>;
-  /** DIVERSE: images per set, seeds seed..seed+setSize-1 (4, at most 16) */
+  /** DIVERSE: images per set, seeds seed..seed+setSize-1 */
   setSize?: InputMaybe<Scalars['Int']['input']>;
-  /** steps (GA: 1001, EGG: 100, MENI: 50, RECONSTRUCTION: 1000, DIVERSE: 100), at most 5000 */
+  /** gradient steps (GA) or diffusion steps K; at most the service's step limit */
   steps?: InputMaybe<Scalars['Int']['input']>;
 };
 
@@ -937,6 +978,8 @@ export type ResolversTypes = {
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   Method: Method;
+  MethodInfo: ResolverTypeWrapper<MethodInfo>;
+  MethodSetting: ResolverTypeWrapper<MethodSetting>;
   ModelFile: ResolverTypeWrapper<FileRowParent>;
   ModelKind: ModelKind;
   ModelSource: ModelSource;
@@ -961,6 +1004,7 @@ export type ResolversTypes = {
   RunStatus: RunStatus;
   RunStatusEvent: ResolverTypeWrapper<StatusEventParentParent>;
   Score: ResolverTypeWrapper<ScoreParentParent>;
+  SettingKind: SettingKind;
   StartComparisonInput: StartComparisonInput;
   StartRunsInput: StartRunsInput;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
@@ -998,6 +1042,8 @@ export type ResolversParentTypes = {
   InputSpace: InputSpace;
   Int: Scalars['Int']['output'];
   JSON: Scalars['JSON']['output'];
+  MethodInfo: MethodInfo;
+  MethodSetting: MethodSetting;
   ModelFile: FileRowParent;
   Mutation: Record<PropertyKey, never>;
   Neuron: NeuronRowParent;
@@ -1175,6 +1221,27 @@ export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes
   name: 'JSON';
 }
 
+export type MethodInfoResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['MethodInfo'] = ResolversParentTypes['MethodInfo']> = {
+  description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  imageKind?: Resolver<ResolversTypes['ImageKind'], ParentType, ContextType>;
+  method?: Resolver<ResolversTypes['Method'], ParentType, ContextType>;
+  needsDataset?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  needsPrior?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  settings?: Resolver<Array<ResolversTypes['MethodSetting']>, ParentType, ContextType>;
+};
+
+export type MethodSettingResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['MethodSetting'] = ResolversParentTypes['MethodSetting']> = {
+  choices?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
+  default?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  defaultChoice?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['SettingKind'], ParentType, ContextType>;
+  max?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  min?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  minExclusive?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type ModelFileResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ModelFile'] = ResolversParentTypes['ModelFile']> = {
   blob?: Resolver<ResolversTypes['Blob'], ParentType, ContextType>;
   path?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1258,6 +1325,7 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   health?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   image?: Resolver<Maybe<ResolversTypes['Image']>, ParentType, ContextType, RequireFields<QueryImageArgs, 'id'>>;
   images?: Resolver<ResolversTypes['ImageConnection'], ParentType, ContextType, RequireFields<QueryImagesArgs, 'first'>>;
+  methods?: Resolver<Array<ResolversTypes['MethodInfo']>, ParentType, ContextType>;
   neuron?: Resolver<Maybe<ResolversTypes['Neuron']>, ParentType, ContextType, RequireFields<QueryNeuronArgs, 'index' | 'session'>>;
   neurons?: Resolver<ResolversTypes['NeuronConnection'], ParentType, ContextType, RequireFields<QueryNeuronsArgs, 'first'>>;
   prior?: Resolver<Maybe<ResolversTypes['Prior']>, ParentType, ContextType, RequireFields<QueryPriorArgs, 'id'>>;
@@ -1385,6 +1453,8 @@ export type Resolvers<ContextType = GraphQLContext> = {
   ImageConnection?: ImageConnectionResolvers<ContextType>;
   InputSpace?: InputSpaceResolvers<ContextType>;
   JSON?: GraphQLScalarType;
+  MethodInfo?: MethodInfoResolvers<ContextType>;
+  MethodSetting?: MethodSettingResolvers<ContextType>;
   ModelFile?: ModelFileResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Neuron?: NeuronResolvers<ContextType>;

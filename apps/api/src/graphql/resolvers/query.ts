@@ -6,10 +6,12 @@ import { isUuid } from '../../db/uuid.ts';
 import { notFound } from '../errors.ts';
 import type { QueryResolvers } from '../generated/resolvers.ts';
 import { listBatches, listComparisons, listDatasets, listEncoders, listImages, listNeurons, listPriors, listRuns } from './lists.ts';
+import { methodInfos } from './methods.ts';
 import { listWorkers } from './workers.ts';
 
 export const query: QueryResolvers = {
   health: () => 'ok',
+  methods: (_, __, ctx) => methodInfos(ctx.services.config.limits.maxSteps),
   viewer: async (_, __, ctx) => {
     const [token] = (await listTokens(ctx.services.database.db, ctx.principal!.tokenId));
     if (!token) throw notFound('token', ctx.principal!.tokenId);

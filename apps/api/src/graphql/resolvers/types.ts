@@ -85,6 +85,8 @@ export const typeResolvers: Resolvers = {
     dataset: async (r, _, ctx) => (r.datasetId ? ((await ctx.loaders.dataset.load(r.datasetId)) ?? null) : null),
     neuron: async (r, _, ctx) => (r.neuronId ? ((await ctx.loaders.neuron.load(r.neuronId)) ?? null) : null),
     progress: (r) => r,
+    // a top-k run's settings name no steps: it is one pass
+    settings: (r) => ({ ...r.settings, steps: r.settings.steps ?? r.steps }),
     error: (r) => (r.error ? { code: r.error.code as RunErrorCode, message: r.error.message } : null),
     trajectory: (r) => (r.energyTrace && r.activationTrace ? { energy: r.energyTrace, activation: r.activationTrace } : null),
     images: (r, _, ctx) => ctx.loaders.imagesOfRun.load(r.id),

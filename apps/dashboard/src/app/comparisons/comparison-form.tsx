@@ -13,10 +13,11 @@ import { METHOD_LABEL } from '@/lib/format.ts';
 import { parseIndexSpec } from '@/lib/neuron-spec.ts';
 import { useResource } from '@/lib/use-resource.ts';
 
-const METHODS: readonly Method[] = ['GA', 'EGG', 'EGG_X0', 'MENI'];
-
 async function loadModels(client: ExciteClient, signal: AbortSignal) {
-  return (await client.encoders({ first: 100 }, { signal })).nodes;
+  const [encoders, methods] = await Promise.all([client.encoders({ first: 100 }, { signal }), client.methods({}, { signal })]);
+  // a comparison holds single images per neuron against each other: MEIs and MENIs, made without a dataset
+  const comparable = methods.filter((m) => !m.needsDataset && (m.imageKind === 'MEI' || m.imageKind === 'MENI')).map((m) => m.method);
+  return { encoders: encoders.nodes, methods: comparable };
 }
 
 export function ComparisonForm() {
@@ -24,7 +25,7 @@ export function ComparisonForm() {
   return <Loaded resource={models} what="models">{(m) => <Form models={m} />}</Loaded>;
 }
 
-function Form({ models }: { models: Awaited<ReturnType<typeof loadModels>> }) {
+function Form({ models: { encoders: models, methods: METHODS } }: { models: Awaited<ReturnType<typeof loadModels>> }) {
   const { client } = useExcite();
   const router = useRouter();
   const generatorsAvailable = models.filter((m) => m.kind === 'ENCODER' || m.kind === 'ENSEMBLE');

@@ -1,8 +1,9 @@
 'use client';
 /**
  * Launch: a generator, neurons (a list or a whole session), methods, seeds and settings; one
- * startRuns call, then the batch's live view. Settings left blank take each method's defaults;
- * only the settings some chosen method takes are shown and sent.
+ * startRuns call, then the batch's live view. The methods, the settings each takes and their
+ * defaults and ranges come from the service's `methods` query; only the settings some chosen method
+ * takes are shown and sent, and those left blank take each method's default.
  */
 import { type ExciteClient, type Method, type StartRunsInput, type SynthesisSettingsInput } from '@excite/sdk';
 import { useRouter } from 'next/navigation';
@@ -16,29 +17,15 @@ import { METHOD_LABEL } from '@/lib/format.ts';
 import { parseIndexSpec } from '@/lib/neuron-spec.ts';
 import { useResource } from '@/lib/use-resource.ts';
 
-const METHODS: readonly Method[] = ['GA', 'EGG', 'EGG_X0', 'MENI', 'TOP_K', 'DIVERSE', 'RECONSTRUCTION'];
-const DIFFUSION: readonly Method[] = ['EGG', 'EGG_X0', 'MENI', 'DIVERSE', 'RECONSTRUCTION'];
-
 type SettingName = keyof SynthesisSettingsInput;
-/** What each method takes (apps/api/src/runs/settings.ts), and the defaults shown as placeholders. */
-const TAKES: Record<Method, readonly SettingName[]> = {
-  GA: ['steps', 'lr', 'norm', 'optimizer'],
-  EGG: ['steps', 'scale', 'norm'],
-  EGG_X0: ['steps', 'scale', 'norm'],
-  MENI: ['steps', 'scale', 'norm'],
-  RECONSTRUCTION: ['steps', 'scale', 'norm'],
-  DIVERSE: ['steps', 'scale', 'norm', 'diversity', 'setSize'],
-  TOP_K: ['k'],
-};
-const SETTING_HINT: Record<Exclude<SettingName, 'optimizer'>, string> = {
-  steps: 'GA 1001, EGG 100, MENI 50',
-  scale: 'EGG 10, MENI 2',
-  norm: '25',
-  lr: '10',
-  diversity: '1',
-  setSize: '4',
-  k: '8',
-};
+type MethodInfo = Awaited<ReturnType<ExciteClient['methods']>>[number];
+
+/** A setting's placeholder: each chosen method's default ("GA 1001, EGG 100"), or the one they share. */
+function hint(name: SettingName, chosen: readonly MethodInfo[]): string {
+  const defaults = chosen.flatMap((m) => m.settings.filter((s) => s.name === name).map((s) => ({ method: m.method, value: s.default ?? s.defaultChoice ?? 'auto' })));
+  if (new Set(defaults.map((d) => d.value)).size === 1) return String(defaults[0].value);
+  return defaults.map((d) => `${METHOD_LABEL[d.method]} ${d.value}`).join(', ');
+}
 
 export interface LaunchPrefill {
   generator?: string;
@@ -48,12 +35,13 @@ export interface LaunchPrefill {
 }
 
 async function loadChoices(client: ExciteClient, signal: AbortSignal) {
-  const [encoders, priors, datasets] = await Promise.all([
+  const [encoders, priors, datasets, methods] = await Promise.all([
     client.encoders({ filter: { kind: ['ENCODER', 'ENSEMBLE'] }, first: 100 }, { signal }),
     client.priors({ first: 50 }, { signal }),
     client.datasets({ first: 50 }, { signal }),
+    client.methods({}, { signal }),
   ]);
-  return { encoders: encoders.nodes, priors: priors.nodes, datasets: datasets.nodes };
+  return { encoders: encoders.nodes, priors: priors.nodes, datasets: datasets.nodes, methods };
 }
 
 export function LaunchForm({ prefill }: { prefill: LaunchPrefill }) {
@@ -81,7 +69,8 @@ function Form({ choices, prefill }: { choices: Awaited<ReturnType<typeof loadCho
   const [session, setSession] = useState(prefill.session ?? generator?.sessions[0] ?? '');
   const [wholeSession, setWholeSession] = useState(false);
   const [neurons, setNeurons] = useState(prefill.neurons ?? '0');
-  const [methods, setMethods] = useState<Method[]>(() => (prefill.methods ? (prefill.methods.split(',').filter((m) => METHODS.includes(m as Method)) as Method[]) : ['GA']));
+  const known = choices.methods.map((m) => m.method);
+  const [methods, setMethods] = useState<Method[]>(() => (prefill.methods ? (prefill.methods.split(',').filter((m) => known.includes(m as Method)) as Method[]) : ['GA']));
   const [seeds, setSeeds] = useState('0');
   const [settings, setSettings] = useState<Partial<Record<SettingName, string>>>({});
   const [priorId, setPriorId] = useState(choices.priors[0]?.id ?? '');
@@ -91,9 +80,12 @@ function Form({ choices, prefill }: { choices: Awaited<ReturnType<typeof loadCho
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
 
-  const taken = useMemo(() => new Set(methods.flatMap((m) => TAKES[m])), [methods]);
-  const needsPrior = methods.some((m) => DIFFUSION.includes(m));
-  const needsDataset = methods.includes('TOP_K') || methods.includes('RECONSTRUCTION');
+  const chosenMethods = useMemo(() => choices.methods.filter((m) => methods.includes(m.method)), [choices.methods, methods]);
+  // the settings the chosen methods take, in the order the registry lists them
+  const taken = useMemo(() => [...new Set(chosenMethods.flatMap((m) => m.settings.map((s) => s.name as SettingName)))], [chosenMethods]);
+  const settingOf = (name: SettingName) => chosenMethods.flatMap((m) => m.settings).find((s) => s.name === name)!;
+  const needsPrior = chosenMethods.some((m) => m.needsPrior);
+  const needsDataset = chosenMethods.some((m) => m.needsDataset);
   const sessions = generator?.sessions ?? [];
 
   const toggle = (m: Method) => setMethods((ms) => (ms.includes(m) ? ms.filter((x) => x !== m) : [...ms, m]));
@@ -113,8 +105,8 @@ function Form({ choices, prefill }: { choices: Awaited<ReturnType<typeof loadCho
       }
       const chosen: SynthesisSettingsInput = {};
       for (const [name, value] of Object.entries(settings) as [SettingName, string][]) {
-        if (!taken.has(name) || value.trim() === '') continue;
-        if (name === 'optimizer') chosen.optimizer = value as 'ADAMW' | 'SGD';
+        if (!taken.includes(name) || value.trim() === '') continue;
+        if (name === 'optimizer') chosen.optimizer = value as NonNullable<SynthesisSettingsInput['optimizer']>;
         else (chosen as Record<string, number>)[name] = Number(value);
       }
       const input: StartRunsInput = {
@@ -167,8 +159,8 @@ function Form({ choices, prefill }: { choices: Awaited<ReturnType<typeof loadCho
 
       <fieldset>
         <legend>Methods</legend>
-        {METHODS.map((m) => (
-          <label key={m} className="inline">
+        {choices.methods.map(({ method: m, description }) => (
+          <label key={m} className="inline" title={description}>
             <input type="checkbox" name={`method-${m}`} checked={methods.includes(m)} onChange={() => toggle(m)} /> {METHOD_LABEL[m]}
           </label>
         ))}
@@ -180,24 +172,29 @@ function Form({ choices, prefill }: { choices: Awaited<ReturnType<typeof loadCho
           Seeds
           <input name="seeds" value={seeds} onChange={(e) => setSeeds(e.target.value)} placeholder="0,1" />
         </label>
-        {(Object.keys(SETTING_HINT) as (keyof typeof SETTING_HINT)[])
-          .filter((name) => taken.has(name))
-          .map((name) => (
-            <label key={name}>
+        {taken.map((name) => {
+          const setting = settingOf(name);
+          if (setting.kind === 'CHOICE')
+            return (
+              <label key={name}>
+                {name}
+                <select name={name} value={settings[name] ?? ''} onChange={(e) => setSettings((s) => ({ ...s, [name]: e.target.value }))}>
+                  <option value="">default ({hint(name, chosenMethods)})</option>
+                  {(setting.choices ?? []).map((c) => (
+                    <option key={c} value={c}>
+                      {c}
+                    </option>
+                  ))}
+                </select>
+              </label>
+            );
+          return (
+            <label key={name} title={setting.description}>
               {name}
-              <input name={name} type="number" step="any" value={settings[name] ?? ''} placeholder={`default: ${SETTING_HINT[name]}`} onChange={(e) => setSettings((s) => ({ ...s, [name]: e.target.value }))} />
+              <input name={name} type="number" step={setting.kind === 'INTEGER' ? 1 : 'any'} min={setting.min ?? undefined} max={setting.max ?? undefined} value={settings[name] ?? ''} placeholder={`default: ${hint(name, chosenMethods)}`} onChange={(e) => setSettings((s) => ({ ...s, [name]: e.target.value }))} />
             </label>
-          ))}
-        {taken.has('optimizer') && (
-          <label>
-            GA optimizer
-            <select name="optimizer" value={settings.optimizer ?? ''} onChange={(e) => setSettings((s) => ({ ...s, optimizer: e.target.value }))}>
-              <option value="">default (AdamW)</option>
-              <option value="ADAMW">AdamW</option>
-              <option value="SGD">SGD</option>
-            </select>
-          </label>
-        )}
+          );
+        })}
         {needsPrior && (
           <label>
             Prior

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GRAD_CASES, REQUIRED_GRADIENT_OPS } from './gradcheck-cases.ts';
 import { gradcheck } from './gradcheck.ts';
-import { lookupOp, registeredOps } from './ops/registry.ts';
+import { lookupOp, registeredOps } from '../onnx/ops/registry.ts';
 
 describe('backward rules against central finite differences (float64) and onnxruntime CPU', () => {
   for (const c of GRAD_CASES) {

@@ -11,9 +11,9 @@ import { describe, expect, it } from 'vitest';
 import { attentionReadout } from '../models/attention-readout.ts';
 import { dataDrivenCore } from '../models/data-driven-core.ts';
 import { Parameters } from '../models/parameters.ts';
-import { appendBackward } from './autodiff.ts';
-import { Graph } from './graph.ts';
-import { serialize } from './serialize.ts';
+import { appendBackward } from '../onnx/autodiff.ts';
+import { Graph } from '../onnx/graph.ts';
+import { serialize } from '../onnx/serialize.ts';
 
 const PYTHON = '/usr/bin/python3';
 const hasOnnx = (() => {

@@ -3,12 +3,12 @@
  * central finite differences of the forward graph (also float64); and onnxruntime's float32
  * results for the same graph (forward and backward) against the reference, on a chosen device.
  */
-import { appendBackward } from './autodiff.ts';
-import { type Feed, evaluate, nodesFor } from './evaluate.ts';
-import { Graph } from './graph.ts';
-import { type NdArray, float32, isFloat, toNumbers } from './ndarray.ts';
-import type { Ref } from './reference.ts';
-import { resolveShape } from './shape.ts';
+import { appendBackward } from '../onnx/autodiff.ts';
+import { type Feed, evaluate, nodesFor } from '../onnx/evaluate.ts';
+import { Graph } from '../onnx/graph.ts';
+import { type NdArray, float32, isFloat, toNumbers } from '../onnx/ndarray.ts';
+import type { Ref } from '../onnx/reference.ts';
+import { resolveShape } from '../onnx/shape.ts';
 import { Rng } from '../random.ts';
 import type { Device } from '../runtime/device.ts';
 import { createSession } from '../runtime/session.ts';
