@@ -124,6 +124,7 @@ async function main() {
     const bomb = zipBomb(50, 64 * 2 ** 20);
     const deep = new TextEncoder().encode(`{"kind": "encoder", "format": 1, "x": ${'['.repeat(5000)}${']'.repeat(5000)}}`);
     const aliases = `{ ${Array.from({ length: 300 }, (_, i) => `a${i}: runs(first: 500) { nodes { id images { id run { id } } } }`).join(' ')} }`;
+    const cheapAliases = `{ ${Array.from({ length: 5000 }, (_, i) => `h${i}: health`).join(' ')} }`;
     const baselineRss = status(pid, 'VmRSS');
 
     const answerOf = (r: { status: number; body: any }) => `${r.status} ${r.body?.error?.code ?? r.body?.errors?.[0]?.extensions?.code ?? (r.status < 300 ? 'accepted' : '')}`.trim();
@@ -171,6 +172,7 @@ async function main() {
         },
       },
       { name: 'many aliases of a costly field (300 x runs(first: 500))', run: async () => answerOf(await gql(aliases)) },
+      { name: 'many aliases of one cheap field (5000 x health)', run: async () => answerOf(await gql(cheapAliases)) },
       {
         name: `zip bomb (${(bomb.length / 2 ** 20).toFixed(1)} MB images.zip, 3.2 GB inflated)`,
         run: async () => answerOf(await client.upload('/upload/dataset', [{ path: 'images.zip', bytes: bomb }])),
