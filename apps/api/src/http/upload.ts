@@ -49,6 +49,21 @@ function safePath(name: string): string | null {
   return path;
 }
 
+/**
+ * Removes a temporary folder, retrying while something still closes in it; a folder that cannot
+ * be removed is left to the next start (storage/leftovers.ts) rather than turning the answer into a 500.
+ */
+const removeFolder = (dir: string) => rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 }).catch(() => undefined);
+
+/** Why `path` cannot be written beside the files received so far, if it cannot. */
+function clashOf(path: string, parents: string[], paths: Set<string>, folders: Set<string>): string | undefined {
+  if (paths.has(path)) return `the file "${path}" is sent twice: send each file once`;
+  if (folders.has(path)) return `"${path}" is sent as a file and is a folder of other files`;
+  const file = parents.find((p) => paths.has(p));
+  if (file) return `"${path}" is inside "${file}", which is sent as a file`;
+  return undefined;
+}
+
 export async function receiveUpload(req: Request, uploadsDir: string, limits: Limits): Promise<Received> {
   if (!req.is('multipart/form-data')) throw new ServiceError('INVALID_UPLOAD', 'send the files as multipart/form-data');
   const declared = Number(req.headers['content-length'] ?? NaN);
@@ -96,7 +111,7 @@ export async function receiveUpload(req: Request, uploadsDir: string, limits: Li
         if (!path || failed) return void stream.resume();
         // two parts never share a file: the second would be written into the first at once
         const parents = path.split('/').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('/'));
-        const clash = paths.has(path) ? `the file "${path}" is sent twice: send each file once` : folders.has(path) ? `"${path}" is sent as a file and is a folder of other files` : parents.find((p) => paths.has(p)) ? `"${path}" is inside "${parents.find((p) => paths.has(p))}", which is sent as a file` : undefined;
+        const clash = clashOf(path, parents, paths, folders);
         if (clash) {
           stream.resume();
           return fail(new ServiceError('DUPLICATE_PART', clash));
@@ -116,7 +131,12 @@ export async function receiveUpload(req: Request, uploadsDir: string, limits: Li
         };
         writes.push(
           mkdir(dirname(file), { recursive: true })
-            .then(() => pipeline(stream, counted, createWriteStream(file)))
+            .then(() => {
+              // settled only once the file is closed: a write stream destroyed while it opens creates its file later
+              const out = createWriteStream(file);
+              const closed = new Promise<void>((resolve) => out.once('close', () => resolve()));
+              return pipeline(stream, counted, out).finally(() => closed);
+            })
             .catch(fail)
             .finally(() => streams.delete(stream)),
         );
@@ -135,7 +155,7 @@ export async function receiveUpload(req: Request, uploadsDir: string, limits: Li
     if (entries.length === 1 && (await stat(join(tmp, entries[0]))).isDirectory()) return { root: join(tmp, entries[0]), folderName: entries[0], fields, tmp };
     return { root: tmp, fields, tmp };
   } catch (e) {
-    await rm(tmp, { recursive: true, force: true });
+    await removeFolder(tmp);
     throw e;
   }
 }
@@ -152,7 +172,7 @@ function sendError(res: Response, e: unknown, log: (line: string) => void): void
 }
 
 /** Receives an upload, registers it with `register`, removes its temporary folder, then answers. */
-async function answer(res: Response, services: Services, register: (upload: Received) => Promise<{ status: number; body: unknown }>, req: Request): Promise<void> {
+async function answer(req: Request, res: Response, services: Services, register: (upload: Received) => Promise<{ status: number; body: unknown }>): Promise<void> {
   let upload: Received | undefined;
   let result: { status: number; body: unknown } | undefined;
   let error: unknown;
@@ -163,7 +183,7 @@ async function answer(res: Response, services: Services, register: (upload: Rece
     error = e;
   } finally {
     // gone before the answer: a client that reads the answer finds nothing left behind
-    if (upload) await rm(upload.tmp, { recursive: true, force: true });
+    if (upload) await removeFolder(upload.tmp);
   }
   if (result) res.status(result.status).json(result.body);
   else sendError(res, error, services.config.log);
@@ -171,19 +191,19 @@ async function answer(res: Response, services: Services, register: (upload: Rece
 
 export function modelUploadHandler(services: Services) {
   return async (req: Request, res: Response) => {
-    await answer(res, services, async (upload) => {
+    await answer(req, res, services, async (upload) => {
       const { row, created, kind, neurons } = await registerModelFolder(services, upload.root, { name: upload.fields.name || undefined, session: upload.fields.session || upload.folderName || '', source: 'upload' });
       return { status: created ? 201 : 200, body: { model: { id: row.id, name: row.name, kind: kind.toUpperCase(), neurons, created } } };
-    }, req);
+    });
   };
 }
 
 export function datasetUploadHandler(services: Services) {
   return async (req: Request, res: Response) => {
-    await answer(res, services, async (upload) => {
+    await answer(req, res, services, async (upload) => {
       const name = upload.fields.name || upload.folderName || `dataset ${new Date().toISOString()}`;
       const { row, created } = await registerDatasetFolder(services, upload.root, { name, maxImages: services.config.limits.maxDatasetImages, archive: archiveLimits(services.config.limits) });
       return { status: created ? 201 : 200, body: { dataset: { id: row.id, name: row.name, kind: row.kind.toUpperCase(), images: row.imageCount, neurons: row.neuronCount, created } } };
-    }, req);
+    });
   };
 }
