@@ -6,8 +6,9 @@
  * the server's resident memory. The server is its own process; the load generator and the
  * subscribers share the machine with it.
  *
- * The per-token rate limit is lifted for the bench (EXCITE_LIMIT_RATE_LIMIT_PER_SECOND=0): with it,
- * one token gets its 100 requests a second and 429s beyond, which measures the limiter.
+ * The per-token rate limit and query budget are lifted for the bench (EXCITE_LIMIT_RATE_LIMIT_PER_SECOND=0,
+ * EXCITE_LIMIT_QUERY_COST_PER_MINUTE=0): with them, one token gets its 100 requests a second and its
+ * cost points a minute, and 429s beyond, which measures the limiters.
  *
  *   npm run bench:api [-- --seconds 15 --connections 10 --subscribers 200 --json]
  */
@@ -74,7 +75,7 @@ async function load(url: string, token: string) {
 async function main() {
   const data = await tempDir('bench-api');
   const folders = await tempDir('bench-models');
-  const server = await startExcite(['serve', '--no-dashboard', '--port', '0', '--host', '127.0.0.1', '--data', data], { DATABASE_URL: '', EXCITE_LIMIT_RATE_LIMIT_PER_SECOND: '0' }, /serving GraphQL at (http:\/\/\S+)\/graphql/, 120_000);
+  const server = await startExcite(['serve', '--no-dashboard', '--port', '0', '--host', '127.0.0.1', '--data', data], { DATABASE_URL: '', EXCITE_LIMIT_RATE_LIMIT_PER_SECOND: '0', EXCITE_LIMIT_QUERY_COST_PER_MINUTE: '0' }, /serving GraphQL at (http:\/\/\S+)\/graphql/, 120_000);
   const pid = server.child.pid!;
   const subscriptions: Client[] = [];
   try {

@@ -30,15 +30,22 @@ export interface Limits {
   maxPageSize: number;
   /** nesting of fields in one GraphQL operation */
   maxQueryDepth: number;
-  /** estimated objects one GraphQL operation may resolve (graphql/operation-guard.ts) */
+  /**
+   * cost of one GraphQL operation: the objects it may resolve plus what its fields cost the
+   * database (graphql/operation-guard.ts)
+   */
   maxQueryCost: number;
+  /** cost one token's operations may add up to per minute (the bucket holds one minute's worth; per API process; 0: no budget) */
+  queryCostPerMinute: number;
+  /** aliased fields in one GraphQL operation (`a: runs { ... } b: runs { ... }`) */
+  maxAliases: number;
   /** bytes of a GraphQL request body (HTTP) or message (WebSocket) */
   maxRequestBytes: number;
   /** requests per second per token, sustained (HTTP requests and WebSocket operations; per API process) */
   rateLimitPerSecond: number;
   /** requests a token may make at once above the sustained rate */
   rateLimitBurst: number;
-  /** a GraphQL query or mutation over HTTP answers within this, or 503 TIMEOUT (ms) */
+  /** a GraphQL operation answers within this, or TIMEOUT (HTTP 503); over WebSocket too (a subscription: its start) (ms) */
   operationTimeoutMs: number;
   /** a client must send its request headers within this (ms) */
   headersTimeoutMs: number;
@@ -63,6 +70,8 @@ export const DEFAULT_LIMITS: Limits = {
   maxPageSize: 500,
   maxQueryDepth: 12,
   maxQueryCost: 25_000,
+  queryCostPerMinute: 500_000,
+  maxAliases: 20,
   maxRequestBytes: 1 << 20,
   rateLimitPerSecond: 100,
   rateLimitBurst: 300,

@@ -30,14 +30,13 @@ export function serviceSuite(backend: Backend): void {
     let t: TestService;
     let folders: string;
     const ids = {} as Ids;
+    let uploads: Record<'ensemble' | 'encoder' | 'prior' | 'compact' | 'images', { status: number; body: any }>;
 
-    /** Waits until every run of the batch has finished (the worker runs in the service's process). */
-    async function finished(batchId: string, timeoutMs = 60_000) {
-      const until = Date.now() + timeoutMs;
+    /** Waits until every run of the batch has finished (the worker runs in the service's process; the test's time limit bounds the wait). */
+    async function finished(batchId: string) {
       for (;;) {
         const { batch } = await t.ok<{ batch: { done: boolean; counts: Record<string, number> } }>(BATCH_DONE, { id: batchId });
         if (batch.done) return batch.counts;
-        if (Date.now() > until) throw new Error(`batch ${batchId} did not finish: ${JSON.stringify(batch.counts)}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     }
@@ -46,6 +45,15 @@ export function serviceSuite(backend: Backend): void {
       folders = await tempDir('fixtures');
       await writeFixtureFolders(folders);
       t = await startTestService(backend, { limits: { maxBatchRuns: 40, maxRunsPerJob: 4, maxUploadFileBytes: 4 << 20 } });
+      // every test starts from these models and images, whichever runs first or alone
+      uploads = {
+        ensemble: await t.upload('/upload/model', await folderFiles(join(folders, 'tiny-ensemble'), 'tiny-ensemble')),
+        encoder: await t.upload('/upload/model', await folderFiles(join(folders, 'tiny-encoder')), { name: 'tiny-encoder' }),
+        prior: await t.upload('/upload/model', await folderFiles(join(folders, 'tiny-prior'), 'tiny-prior')),
+        compact: await t.upload('/upload/model', await folderFiles(join(folders, 's1'), 's1')),
+        images: await t.upload('/upload/dataset', await folderFiles(join(folders, 'images')), { name: 'noise' }),
+      };
+      Object.assign(ids, { ensemble: uploads.ensemble.body.model.id, encoder: uploads.encoder.body.model.id, prior: uploads.prior.body.model.id, compact: uploads.compact.body.model.id, dataset: uploads.images.body.dataset.id });
     });
 
     afterAll(async () => {
@@ -54,27 +62,16 @@ export function serviceSuite(backend: Backend): void {
     });
 
     it('registers model folders and an image set through the upload endpoint', async () => {
-      const ensemble = await t.upload('/upload/model', await folderFiles(join(folders, 'tiny-ensemble'), 'tiny-ensemble'));
-      expect(ensemble.status).toBe(201);
-      expect(ensemble.body.model).toMatchObject({ name: 'tiny-ensemble', kind: 'ENSEMBLE', neurons: 3, created: true });
-      ids.ensemble = ensemble.body.model.id;
+      expect(uploads.ensemble.status).toBe(201);
+      expect(uploads.ensemble.body.model).toMatchObject({ name: 'tiny-ensemble', kind: 'ENSEMBLE', neurons: 3, created: true });
       // the same files register once
       const again = await t.upload('/upload/model', await folderFiles(join(folders, 'tiny-ensemble'), 'tiny-ensemble'));
       expect(again).toMatchObject({ status: 200, body: { model: { id: ids.ensemble, created: false } } });
-
-      const encoder = await t.upload('/upload/model', await folderFiles(join(folders, 'tiny-encoder')), { name: 'tiny-encoder' });
-      expect(encoder.body.model).toMatchObject({ kind: 'ENCODER', neurons: 3 });
-      ids.encoder = encoder.body.model.id;
-      const prior = await t.upload('/upload/model', await folderFiles(join(folders, 'tiny-prior'), 'tiny-prior'));
-      expect(prior.body.model).toMatchObject({ kind: 'PRIOR', neurons: 0 });
-      ids.prior = prior.body.model.id;
+      expect(uploads.encoder.body.model).toMatchObject({ kind: 'ENCODER', neurons: 3 });
+      expect(uploads.prior.body.model).toMatchObject({ kind: 'PRIOR', neurons: 0 });
       // a compact folder's name is its session
-      const compact = await t.upload('/upload/model', await folderFiles(join(folders, 's1'), 's1'));
-      expect(compact.body.model).toMatchObject({ kind: 'COMPACT', neurons: 2, name: 'compact s1' });
-      ids.compact = compact.body.model.id;
-      const images = await t.upload('/upload/dataset', await folderFiles(join(folders, 'images')), { name: 'noise' });
-      expect(images.body.dataset).toMatchObject({ name: 'noise', kind: 'IMAGES', images: 6, created: true });
-      ids.dataset = images.body.dataset.id;
+      expect(uploads.compact.body.model).toMatchObject({ kind: 'COMPACT', neurons: 2, name: 'compact s1' });
+      expect(uploads.images.body.dataset).toMatchObject({ name: 'noise', kind: 'IMAGES', images: 6, created: true });
 
       const data = await t.ok(`{
         encoders { totalCount nodes { id name kind members sessions neuronCount readout input { channels height width } files { path blob { size mediaType url } } } }
@@ -159,12 +156,15 @@ export function serviceSuite(backend: Backend): void {
     });
 
     it('paginates runs and images with cursors', async () => {
+      // a batch of its own: 2 methods x 2 neurons x 2 seeds
+      const { startRuns } = await t.ok(START, { input: { generator: ids.ensemble, methods: ['GA', 'EGG'], neurons: [{ session: 's1', index: 1 }, { session: 's1', index: 2 }], seeds: [0, 1], settings: { steps: 2 } } });
+      expect(await finished(startRuns.id)).toMatchObject({ succeeded: 8 });
       const seen: string[] = [];
       let after: string | null = null;
       for (let page = 0; page < 10; page++) {
         const { runs }: { runs: { totalCount: number; nodes: { id: string }[]; pageInfo: { endCursor: string; hasNextPage: boolean } } } = await t.ok(
-          'query($after: String) { runs(first: 3, after: $after, filter: { method: [GA, EGG] }) { totalCount nodes { id } pageInfo { endCursor hasNextPage } } }',
-          { after },
+          'query($after: String, $b: ID!) { runs(first: 3, after: $after, filter: { batch: $b, method: [GA, EGG] }) { totalCount nodes { id } pageInfo { endCursor hasNextPage } } }',
+          { after, b: startRuns.id },
         );
         expect(runs.totalCount).toBe(8);
         seen.push(...runs.nodes.map((n) => n.id));
@@ -173,7 +173,7 @@ export function serviceSuite(backend: Backend): void {
       }
       expect(seen).toHaveLength(8);
       expect(new Set(seen).size).toBe(8);
-      const egg = await t.ok('{ images(first: 2, filter: { method: [EGG], neuron: { session: "s1", index: 2 } }) { totalCount nodes { method neuron { index } } pageInfo { hasNextPage } } }');
+      const egg = await t.ok('query($b: ID!) { images(first: 2, filter: { batch: $b, method: [EGG], neuron: { session: "s1", index: 2 } }) { totalCount nodes { method neuron { index } } pageInfo { hasNextPage } } }', { b: startRuns.id });
       expect(egg.images).toMatchObject({ totalCount: 2, pageInfo: { hasNextPage: false } });
       expect(egg.images.nodes.every((n: { method: string; neuron: { index: number } }) => n.method === 'EGG' && n.neuron.index === 2)).toBe(true);
       const bad = await t.gql('{ runs(after: "not-a-cursor") { totalCount } }');

@@ -32,6 +32,8 @@ import ort from 'onnxruntime-node';
 import { writeSafetensors } from '../src/data/safetensors.ts';
 import { median } from '../src/evaluate/correlation.ts';
 import { loadPrior } from '../src/diffusion/prior.ts';
+import { EGG_DEFAULTS } from '../src/synthesis/egg.ts';
+import { GA_DEFAULTS } from '../src/synthesis/ga.ts';
 import { ADM_256_UNCONDITIONAL, type UNetPrecision, unetGraph } from '../src/models/unet.ts';
 import { appendBackward } from '../src/onnx/autodiff.ts';
 import { type NdArray, float32 } from '../src/onnx/ndarray.ts';
@@ -61,10 +63,10 @@ const PYTHON = process.env.EXCITE_TORCH_PYTHON ?? (existsSync('/usr/bin/python3'
 const device: Device = option('--device') ? parseDevice(option('--device')) : deviceFromEnv();
 const threads = option('--threads') ? Number(option('--threads')) : undefined;
 const session: SessionOptions = { device, threads };
-const K = Number(option('--steps', '100'));
+const K = Number(option('--steps', String(EGG_DEFAULTS.steps)));
 const REPEATS = Number(option('--repeats', '3'));
 const BUDGET_S = Number(option('--budget', '60'));
-const GA_STEPS = 1001;
+const GA_STEPS = GA_DEFAULTS.steps;
 const OPS = new Set(list('--ops', 'forward,gradient,egg,egg-x0,ga'));
 const OUT = option('--out');
 /** our UNet's precisions: fp32, and fp16 (guided-diffusion's use_fp16) */

@@ -31,6 +31,8 @@ import { type NdArray, float32 } from '../src/onnx/ndarray.ts';
 import { Rng } from '../src/random.ts';
 import { createSession } from '../src/runtime/session.ts';
 import { synthesisPrior } from '../src/synthesis/synthesis-prior.ts';
+import { EGG_DEFAULTS } from '../src/synthesis/egg.ts';
+import { GA_DEFAULTS } from '../src/synthesis/ga.ts';
 import type { MethodName } from '../src/synthesis/methods/registry.ts';
 import { type SynthesizedImage, synthesize } from '../src/synthesis/synthesize.ts';
 import { inline } from '../src/models/scoring-model.ts';
@@ -165,8 +167,8 @@ async function main() {
   const encoderMs = await gradientMs(encG, 'image', 'rates', [1, 1, H, input.width]);
   const { graph: unet } = unetGraph(prior.unet, { weights: prior.weights });
   const unetMs = await gradientMs(unet, 'x', 'eps', [1, prior.channels, prior.imageSize, prior.imageSize], { t: float32([1], [500]) });
-  const gaSteps = 1001;
-  const eggSteps = 100;
+  const gaSteps = GA_DEFAULTS.steps;
+  const eggSteps = EGG_DEFAULTS.steps;
   const ratio = (e: number) => (eggSteps * (unetMs + e)) / (gaSteps * e);
 
   const cpu = os.cpus()[0]?.model ?? 'unknown';

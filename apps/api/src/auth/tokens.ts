@@ -77,20 +77,25 @@ export async function revokeToken(db: Db, id: string): Promise<boolean> {
   return rows.length > 0;
 }
 
-/** The token in an `Authorization: Bearer <token>` header (or a bare token, as connection parameters may carry it). */
+/**
+ * The token in an `Authorization: Bearer <token>` value (an HTTP header or the WebSocket's
+ * connection parameter). Any other scheme, or a bare token, is no credential: undefined.
+ */
 export function bearerToken(header: unknown): string | undefined {
   if (typeof header !== 'string') return undefined;
-  const m = /^\s*Bearer\s+(\S+)\s*$/i.exec(header);
-  return m ? m[1] : /^\S+$/.test(header) ? header : undefined;
+  return /^\s*Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
 }
 
 /**
- * Resolves tokens to principals, with a short cache (a revoked token stops working within
- * `cacheMs`), and records when each token was last used (at most once a minute).
+ * Resolves tokens to principals, with a short cache (a token revoked by another process stops
+ * working within `cacheMs`; one revoked through `revoked` in this process at once), and records
+ * when each token was last used (at most once a minute). Whoever holds a principal for longer than
+ * one request (a WebSocket connection) asks again with `verify` and listens to `onRevoked`.
  */
 export class TokenVerifier {
   private readonly cache = new Map<string, { principal: Principal | null; until: number }>();
   private readonly touched = new Map<string, number>();
+  private readonly listeners = new Set<(tokenId: string) => void>();
 
   constructor(
     private readonly db: Db,
@@ -118,9 +123,21 @@ export class TokenVerifier {
     return principal;
   }
 
-  /** Forgets cached answers (after a revocation in this process). */
+  /** Forgets cached answers. */
   forget(): void {
     this.cache.clear();
+  }
+
+  /** Tells this process that the token `tokenId` was revoked: cached answers are forgotten and listeners hear of it. */
+  revoked(tokenId: string): void {
+    this.forget();
+    for (const listener of this.listeners) listener(tokenId);
+  }
+
+  /** Calls `listener` with the id of every token revoked in this process; returns the unsubscribe. */
+  onRevoked(listener: (tokenId: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 }
 

@@ -31,9 +31,8 @@ function settingsByName(): Map<SettingName, { spec: SettingSpec; methods: string
 
 export const methodOption = () => new Option('--method <method>', 'synthesis method').choices(METHOD_NAMES).makeOptionMandatory();
 
-/** Adds a flag for each setting (`--prior` too) to a command. */
+/** Adds a flag for each setting to a command. */
 export function addSettingOptions(command: Command): Command {
-  command.option('--prior <dir>', 'diffusion prior (default: models/demo/prior)');
   for (const [name, { spec, methods }] of settingsByName()) {
     const flag = `--${kebab(name)}`;
     const option = new Option(`${flag} <${spec.kind === 'choice' ? 'name' : 'value'}>`, `${spec.description} (default: ${methods.join(', ')})`);

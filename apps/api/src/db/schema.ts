@@ -176,7 +176,7 @@ export const runs = pgTable(
     device: text('device'),
     worker: text('worker'),
     attempts: integer('attempts').notNull().default(0),
-    /** a RUNNING run's lease: its worker renews it while alive; once it lapses another worker takes the run over (jobs/leases.ts) */
+    /** a RUNNING run's lease: its worker renews it while alive; once it lapses another worker takes the run over (runs/run-store.ts) */
     leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true, mode: 'date' }),
     createdAt: createdAt(),
     startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }),

@@ -1,10 +1,10 @@
 /** Batch loaders: the rows a response needs, one query per kind rather than one per field. */
 import DataLoader from 'dataloader';
-import { and, asc, count, eq, inArray } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
 import { type RunStatus, batches, blobs, datasetFiles, datasets, images, modelFiles, modelNeurons, models, neurons, runs, scores } from '../db/schema.ts';
 import { isUuid } from '../db/uuid.ts';
-import type { BatchRow, BlobRow, DatasetRow, FileRow, ImageRow, ModelRow, NeuronRow, RunRow } from './mappers.ts';
+import type { BatchRow, BlobRow, CellParent, DatasetRow, FileRow, ImageRow, ModelRow, NeuronRow, RunRow } from './mappers.ts';
 
 export type RunCounts = Record<RunStatus, number>;
 
@@ -23,6 +23,8 @@ export interface Loaders {
   neuronCount: DataLoader<string, number>;
   modelsOfNeuron: DataLoader<string, ModelRow[]>;
   runCounts: DataLoader<string, RunCounts>;
+  /** a batch's score statistics of its succeeded runs, per generator, evaluator and method (comparison cells) */
+  scoreStatsOfBatch: DataLoader<string, CellParent[]>;
 }
 
 function byKey<K, V, R>(keys: readonly K[], rows: R[], key: (r: R) => K, value: (r: R) => V): (V | undefined)[] {
@@ -74,6 +76,26 @@ export function createLoaders(db: Db, options: { cache: boolean }): Loaders {
         for (const r of rs) counts[r.status] = r.n;
         return counts;
       });
+    }),
+    scoreStatsOfBatch: loader(async (keys) => {
+      if (!ids(keys).length) return keys.map(() => []);
+      const succeeded: RunStatus = 'succeeded';
+      const rows = await db
+        .select({
+          batchId: runs.batchId,
+          generatorId: runs.generatorId,
+          evaluatorId: scores.evaluatorId,
+          method: runs.method,
+          mean: sql<number>`avg(${scores.value})::float8`,
+          median: sql<number>`percentile_cont(0.5) within group (order by ${scores.value})::float8`,
+          count: sql<number>`count(*)::int`,
+        })
+        .from(runs)
+        .innerJoin(images, eq(images.runId, runs.id))
+        .innerJoin(scores, eq(scores.imageId, images.id))
+        .where(and(inArray(runs.batchId, ids(keys)), eq(runs.status, succeeded)))
+        .groupBy(runs.batchId, runs.generatorId, scores.evaluatorId, runs.method);
+      return grouped(keys, rows, (r) => r.batchId).map((rs) => rs.map(({ batchId: _, ...cell }) => cell));
     }),
   };
 }

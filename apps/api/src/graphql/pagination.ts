@@ -3,7 +3,7 @@
  * list is ordered by), base64url-encoded JSON; a page is the `first` items after it, plus one more
  * to know whether there is a next page.
  */
-import { ServiceError } from './errors.ts';
+import { ServiceError } from '../errors.ts';
 
 export interface Page<T> {
   nodes: T[];

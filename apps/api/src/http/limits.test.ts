@@ -37,9 +37,12 @@ describe('limits', () => {
 
   it('limits each token to its rate: 429 RATE_LIMITED with Retry-After, other tokens unaffected', async () => {
     const token = await t.createToken('read');
-    const answers = await Promise.all(Array.from({ length: 14 }, () => t.fetch('/graphql', { method: 'POST', token, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ health }' }) })));
+    const started = performance.now();
+    const answers = await Promise.all(Array.from({ length: 30 }, () => t.fetch('/graphql', { method: 'POST', token, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ health }' }) })));
+    const seconds = (performance.now() - started) / 1000;
     const limited = answers.filter((a) => a.status === 429);
-    expect(limited.length).toBeGreaterThanOrEqual(3);
+    // a burst of 10, and 5 more each second the requests took to arrive: a busy machine only spreads them out
+    expect(limited.length).toBeGreaterThanOrEqual(Math.max(1, 30 - 10 - Math.ceil(seconds * 5)));
     expect(Number(limited[0].headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(((await limited[0].json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code).toBe('RATE_LIMITED');
     expect((await t.gql('{ health }')).status).toBe(200);

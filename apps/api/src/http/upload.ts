@@ -22,7 +22,7 @@ import busboy from 'busboy';
 import type { Request, Response } from 'express';
 import { dataErrorCode } from '@excite/engine';
 import { type Limits, archiveLimits } from '../config.ts';
-import { ServiceError } from '../graphql/errors.ts';
+import { ServiceError } from '../errors.ts';
 import { DatasetFolderError, registerDatasetFolder } from '../registry/register-dataset.ts';
 import { ModelFolderError } from '../registry/inspect-model.ts';
 import { registerModelFolder } from '../registry/register-model.ts';

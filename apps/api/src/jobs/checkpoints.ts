@@ -2,14 +2,14 @@
  * Runs' checkpoints in the database (table run_checkpoints): a run's share of the engine's state
  * (x, noise generator states, optimizer moments: the engine's SynthesisCheckpoint) plus the energy
  * and activation of the steps so far (the trajectory). The arrays are one safetensors blob in a
- * bytea column, the rest is JSON. Written by the worker that holds the run (fenced by its attempt,
- * so a worker that lost the run cannot overwrite its successor's), read when a retry starts, and
- * removed when the run succeeds.
+ * bytea column, the rest is JSON. The run store writes them (fenced by the worker's attempt, so a
+ * worker that lost the run cannot overwrite its successor's) and drops them when the run succeeds;
+ * the worker reads them when a retry starts.
  */
-import { inArray, sql } from 'drizzle-orm';
+import { inArray } from 'drizzle-orm';
 import { type RngState, type SynthesisCheckpoint, decodeSafetensors, encodeSafetensors, float32 } from '@excite/engine';
 import type { Db } from '../db/database.ts';
-import { runCheckpoints, runs } from '../db/schema.ts';
+import { runCheckpoints } from '../db/schema.ts';
 
 /** A run's checkpoint: the engine's state and the trajectory so far. */
 export interface RunCheckpoint {
@@ -68,25 +68,6 @@ export function decodeRunCheckpoint(state: unknown, tensors: Uint8Array): RunChe
   };
 }
 
-/**
- * Stores the checkpoints of runs that are still RUNNING in `attempt`; returns how many were
- * stored (fewer: runs were cancelled or taken over).
- */
-export async function saveCheckpoints(db: Db, attempt: Map<string, number>, checkpoints: Map<string, RunCheckpoint>): Promise<number> {
-  let stored = 0;
-  for (const [runId, c] of checkpoints) {
-    const { step, state, tensors } = encodeRunCheckpoint(c);
-    const a = attempt.get(runId)!;
-    const result = await db.execute(sql`
-      INSERT INTO ${runCheckpoints} (run_id, attempt, step, state, tensors, updated_at)
-      SELECT ${runs.id}, ${a}, ${step}, ${JSON.stringify(state)}::jsonb, ${tensors}, now() FROM ${runs}
-      WHERE ${runs.id} = ${runId} AND ${runs.status} = 'running' AND ${runs.attempts} = ${a}
-      ON CONFLICT (run_id) DO UPDATE SET attempt = excluded.attempt, step = excluded.step, state = excluded.state, tensors = excluded.tensors, updated_at = excluded.updated_at`);
-    stored += (result as { rowCount?: number; affectedRows?: number }).rowCount ?? (result as { affectedRows?: number }).affectedRows ?? 0;
-  }
-  return stored;
-}
-
 export async function loadCheckpoints(db: Db, runIds: readonly string[]): Promise<Map<string, RunCheckpoint>> {
   if (runIds.length === 0) return new Map();
   const rows = await db.select().from(runCheckpoints).where(inArray(runCheckpoints.runId, [...runIds]));
@@ -99,8 +80,4 @@ export async function loadCheckpoints(db: Db, runIds: readonly string[]): Promis
     }
   }
   return out;
-}
-
-export async function dropCheckpoints(db: Db, runIds: readonly string[]): Promise<void> {
-  if (runIds.length) await db.delete(runCheckpoints).where(inArray(runCheckpoints.runId, [...runIds]));
 }

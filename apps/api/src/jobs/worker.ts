@@ -1,14 +1,15 @@
 /**
  * The worker: takes one job at a time from the queue and computes its runs in one engine call.
+ * Every change of a run's state goes through the run store (runs/run-store.ts), which fences each
+ * write by the attempt this worker claimed.
  *
- *   claim     the job's runs that wait (QUEUED, or RUNNING with a lapsed lease) become RUNNING:
- *             attempt + 1, worker, device, a lease (leases.ts) renewed while the job runs
+ *   claim     the job's runs that wait become RUNNING here with a lease, renewed while the job runs
  *   compute   synthesize.ts, from the runs' checkpoints when they have them; every step of every
  *             run goes out on the bus, at most once a second into the runs' progress columns, and
- *             every `checkpointSeconds` the engine's state into run_checkpoints (checkpoints.ts)
- *   complete  PNG and .npy blobs, scores by evaluator, then one transaction: runs still RUNNING in
- *             this attempt become SUCCEEDED with their images and scores. A retry of a run that
- *             finished writes nothing: results exist once.
+ *             every `checkpointSeconds` the engine's state into the runs' checkpoints
+ *   complete  result-writer.ts writes the blobs and scores; the store marks the runs still held
+ *             SUCCEEDED with them in one transaction. A retry of a run that finished writes
+ *             nothing: results exist once.
  *
  * A cancelled run (or one whose lease another worker took over) is dropped from the batch; the
  * call stops when none is left. A run the engine fails is FAILED with a code, not retried. On
@@ -17,24 +18,22 @@
  */
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import type PgBoss from 'pg-boss';
-import { DataFileError, type Device, SessionCache, SynthesisError, deviceFromEnv, float32, synthesisPrior, encodeNpy } from '@excite/engine';
+import { DataFileError, type Device, SessionCache, SynthesisError, deviceFromEnv, synthesisPrior } from '@excite/engine';
 import { type ServiceConfig, archiveLimits } from '../config.ts';
 import type { Database } from '../db/database.ts';
-import { type RunError, type RunStatus, images as imagesTable, modelNeurons, neurons, runs, scores as scoresTable } from '../db/schema.ts';
+import { type RunError, modelNeurons } from '../db/schema.ts';
 import type { Bus } from '../events/bus.ts';
 import type { ProgressMessage, StatusMessage } from '../events/messages.ts';
-import { BlobStore, MEDIA_TYPES, type StoredBlob, recordBlobs } from '../storage/blobs.ts';
-import { type RunCheckpoint, dropCheckpoints, loadCheckpoints, saveCheckpoints } from './checkpoints.ts';
+import { RunStore, type RunRow } from '../runs/run-store.ts';
+import type { BlobStore } from '../storage/blobs.ts';
+import { type RunCheckpoint, loadCheckpoints } from './checkpoints.ts';
 import { encodePng } from './encode.ts';
-import { handBack, leaseFromNow, recoverLostRuns, renewLeases } from './leases.ts';
 import { ModelLoader } from './model-loader.ts';
 import type { JobQueue, SynthesisJob } from './queue.ts';
-import { scoreByEvaluators } from './score.ts';
+import { type Trace, writeResults } from './result-writer.ts';
 import { type RunCheckpoints, type RunStep, type SynthesisOutput, type SynthesisTask, synthesize } from './synthesize.ts';
-
-type RunRow = typeof runs.$inferSelect;
 
 export interface WorkerDeps {
   database: Database;
@@ -67,6 +66,7 @@ export class Worker {
   readonly name = `${hostname()}:${process.pid}`;
   readonly device: Device = deviceFromEnv();
   private readonly loader: ModelLoader;
+  private readonly store: RunStore;
   private workerId?: string;
   private current?: CurrentJob;
   /** the job being computed, until its handler returns */
@@ -81,6 +81,7 @@ export class Worker {
 
   constructor(private readonly deps: WorkerDeps) {
     this.loader = new ModelLoader(deps.database, deps.blobs, join(deps.config.dataDir, 'cache'), archiveLimits(deps.config.limits));
+    this.store = new RunStore(deps);
     if (deps.config.sessionCache > 0) this.sessions = new SessionCache({ capacity: deps.config.sessionCache });
   }
 
@@ -118,7 +119,7 @@ export class Worker {
       clearTimeout(timer);
       if (late && current) {
         this.deps.config.log(`excite: the step in flight did not finish within ${this.deps.config.shutdownSeconds} s: its runs go back to the queue from their last checkpoint`);
-        await handBack(this.deps, current.attempts);
+        await this.store.handBack(current.attempts);
       }
     }
     await this.sweeping;
@@ -126,11 +127,12 @@ export class Worker {
     await this.sessions?.clear();
   }
 
-  /** Requeues runs whose worker is gone (leases.ts); errors are logged, the next sweep tries again. */
+  /** Requeues runs whose worker is gone (the run store's recoverLost); errors are logged, the next sweep tries again. */
   private sweep(): Promise<unknown> {
     if (this.stopping || this.sweeping) return Promise.resolve();
     const { leaseSeconds, log } = this.deps.config;
-    this.sweeping = recoverLostRuns(this.deps, leaseSeconds, log)
+    this.sweeping = this.store
+      .recoverLost(leaseSeconds, log)
       .then((n) => n > 0 && this.wake())
       .catch((e) => log(`excite: sweeping for lost runs failed: ${(e as Error).message}`))
       .finally(() => (this.sweeping = undefined));
@@ -150,14 +152,14 @@ export class Worker {
 
   private async run(job: PgBoss.Job<SynthesisJob>): Promise<void> {
     if (this.stopping) throw new Error('the worker is stopping: the job goes back to the queue');
-    const active = await this.claim(job.id, job.data.runIds);
+    const active = await this.store.claim(job.id, job.data.runIds, { name: this.name, device: this.device }, this.deps.config.leaseSeconds);
     if (active.length === 0) return;
     const current: CurrentJob = { runIds: new Set(active.map((r) => r.id)), attempts: new Map(active.map((r) => [r.id, r.attempts])), dropped: new Set(), controller: new AbortController() };
     this.current = current;
     const { leaseSeconds, checkpointSeconds } = this.deps.config;
     const heartbeat = setInterval(() => {
       const held = new Map([...current.attempts].filter(([id]) => !current.dropped.has(id)));
-      renewLeases(this.deps.database, held, leaseSeconds).then(
+      this.store.renew(held, leaseSeconds).then(
         (still) => this.drop(current, [...held.keys()].filter((id) => !still.has(id))),
         (e) => this.deps.config.log(`excite: renewing the leases of runs ${[...held.keys()].join(', ')} failed: ${(e as Error).message}`),
       );
@@ -165,7 +167,7 @@ export class Worker {
     try {
       const resumed = await this.resumeFrom(active);
       const task = await this.prepare(active, current.controller.signal, resumed?.map((r) => r.checkpoint));
-      const traces = resumed ? resumed.map((r) => ({ energy: r.energy, activation: r.activation })) : active.map(() => ({ energy: [] as number[], activation: [] as number[] }));
+      const traces: Trace[] = resumed ? resumed.map((r) => ({ energy: r.energy, activation: r.activation })) : active.map(() => ({ energy: [], activation: [] }));
       let lastWrite = 0;
       let lastCheckpoint = Date.now();
       const output = await synthesize(task, async (steps, checkpoints) => {
@@ -177,7 +179,7 @@ export class Worker {
         await this.deps.bus.publish('progress', await Promise.all(live.map((s) => this.progressMessage(active[s.run], s))));
         if (Date.now() - lastWrite >= PROGRESS_WRITE_MS || live.some((s) => s.step === s.steps)) {
           lastWrite = Date.now();
-          await this.writeProgress(active, live);
+          await this.store.progress(current.attempts, live.map((l) => ({ runId: active[l.run].id, step: l.step, activation: mean(l.activation), energy: mean(l.energy) })));
         }
         // last: a shutdown that came during this step still gets the step checkpointed
         if (checkpoints && (Date.now() - lastCheckpoint >= checkpointSeconds * 1000 || current.controller.signal.aborted)) {
@@ -189,12 +191,14 @@ export class Worker {
     } catch (e) {
       const reason = current.controller.signal.reason;
       if (reason instanceof Stop && reason.why === 'shutdown') {
-        const n = await handBack(this.deps, current.attempts);
+        const n = await this.store.handBack(current.attempts);
         this.deps.config.log(`excite: stopping: ${n} run${n === 1 ? '' : 's'} handed back to the queue`);
         return;
       }
       if (reason instanceof Stop) return; // every run was cancelled or taken over: nothing left to store
-      await this.fail(active, current, runError(e));
+      const error = runError(e);
+      this.deps.config.log(`excite: runs ${active.map((r) => r.id).join(', ')} failed: ${error.code}: ${error.message}`);
+      await this.store.fail(new Map([...current.attempts].filter(([id]) => !current.dropped.has(id))), error);
     } finally {
       clearInterval(heartbeat);
       this.current = undefined;
@@ -209,44 +213,16 @@ export class Worker {
     return list as RunCheckpoint[];
   }
 
-  private async checkpoint(active: RunRow[], current: CurrentJob, checkpoints: RunCheckpoints, traces: { energy: number[]; activation: number[] }[]): Promise<void> {
+  private async checkpoint(active: RunRow[], current: CurrentJob, checkpoints: RunCheckpoints, traces: Trace[]): Promise<void> {
     const parts = checkpoints();
     const wanted = new Map<string, RunCheckpoint>();
     active.forEach((r, i) => !current.dropped.has(r.id) && wanted.set(r.id, { checkpoint: parts[i], energy: [...traces[i].energy], activation: [...traces[i].activation] }));
     try {
-      await this.deps.database.transaction(({ db }) => saveCheckpoints(db, current.attempts, wanted));
+      await this.store.checkpoint(current.attempts, wanted);
     } catch (e) {
       // a missed checkpoint costs only the steps since the previous one
       this.deps.config.log(`excite: checkpointing runs ${[...wanted.keys()].join(', ')} failed: ${(e as Error).message}`);
     }
-  }
-
-  /** The job's waiting runs, now RUNNING here with a lease, in the job's order. */
-  private async claim(jobId: string, runIds: readonly string[]): Promise<RunRow[]> {
-    const claimed = await this.deps.database.db
-      .update(runs)
-      .set({
-        status: 'running',
-        startedAt: new Date(),
-        attempts: sql`${runs.attempts} + 1`,
-        worker: this.name,
-        device: this.device,
-        leaseExpiresAt: leaseFromNow(this.deps.config.leaseSeconds),
-        step: sql`coalesce((select step from run_checkpoints where run_id = ${runs.id}), 0)`,
-        error: null,
-      })
-      .where(
-        and(
-          eq(runs.jobId, jobId),
-          inArray(runs.id, [...runIds]),
-          or(eq(runs.status, 'queued'), and(eq(runs.status, 'running'), or(isNull(runs.leaseExpiresAt), lt(runs.leaseExpiresAt, sql`now()`)))),
-        ),
-      )
-      .returning();
-    const order = new Map(runIds.map((id, i) => [id, i]));
-    claimed.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
-    await this.publishStatus(claimed, 'running');
-    return claimed;
   }
 
   private async prepare(active: RunRow[], signal: AbortSignal, resume?: SynthesisTask['resume']): Promise<SynthesisTask> {
@@ -298,115 +274,10 @@ export class Worker {
     };
   }
 
-  private async writeProgress(active: RunRow[], steps: RunStep[]): Promise<void> {
-    if (steps.length === 0) return;
-    const ids = steps.map((s) => active[s.run].id);
-    const values = sql.join(
-      steps.map((s, i) => sql`(${ids[i]}::uuid, ${active[s.run].attempts}::int, ${s.step}::int, ${mean(s.activation)}::real, ${mean(s.energy)}::real)`),
-      sql`, `,
-    );
-    await this.deps.database.db.execute(sql`
-      UPDATE ${runs} SET step = v.step, activation = v.activation, energy = v.energy, progress_at = now()
-      FROM (VALUES ${values}) AS v(id, attempt, step, activation, energy)
-      WHERE ${runs.id} = v.id AND ${runs.attempts} = v.attempt AND ${runs.status} = 'running'`);
-  }
-
-  private async complete(active: RunRow[], output: SynthesisOutput, traces: { energy: number[]; activation: number[] }[], current: CurrentJob): Promise<void> {
-    const { blobs, database, config } = this.deps;
-    const wanted = active.map((r, i) => ({ run: r, i })).filter(({ run }) => !current.dropped.has(run.id));
-    const stored: StoredBlob[] = [];
-    const put = async (bytes: Uint8Array, mediaType: string) => {
-      const blob = await blobs.put(bytes, mediaType);
-      stored.push(blob);
-      return blob.hash;
-    };
-    const neuronRows = await this.neuronRefs(wanted.map(({ run }) => run.neuronId));
-    const rows = await Promise.all(
-      wanted.map(async ({ run, i }) => {
-        const n = output.images[i].length;
-        const trace = (values: number[]) => put(encodeNpy(float32(n > 1 ? [values.length / n, n] : [values.length], values)), MEDIA_TYPES.npy);
-        const images = await Promise.all(
-          output.images[i].map(async (image) => ({
-            image,
-            row: {
-              runId: run.id,
-              index: image.index,
-              kind: image.kind,
-              neuronId: run.neuronId,
-              seed: image.seed,
-              sourceIndex: image.sourceIndex,
-              channels: image.pixels.shape[0],
-              height: image.pixels.shape[1],
-              width: image.pixels.shape[2],
-              png: await put(await encodePng(image.pixels), MEDIA_TYPES.png),
-              // the .npy holds the stimulus too, as floats: a rig that reads it shows what was scored
-              array: await put(encodeNpy(image.pixels), MEDIA_TYPES.npy),
-              space: 'pixels' as const,
-              activation: image.activation,
-              energy: image.energy,
-            },
-          })),
-        );
-        const last = output.images[i];
-        return { run, images, energyTrace: await trace(traces[i].energy), activationTrace: await trace(traces[i].activation), energy: mean(last.map((l) => l.energy)), activation: mean(last.map((l) => l.activation)) };
-      }),
-    );
-    // reconstructions have no neuron to score
-    const scorable = rows.flatMap((r) => (r.run.neuronId === null ? [] : r.images.map((img) => ({ img, neuronId: r.run.neuronId!, neuron: neuronRows.get(r.run.neuronId!)!, pixels: img.image.pixels }))));
-    const scores = await scoreByEvaluators(database.db, this.loader, scorable, config.log);
-    const scoresOf = new Map(scorable.map((x, k) => [x.img, scores[k]]));
-
-    const finished = await database.transaction(async ({ db }) => {
-      await recordBlobs(db, stored);
-      const done: RunRow[] = [];
-      for (const r of rows) {
-        const [updated] = await db
-          .update(runs)
-          .set({ status: 'succeeded', finishedAt: new Date(), leaseExpiresAt: null, seconds: output.seconds, step: r.run.steps, energy: r.energy, activation: r.activation, energyTrace: r.energyTrace, activationTrace: r.activationTrace })
-          .where(and(eq(runs.id, r.run.id), eq(runs.status, 'running'), eq(runs.attempts, r.run.attempts)))
-          .returning();
-        if (!updated) continue; // cancelled meanwhile, or taken over by another attempt
-        done.push(updated);
-        const inserted = await db
-          .insert(imagesTable)
-          .values(r.images.map((img) => img.row))
-          .onConflictDoNothing()
-          .returning({ id: imagesTable.id, index: imagesTable.index });
-        const byIndex = new Map(inserted.map((x) => [x.index, x.id]));
-        const scoreRows = r.images.flatMap((img) => {
-          const imageId = byIndex.get(img.row.index);
-          return imageId ? (scoresOf.get(img) ?? []).map((sc) => ({ imageId, evaluatorId: sc.evaluatorId, value: sc.value })) : [];
-        });
-        if (scoreRows.length) await db.insert(scoresTable).values(scoreRows).onConflictDoNothing();
-      }
-      await dropCheckpoints(db, done.map((r) => r.id));
-      return done;
-    });
-    await this.publishStatus(finished, 'succeeded');
-  }
-
-  private async neuronRefs(ids: (string | null)[]) {
-    const wanted = [...new Set(ids.filter((id): id is string => id !== null))];
-    const rows = wanted.length ? await this.deps.database.db.select().from(neurons).where(inArray(neurons.id, wanted)) : [];
-    return new Map(rows.map((n) => [n.id, { session: n.session, neuron: n.index }]));
-  }
-
-  private async fail(active: RunRow[], current: CurrentJob, error: RunError): Promise<void> {
-    this.deps.config.log(`excite: runs ${active.map((r) => r.id).join(', ')} failed: ${error.code}: ${error.message}`);
-    const failed = await this.deps.database.db
-      .update(runs)
-      .set({ status: 'failed', finishedAt: new Date(), leaseExpiresAt: null, error })
-      .where(and(inArray(runs.id, active.filter((r) => !current.dropped.has(r.id)).map((r) => r.id)), eq(runs.status, 'running'), eq(runs.worker, this.name)))
-      .returning();
-    await this.publishStatus(failed, 'failed', error);
-  }
-
-  private async publishStatus(rows: RunRow[], status: RunStatus, error: RunError | null = null): Promise<void> {
-    const at = new Date().toISOString();
-    await this.deps.bus.publish(
-      'status',
-      rows.map((r) => ({ runId: r.id, batchId: r.batchId, status, error, at })),
-    );
+  private async complete(active: RunRow[], output: SynthesisOutput, traces: Trace[], current: CurrentJob): Promise<void> {
+    const wanted = active.map((run, i) => ({ run, i })).filter(({ run }) => !current.dropped.has(run.id));
+    const { results, blobs } = await writeResults({ database: this.deps.database, blobs: this.deps.blobs, loader: this.loader, log: this.deps.config.log }, wanted, output, traces);
+    await this.store.complete(current.attempts, results, blobs);
   }
 }
 

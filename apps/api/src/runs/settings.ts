@@ -5,7 +5,7 @@
  */
 import { type MethodSettings, SettingError, methodOf, resolveBatchSettings } from '@excite/engine';
 import type { Method, RunSettings } from '../db/schema.ts';
-import { ServiceError } from '../graphql/errors.ts';
+import { ServiceError } from '../errors.ts';
 
 /** The GraphQL input: unset fields come as null or undefined. */
 export type SettingsInput = { [K in keyof MethodSettings]?: MethodSettings[K] | null };

@@ -10,7 +10,7 @@ import type { ServiceConfig } from '../config.ts';
 import type { Database, Db, TransactionScope } from '../db/database.ts';
 import { type Method, type RunSettings, batches, datasets, modelNeurons, models, neurons, runs } from '../db/schema.ts';
 import { isUuid } from '../db/uuid.ts';
-import { ServiceError, notFound } from '../graphql/errors.ts';
+import { ServiceError, notFound } from '../errors.ts';
 import type { JobQueue, QueuedJob } from '../jobs/queue.ts';
 import { type SettingsInput, needsDataset, needsPrior, resolveSettings } from './settings.ts';
 

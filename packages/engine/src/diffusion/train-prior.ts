@@ -9,12 +9,10 @@
  */
 import os from 'node:os';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readImageArchive } from '../data/image-archive.ts';
 import { type Image, resizeBilinear, toGrayscale } from '../data/images.ts';
-import { readSafetensors, writeSafetensors } from '../data/safetensors.ts';
 import { type UNetConfig, unet, unetGraph } from '../models/unet.ts';
 import { Parameters } from '../models/parameters.ts';
 import { appendBackward } from '../onnx/autodiff.ts';
@@ -24,7 +22,8 @@ import { mul, sub } from '../onnx/ops/elementwise.ts';
 import { reduceMean } from '../onnx/ops/reduce.ts';
 import { Rng } from '../random.ts';
 import { type EngineSession, createSession } from '../runtime/session.ts';
-import { AdamW, type AdamWState } from '../train/adamw.ts';
+import { AdamW } from '../train/adamw.ts';
+import { resumeLoop, runLoop } from '../train/loop.ts';
 import { DEMO_PRIOR, copyWeights, defaultDiffusion, pixelsToPrior, writePrior } from './prior.ts';
 import { alphasCumprod, linearBetas } from './schedule.ts';
 
@@ -204,6 +203,8 @@ export interface TrainPriorOptions {
   onStep?: (event: PriorStepEvent) => void;
   /** a checkpoint was resumed at this step */
   onResume?: (step: number) => void;
+  /** stops training between steps (the checkpoint keeps the last one written) */
+  signal?: AbortSignal;
 }
 
 export interface TrainPriorResult {
@@ -224,40 +225,12 @@ function runKey(o: TrainPriorOptions) {
   return { config: o.config, batchSize: o.batchSize ?? 32, seed: o.seed ?? 0, trainSteps: o.trainSteps ?? 1000, images: o.images.length };
 }
 
-interface PriorCheckpoint {
-  step: number;
-  weights: Map<string, NdArray>;
-  ema: Map<string, NdArray>;
-  optimizer: AdamWState;
-  rng: { state: number; spare?: number };
+/** What the prior adds to the loop's checkpoint (with the EMA weights as a tensor file). */
+interface PriorState {
   losses: number[];
   /** training seconds up to this checkpoint */
   seconds: number;
   key: ReturnType<typeof runKey>;
-}
-
-const momentTensors = (prefix: string, m: Record<string, Float32Array>) => [...Object.entries(m)].map(([k, v]) => [`${prefix}${k}`, float32([v.length], v)] as const);
-
-/** Writes a checkpoint; state.json last, so a folder without it holds no complete checkpoint. */
-export async function savePriorCheckpoint(dir: string, c: PriorCheckpoint): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  await rm(join(dir, 'state.json'), { force: true });
-  await writeSafetensors(join(dir, 'weights.safetensors'), c.weights);
-  await writeSafetensors(join(dir, 'ema.safetensors'), c.ema);
-  await writeSafetensors(join(dir, 'optimizer.safetensors'), new Map([...momentTensors('m.', c.optimizer.m), ...momentTensors('v.', c.optimizer.v)]));
-  const state = { step: c.step, optimizerStep: c.optimizer.step, rng: c.rng, seconds: c.seconds, key: c.key, losses: c.losses };
-  await writeFile(join(dir, 'state.json.tmp'), JSON.stringify(state));
-  await rename(join(dir, 'state.json.tmp'), join(dir, 'state.json'));
-}
-
-export async function loadPriorCheckpoint(dir: string): Promise<PriorCheckpoint | undefined> {
-  if (!existsSync(join(dir, 'state.json'))) return undefined;
-  const state = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8'));
-  const [weights, ema, moments] = await Promise.all(['weights', 'ema', 'optimizer'].map((f) => readSafetensors(join(dir, `${f}.safetensors`))));
-  const m: Record<string, Float32Array> = {};
-  const v: Record<string, Float32Array> = {};
-  for (const [k, t] of moments.tensors) (k.startsWith('m.') ? m : v)[k.slice(2)] = t.data as Float32Array;
-  return { step: state.step, weights: weights.tensors, ema: ema.tensors, optimizer: { step: state.optimizerStep, m, v }, rng: state.rng, losses: state.losses, seconds: state.seconds ?? 0, key: state.key };
 }
 
 /** sqrt(sum of squares) over all gradients, in float64. */
@@ -284,60 +257,67 @@ export async function trainPrior(o: TrainPriorOptions): Promise<TrainPriorResult
   const optimizer = new AdamW({ lr: o.lr ?? 2e-4, weightDecay: o.weightDecay ?? 0 });
   const rng = new Rng(((o.seed ?? 0) * 7919 + 101) >>> 0);
   const losses: number[] = [];
-  let start = 0;
   let earlierSeconds = 0;
   const key = runKey(o);
 
-  if (o.checkpoint) {
-    const saved = await loadPriorCheckpoint(o.checkpoint);
-    if (saved) {
-      if (JSON.stringify(saved.key) !== JSON.stringify(key)) {
-        throw new Error(`the checkpoint in ${o.checkpoint} belongs to another run (${JSON.stringify(saved.key)}, this run is ${JSON.stringify(key)}): delete it to start over`);
-      }
-      weights = saved.weights;
-      ema = saved.ema;
-      optimizer.load(saved.optimizer);
-      rng.setState(saved.rng);
-      losses.push(...saved.losses);
-      start = saved.step;
-      earlierSeconds = saved.seconds;
-      o.onResume?.(start);
+  const saved = await resumeLoop(o.checkpoint, optimizer, rng);
+  if (saved) {
+    const own = saved.own.state as PriorState;
+    if (JSON.stringify(own.key) !== JSON.stringify(key)) {
+      throw new Error(`the checkpoint in ${o.checkpoint} belongs to another run (${JSON.stringify(own.key)}, this run is ${JSON.stringify(key)}): delete it to start over`);
     }
+    weights = saved.weights;
+    ema = saved.own.tensors.ema;
+    losses.push(...own.losses);
+    earlierSeconds = own.seconds;
+    o.onResume?.(saved.round);
   }
+  const start = saved?.round ?? 0;
 
   const session = await createSession(loss.graph, { weights: 'inputs' }, { threads: o.threads });
   const names = [...loss.grads.keys()];
   const seed = float32([], [1]);
   const started = performance.now();
   const elapsed = () => earlierSeconds + (performance.now() - started) / 1000;
+  let stepStart = 0;
   try {
-    for (let step = start; step < o.steps; step++) {
-      const stepStart = performance.now();
-      const x0 = sampleImageBatch(o.images, batchSize, size, rng, o.augment);
-      const { xt, t, eps } = noiseBatch(x0, abar, rng);
-      const out = await session.run({ ...Object.fromEntries(weights), x: xt, t, noise: eps, loss_seed: seed });
-      const value = (out.loss.data as Float32Array)[0];
-      if (!Number.isFinite(value)) throw new Error(`the training loss is ${value} at step ${step + 1}: lower the learning rate`);
-      const grads = new Map(names.map((n) => [n, out[loss.grads.get(n)!].data as Float32Array]));
-      const gradNorm = globalNorm(grads.values());
-      if (gradNorm > gradClip) {
-        const scale = gradClip / (gradNorm + 1e-6);
-        for (const g of grads.values()) for (let i = 0; i < g.length; i++) g[i] *= scale;
-      }
-      optimizer.step(new Map(names.map((n) => [n, weights.get(n)!.data as Float32Array])), grads);
-      const decay = emaWarmup ? Math.min(emaDecay, (2 + step) / (11 + step)) : emaDecay;
-      for (const n of names) {
-        const w = weights.get(n)!.data as Float32Array;
-        const e = ema.get(n)!.data as Float32Array;
-        for (let i = 0; i < w.length; i++) e[i] = decay * e[i] + (1 - decay) * w[i];
-      }
-      losses.push(value);
-      const seconds = (performance.now() - stepStart) / 1000;
-      o.onStep?.({ step: step + 1, steps: o.steps, loss: value, gradNorm, imagesPerSecond: batchSize / seconds, seconds });
-      if (o.checkpoint && (step + 1) % checkpointEvery === 0 && step + 1 < o.steps) {
-        await savePriorCheckpoint(o.checkpoint, { step: step + 1, weights, ema, optimizer: optimizer.state(), rng: rng.getState(), losses, seconds: elapsed(), key });
-      }
-    }
+    await runLoop({
+      weights: () => weights,
+      optimizer,
+      rng,
+      start,
+      rounds: o.steps,
+      // one batch a step, drawn in the step itself
+      batches: () => [undefined],
+      step: async () => {
+        stepStart = performance.now();
+        const x0 = sampleImageBatch(o.images, batchSize, size, rng, o.augment);
+        const { xt, t, eps } = noiseBatch(x0, abar, rng);
+        const out = await session.run({ ...Object.fromEntries(weights), x: xt, t, noise: eps, loss_seed: seed });
+        const grads = new Map(names.map((n) => [n, out[loss.grads.get(n)!].data as Float32Array]));
+        const gradNorm = globalNorm(grads.values());
+        if (gradNorm > gradClip) {
+          const scale = gradClip / (gradNorm + 1e-6);
+          for (const g of grads.values()) for (let i = 0; i < g.length; i++) g[i] *= scale;
+        }
+        return { loss: (out.loss.data as Float32Array)[0], grads, gradNorm };
+      },
+      label: (_, step) => `step ${step + 1}`,
+      afterStep: ({ loss: value, gradNorm }, _, step) => {
+        const decay = emaWarmup ? Math.min(emaDecay, (2 + step) / (11 + step)) : emaDecay;
+        for (const n of names) {
+          const w = weights.get(n)!.data as Float32Array;
+          const e = ema.get(n)!.data as Float32Array;
+          for (let i = 0; i < w.length; i++) e[i] = decay * e[i] + (1 - decay) * w[i];
+        }
+        losses.push(value);
+        const seconds = (performance.now() - stepStart) / 1000;
+        o.onStep?.({ step: step + 1, steps: o.steps, loss: value, gradNorm, imagesPerSecond: batchSize / seconds, seconds });
+      },
+      // not after the last step: the caller writes the prior right away
+      checkpoint: o.checkpoint ? { dir: o.checkpoint, every: checkpointEvery, atEnd: false, own: () => ({ state: { losses, seconds: elapsed(), key } satisfies PriorState, tensors: { ema } }) } : undefined,
+      signal: o.signal,
+    });
   } finally {
     await session.release();
   }

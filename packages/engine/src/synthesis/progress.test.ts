@@ -18,11 +18,14 @@ describe('progress events', () => {
   it('names the method, step, image and seed of a non-finite energy', () => {
     expect(() => checkEnergy('egg', 3, 100, [1, 2], [7, 8])).not.toThrow();
     expect(() => checkEnergy('egg', 3, 100, [1, Infinity], [7, 8])).toThrow('egg: the energy of image 1 (seed 8) is Infinity at step 3 of 100');
-    try {
-      checkEnergy('ga', 1, 5, [NaN], [0]);
-    } catch (e) {
-      expect(e).toBeInstanceOf(SynthesisError);
-      expect(e).toMatchObject({ method: 'ga', step: 1, image: 0 });
-    }
+    const error = (() => {
+      try {
+        checkEnergy('ga', 1, 5, [NaN], [0]);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(SynthesisError);
+    expect(error).toMatchObject({ method: 'ga', step: 1, image: 0 });
   });
 });

@@ -12,9 +12,9 @@ import { runBatched, takeRows } from '../runtime/batched.ts';
 import { type EngineSession, createSession } from '../runtime/session.ts';
 import { median, pearsonPerNeuron } from '../evaluate/correlation.ts';
 import { AdamW } from './adamw.ts';
-import { type Checkpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
+import { resumeLoop, runLoop } from './loop.ts';
 import { type Objective, buildObjective } from './objective.ts';
-import { PAPER_PLATEAU, Plateau, type PlateauDecision, type PlateauOptions } from './plateau.ts';
+import { PAPER_PLATEAU, Plateau, type PlateauDecision, type PlateauOptions, type PlateauState } from './plateau.ts';
 import { poissonLossHost } from './poisson-loss.ts';
 
 export interface Split {
@@ -48,6 +48,14 @@ export interface TrainOptions {
   threads?: number;
   onEpoch?: (report: EpochReport) => void;
   onBatch?: (done: number, total: number) => void;
+  /** stops training between batches (the checkpoint keeps the last finished epoch) */
+  signal?: AbortSignal;
+}
+
+/** What the encoder adds to the loop's checkpoint (with the best weights as a tensor file). */
+interface EncoderState {
+  plateau: PlateauState;
+  history: EpochReport[];
 }
 
 export interface EpochReport {
@@ -123,20 +131,15 @@ export async function trainEncoder(options: TrainOptions): Promise<TrainResult> 
   const plateau = new Plateau(plateauOptions, optimizer.lr);
   let best = copyWeights(weights);
   const history: EpochReport[] = [];
-  let startEpoch = 0;
 
-  if (options.checkpoint) {
-    const saved = await loadCheckpoint(options.checkpoint);
-    if (saved) {
-      weights = saved.weights;
-      best = saved.best;
-      optimizer.load(saved.optimizer);
-      optimizer.lr = saved.plateau.lr;
-      plateau.state = saved.plateau;
-      rng.setState(saved.rng);
-      history.push(...saved.history);
-      startEpoch = saved.epoch + 1;
-    }
+  const saved = await resumeLoop(options.checkpoint, optimizer, rng);
+  if (saved) {
+    const own = saved.own.state as EncoderState;
+    weights = saved.weights;
+    best = saved.own.tensors.best;
+    optimizer.lr = own.plateau.lr;
+    plateau.state = own.plateau;
+    history.push(...own.history);
   }
 
   // inference graph of core + readouts, weights fed: validation and (frozen core) features
@@ -173,18 +176,28 @@ export async function trainEncoder(options: TrainOptions): Promise<TrainResult> 
     return { loss, correlations };
   };
 
-  for (let epoch = startEpoch; epoch < plateauOptions.maxEpochs; epoch++) {
-    const started = performance.now();
-    const batches: { id: string; idx: number[] }[] = [];
-    for (const s of options.sessions) {
-      const order = rng.permutation(s.train.images.shape[0]);
-      for (let i = 0; i < order.length; i += batchSize) batches.push({ id: s.id, idx: order.slice(i, i + batchSize) });
-    }
-    const order = rng.permutation(batches.length);
-    let trainLoss = 0;
-    let trainImages = 0;
-    for (const [done, b] of order.entries()) {
-      const { id, idx } = batches[b];
+  type Batch = { id: string; idx: number[] };
+  let started = 0;
+  let trainLoss = 0;
+  let trainImages = 0;
+  await runLoop({
+    weights: () => weights,
+    optimizer,
+    rng,
+    start: saved?.round ?? 0,
+    rounds: plateauOptions.maxEpochs,
+    batches: () => {
+      started = performance.now();
+      trainLoss = 0;
+      trainImages = 0;
+      const batches: Batch[] = [];
+      for (const s of options.sessions) {
+        const order = rng.permutation(s.train.images.shape[0]);
+        for (let i = 0; i < order.length; i += batchSize) batches.push({ id: s.id, idx: order.slice(i, i + batchSize) });
+      }
+      return rng.permutation(batches.length).map((b) => batches[b]);
+    },
+    step: async ({ id, idx }) => {
       const { objective, session, neurons } = objectives.get(id)!;
       const data = options.sessions.find((s) => s.id === id)!;
       const x = takeRows(inputs.get(id)!.train, idx);
@@ -197,26 +210,30 @@ export async function trainEncoder(options: TrainOptions): Promise<TrainResult> 
       };
       if (objective.noiseInput) feeds[objective.noiseInput.name] = noiseFor(spec, objective.noiseInput.shape, idx.length, rng);
       const out = await session.run(feeds);
-      const loss = (out.loss.data as Float32Array)[0];
-      if (!Number.isFinite(loss)) throw new Error(`training loss is ${loss} at epoch ${epoch + 1} (session ${id}); lower the learning rate`);
+      return { loss: (out.loss.data as Float32Array)[0], grads: new Map([...objective.grads].map(([n, g]) => [n, out[g].data as Float32Array])), out, pixels: x.shape[2] * x.shape[3] };
+    },
+    label: ({ id }, epoch) => `epoch ${epoch + 1} (session ${id})`,
+    afterStep: ({ loss, out, pixels }, { id, idx }) => {
       trainLoss += loss;
       trainImages += idx.length;
-      const params = new Map([...objective.grads.keys()].map((n) => [n, weights.get(n)!.data as Float32Array]));
-      optimizer.step(params, new Map([...objective.grads].map(([n, g]) => [n, out[g].data as Float32Array])));
-      for (const [layer, [m, v]] of objective.batchStats) updateRunning(weights, layer, out[m].data as Float32Array, out[v].data as Float32Array, momentum, idx.length * (x.shape[2] * x.shape[3]));
-      options.onBatch?.(done + 1, order.length);
-    }
-    const { loss: valLoss, correlations } = await validate(weights);
-    const decision = plateau.observe(epoch, valLoss);
-    if (decision.improved) best = copyWeights(weights);
-    if (decision.action !== 'continue') weights = copyWeights(best);
-    optimizer.lr = plateau.state.lr;
-    const report: EpochReport = { epoch: epoch + 1, trainLoss: trainLoss / trainImages, valLoss, valCorrelation: median([...correlations.values()].flat()), lr: optimizer.lr, improved: decision.improved, action: decision.action, seconds: (performance.now() - started) / 1000 };
-    history.push(report);
-    options.onEpoch?.(report);
-    if (options.checkpoint) await saveCheckpoint(options.checkpoint, { epoch, weights, best, optimizer: optimizer.state(), plateau: plateau.state, rng: rng.getState(), history } satisfies Checkpoint);
-    if (decision.action === 'stop') break;
-  }
+      for (const [layer, [m, v]] of objectives.get(id)!.objective.batchStats) updateRunning(weights, layer, out[m].data as Float32Array, out[v].data as Float32Array, momentum, idx.length * pixels);
+    },
+    endRound: async (epoch) => {
+      const { loss: valLoss, correlations } = await validate(weights);
+      const decision = plateau.observe(epoch, valLoss);
+      if (decision.improved) best = copyWeights(weights);
+      if (decision.action !== 'continue') weights = copyWeights(best);
+      optimizer.lr = plateau.state.lr;
+      const report: EpochReport = { epoch: epoch + 1, trainLoss: trainLoss / trainImages, valLoss, valCorrelation: median([...correlations.values()].flat()), lr: optimizer.lr, improved: decision.improved, action: decision.action, seconds: (performance.now() - started) / 1000 };
+      history.push(report);
+      options.onEpoch?.(report);
+      return decision.action === 'stop';
+    },
+    // every epoch, the last one too: a later run with a higher epoch limit continues from it
+    checkpoint: options.checkpoint ? { dir: options.checkpoint, every: 1, atEnd: true, own: () => ({ state: { plateau: plateau.state, history } satisfies EncoderState, tensors: { best } }) } : undefined,
+    onBatch: options.onBatch,
+    signal: options.signal,
+  });
 
   const final = await validate(best);
   await evalSession.release();

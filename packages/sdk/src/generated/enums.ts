@@ -11,7 +11,7 @@ export type DatasetKind = typeof DatasetKind[keyof typeof DatasetKind];
 export const ErrorCode = {
   /** An archive over its limits on entries, inflated bytes or compression ratio (a zip bomb), or an image declaring too many pixels: HTTP 400. */
   ARCHIVE_TOO_LARGE: 'ARCHIVE_TOO_LARGE',
-  /** Malformed arguments or variables. Apollo's own GRAPHQL_PARSE_FAILED and GRAPHQL_VALIDATION_FAILED come before execution. */
+  /** Malformed arguments or variables, or a string in them too long (names and labels: 200 characters, others 1000). Apollo's own GRAPHQL_PARSE_FAILED and GRAPHQL_VALIDATION_FAILED come before execution. */
   BAD_USER_INPUT: 'BAD_USER_INPUT',
   /** More runs than one call may start (the service's limit is in the message). */
   BATCH_TOO_LARGE: 'BATCH_TOO_LARGE',
@@ -33,7 +33,7 @@ export const ErrorCode = {
   JSON_TOO_LARGE: 'JSON_TOO_LARGE',
   /** Weights or responses with NaN or infinite values where numbers are needed: HTTP 400. */
   NON_FINITE_VALUES: 'NON_FINITE_VALUES',
-  /** No object with that id (of that type). */
+  /** No object with that id (of that type); over HTTP also a path the service does not serve (404) or a method a path does not answer (405). */
   NOT_FOUND: 'NOT_FOUND',
   /** A recording or model without neurons: HTTP 400. */
   NO_NEURONS: 'NO_NEURONS',
@@ -41,15 +41,15 @@ export const ErrorCode = {
   PATH_OUTSIDE_FOLDER: 'PATH_OUTSIDE_FOLDER',
   /** A method that needs a diffusion prior, without one (and not exactly one registered). */
   PRIOR_REQUIRED: 'PRIOR_REQUIRED',
-  /** The operation nests too deep or could resolve too many objects (the limits are in `extensions`). */
+  /** The operation nests too deep, has too many aliases, or could cost too much: objects resolved and database reads (the limits are in `extensions`). */
   QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
-  /** The token sent more requests than its rate limit allows: HTTP 429 with Retry-After. */
+  /** The token sent more requests than its rate limit allows, or spent its query cost budget for the minute: HTTP 429 with Retry-After. */
   RATE_LIMITED: 'RATE_LIMITED',
   /** A request body over the size limit: HTTP 413. */
   REQUEST_TOO_LARGE: 'REQUEST_TOO_LARGE',
-  /** The operation did not finish within the service's time limit: HTTP 503. */
+  /** The operation did not finish within the service's time limit: HTTP 503 (over WebSocket the same error). */
   TIMEOUT: 'TIMEOUT',
-  /** No token, or one that is not valid (unknown or revoked): HTTP 401; over WebSocket the connection closes with 4401. */
+  /** No token, or one that is not valid (unknown or revoked): HTTP 401; over WebSocket the connection closes with 4401, or with 4403 once its token is revoked. */
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   /** A neuron the generator does not predict (or no such neuron). */
   UNKNOWN_NEURON: 'UNKNOWN_NEURON',

@@ -3,10 +3,11 @@
  * methods x neurons x seeds of a generator and follows them to their end (a bar per run on a
  * terminal); the batch id is what it prints on stdout.
  */
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { parseNeurons } from '@excite/engine';
 import { type ExciteClient, type GaOptimizer, Method, type NeuronInput, type Run, type RunDetails, type RunStatus, RunStatus as RUN_STATUSES, type SynthesisSettingsInput } from '@excite/sdk';
 import { type ConnectionOptions, byIdOrName, clientCommand, integerList, withClient } from './client.ts';
+import { addSettingOptions, settingsOf } from '../method-options.ts';
 import { finishedLine, progressView, runLabel } from './run-progress.ts';
 
 const METHODS = Object.values(Method);
@@ -66,14 +67,6 @@ interface StartOptions extends ConnectionOptions {
   seeds?: number[];
   prior?: string;
   dataset?: string;
-  steps?: number;
-  scale?: number;
-  norm?: number;
-  lr?: number;
-  optimizer?: 'adamw' | 'sgd';
-  diversity?: number;
-  setSize?: number;
-  k?: number;
   label?: string;
   detach?: boolean;
   json?: boolean;
@@ -81,7 +74,7 @@ interface StartOptions extends ConnectionOptions {
 }
 
 function startCommand() {
-  return clientCommand('start')
+  return addSettingOptions(clientCommand('start'))
     .description('queue methods x neurons x seeds of a generator and follow them (prints the batch id; exit status 1 if a run fails)')
     .requiredOption('--generator <model>', 'the encoder or ensemble: its id or its name')
     .requiredOption('--methods <list>', `methods, e.g. egg,ga (${METHODS.map((m) => m.toLowerCase().replace(/_/g, '-')).join(', ')})`, methodList)
@@ -90,14 +83,6 @@ function startCommand() {
     .option('--seeds <list>', 'one run per seed, e.g. 0,1 or 0-3 (default 0)', (v) => integerList(v, '--seeds'))
     .option('--prior <model>', 'the diffusion prior (id or name; default: the only registered one)')
     .option('--dataset <dataset>', 'images of top-k and reconstruction (id or name)')
-    .option('--steps <k>', 'steps (GA 1001, EGG 100, ...)', number('--steps', true))
-    .option('--scale <lambda>', 'guidance scale (diffusion methods)', number('--scale'))
-    .option('--norm <c>', 'L2 norm of the encoder input (25)', number('--norm'))
-    .option('--lr <lr>', 'GA learning rate (10)', number('--lr'))
-    .addOption(new Option('--optimizer <name>', 'GA optimizer').choices(['adamw', 'sgd']))
-    .option('--diversity <w>', 'diverse sets: weight of the similarity penalty', number('--diversity'))
-    .option('--set-size <n>', 'diverse sets: images per set', number('--set-size', true))
-    .option('--k <n>', 'top-k: images kept', number('--k', true))
     .option('--label <text>', 'a label for the batch')
     .option('--detach', 'print the batch id and return at once')
     .option('--json', 'print one JSON document when the runs end: {"batch", "runs": [...]}')
@@ -111,16 +96,9 @@ function startCommand() {
           // SESSION:A-B needs no look-up; bare columns do, and the model's list names what is missing either way
           neurons = parseNeurons(spec, await neuronsOf(client, generator)).map((c) => ({ session: c.neuron.session, index: c.neuron.neuron }));
         }
-        const settings: SynthesisSettingsInput = {
-          steps: o.steps,
-          scale: o.scale,
-          norm: o.norm,
-          lr: o.lr,
-          optimizer: o.optimizer?.toUpperCase() as GaOptimizer | undefined,
-          diversity: o.diversity,
-          setSize: o.setSize,
-          k: o.k,
-        };
+        // the engine's values as the schema's enums name them (adamw: ADAMW)
+        const given = settingsOf(o as unknown as Record<string, unknown>);
+        const settings: SynthesisSettingsInput = { ...given, optimizer: given.optimizer?.toUpperCase() as GaOptimizer | undefined };
         const batch = await client.startRuns({
           input: {
             generator,

@@ -31,6 +31,8 @@ const seedNumber = (name: string) => (v: string) => {
   return n;
 };
 
+const priorOption = (c: Command) => c.option('--prior <dir>', 'diffusion prior (default: models/demo/prior)');
+
 /** A progress bar on stderr while a run samples (only on a terminal). */
 function stepBar(label: string): { onProgress?: ProgressCallback; stop(): void } {
   if (!process.stderr.isTTY) return { stop: () => undefined };
@@ -50,7 +52,7 @@ function stepBar(label: string): { onProgress?: ProgressCallback; stop(): void }
 }
 
 export function synthesizeCommand(): Command {
-  return addSettingOptions(
+  return addSettingOptions(priorOption(
     new Command('synthesize')
       .description('synthesize an image for one neuron: GA or EGG MEI, MENI, reconstruction, or the most activating natural image')
       .addOption(methodOption())
@@ -63,7 +65,7 @@ export function synthesizeCommand(): Command {
       .option('--target <k>', 'recon: the column of --data whose responses are the target', seedNumber('--target'))
       .option('--recorded', "recon: the recorded responses of --target (default: the model's responses to it)")
       .option('--json', 'print {"method","neuron","seed","seconds","activation","image"}'),
-  ).action(async (o: { method: MethodName; model: string; neuron: string; seed: number; prior?: string; out?: string; data?: string; images?: string; target?: number; recorded?: boolean; json?: boolean }) => {
+  )).action(async (o: { method: MethodName; model: string; neuron: string; seed: number; prior?: string; out?: string; data?: string; images?: string; target?: number; recorded?: boolean; json?: boolean }) => {
     const generator = await loadScoringModel(o.model);
     const [choice] = parseNeurons(o.neuron, generator.neurons);
     if (o.neuron.includes(',') || o.neuron.includes('-')) throw new Error('--neuron takes one neuron (use `excite compare` for several)');
@@ -109,7 +111,7 @@ export function synthesizeCommand(): Command {
 const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 
 export function compareCommand(): Command {
-  return addSettingOptions(
+  return addSettingOptions(priorOption(
     new Command('compare')
       .description('synthesize with each generator and method, score every image with every evaluator (raw responses)')
       .requiredOption('--generators <dirs>', 'comma-separated model folders', list)
@@ -121,7 +123,7 @@ export function compareCommand(): Command {
       .option('--data <dirs>', 'top-k: comma-separated dataset folders of the neurons’ sessions', list)
       .option('--images <A:B>', 'top-k: candidate image columns')
       .option('--json', 'print {"rows": [...]}'),
-  ).action(async (o: { generators: string[]; evaluators: string[]; neurons: string; methods: string[]; seeds?: number[]; out?: string; data?: string[]; images?: string; json?: boolean; prior?: string }) => {
+  )).action(async (o: { generators: string[]; evaluators: string[]; neurons: string; methods: string[]; seeds?: number[]; out?: string; data?: string[]; images?: string; json?: boolean; prior?: string }) => {
     const needsPrior = o.methods.map(methodOf).some((m) => m.needs.prior);
     const prior = o.prior ?? (needsPrior ? defaultPrior() : undefined);
     let bar: ReturnType<typeof stepBar> | undefined;

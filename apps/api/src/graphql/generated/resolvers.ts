@@ -195,7 +195,7 @@ export type EncoderFilter = {
 export type ErrorCode =
   /** An archive over its limits on entries, inflated bytes or compression ratio (a zip bomb), or an image declaring too many pixels: HTTP 400. */
   | 'ARCHIVE_TOO_LARGE'
-  /** Malformed arguments or variables. Apollo's own GRAPHQL_PARSE_FAILED and GRAPHQL_VALIDATION_FAILED come before execution. */
+  /** Malformed arguments or variables, or a string in them too long (names and labels: 200 characters, others 1000). Apollo's own GRAPHQL_PARSE_FAILED and GRAPHQL_VALIDATION_FAILED come before execution. */
   | 'BAD_USER_INPUT'
   /** More runs than one call may start (the service's limit is in the message). */
   | 'BATCH_TOO_LARGE'
@@ -217,7 +217,7 @@ export type ErrorCode =
   | 'JSON_TOO_LARGE'
   /** Weights or responses with NaN or infinite values where numbers are needed: HTTP 400. */
   | 'NON_FINITE_VALUES'
-  /** No object with that id (of that type). */
+  /** No object with that id (of that type); over HTTP also a path the service does not serve (404) or a method a path does not answer (405). */
   | 'NOT_FOUND'
   /** A recording or model without neurons: HTTP 400. */
   | 'NO_NEURONS'
@@ -225,15 +225,15 @@ export type ErrorCode =
   | 'PATH_OUTSIDE_FOLDER'
   /** A method that needs a diffusion prior, without one (and not exactly one registered). */
   | 'PRIOR_REQUIRED'
-  /** The operation nests too deep or could resolve too many objects (the limits are in `extensions`). */
+  /** The operation nests too deep, has too many aliases, or could cost too much: objects resolved and database reads (the limits are in `extensions`). */
   | 'QUERY_TOO_COMPLEX'
-  /** The token sent more requests than its rate limit allows: HTTP 429 with Retry-After. */
+  /** The token sent more requests than its rate limit allows, or spent its query cost budget for the minute: HTTP 429 with Retry-After. */
   | 'RATE_LIMITED'
   /** A request body over the size limit: HTTP 413. */
   | 'REQUEST_TOO_LARGE'
-  /** The operation did not finish within the service's time limit: HTTP 503. */
+  /** The operation did not finish within the service's time limit: HTTP 503 (over WebSocket the same error). */
   | 'TIMEOUT'
-  /** No token, or one that is not valid (unknown or revoked): HTTP 401; over WebSocket the connection closes with 4401. */
+  /** No token, or one that is not valid (unknown or revoked): HTTP 401; over WebSocket the connection closes with 4401, or with 4403 once its token is revoked. */
   | 'UNAUTHENTICATED'
   /** A neuron the generator does not predict (or no such neuron). */
   | 'UNKNOWN_NEURON'

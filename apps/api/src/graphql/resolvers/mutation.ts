@@ -5,10 +5,10 @@ import type { Method } from '../../db/schema.ts';
 import { comparisons, modelNeurons, models, neurons } from '../../db/schema.ts';
 import type { StatusMessage } from '../../events/messages.ts';
 import type { QueuedJob } from '../../jobs/queue.ts';
-import { cancelRuns } from '../../runs/cancel.ts';
+import { RunStore } from '../../runs/run-store.ts';
 import { type BatchRow, createBatch, type StartRunsRequest } from '../../runs/start-runs.ts';
 import type { Services } from '../../services.ts';
-import { ServiceError, notFound } from '../errors.ts';
+import { ServiceError, notFound } from '../../errors.ts';
 import type { MutationResolvers } from '../generated/resolvers.ts';
 
 /** After the commit: subscribers hear of the queued runs, a local worker wakes up. */
@@ -69,7 +69,7 @@ export const mutation: MutationResolvers = {
 
   async cancelRun(_, { id }, ctx) {
     if (!(await ctx.loaders.run.load(id))) throw notFound('run', id);
-    await cancelRuns(ctx.services, { runId: id });
+    await new RunStore(ctx.services).cancel({ runId: id });
     ctx.loaders.run.clear(id);
     return (await ctx.loaders.run.load(id))!;
   },
@@ -82,7 +82,8 @@ export const mutation: MutationResolvers = {
 
   async revokeToken(_, { id }, ctx) {
     const { db } = ctx.services.database;
-    if (await revokeToken(db, id)) ctx.services.tokens.forget();
+    // open WebSocket connections of the token are closed (http/server.ts listens)
+    if (await revokeToken(db, id)) ctx.services.tokens.revoked(id);
     const [token] = await listTokens(db, id);
     if (!token) throw notFound('token', id);
     return token;
@@ -91,7 +92,7 @@ export const mutation: MutationResolvers = {
   async cancelBatch(_, { id }, ctx) {
     const batch = await ctx.loaders.batch.load(id);
     if (!batch) throw notFound('batch', id);
-    await cancelRuns(ctx.services, { batchId: id });
+    await new RunStore(ctx.services).cancel({ batchId: id });
     ctx.loaders.runCounts.clear(id);
     return batch;
   },

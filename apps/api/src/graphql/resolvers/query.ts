@@ -3,7 +3,7 @@ import { and, eq } from 'drizzle-orm';
 import { listTokens } from '../../auth/tokens.ts';
 import { comparisons, neurons } from '../../db/schema.ts';
 import { isUuid } from '../../db/uuid.ts';
-import { notFound } from '../errors.ts';
+import { notFound } from '../../errors.ts';
 import type { QueryResolvers } from '../generated/resolvers.ts';
 import { listBatches, listComparisons, listDatasets, listEncoders, listImages, listNeurons, listPriors, listRuns } from './lists.ts';
 import { methodInfos } from './methods.ts';

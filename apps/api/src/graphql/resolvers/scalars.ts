@@ -1,6 +1,6 @@
 /** DateTime (ISO 8601 strings outside, Date inside) and JSON (any value). */
 import { GraphQLScalarType, Kind, type ValueNode } from 'graphql';
-import { ServiceError } from '../errors.ts';
+import { ServiceError } from '../../errors.ts';
 
 export const DateTime = new GraphQLScalarType<Date, string>({
   name: 'DateTime',

@@ -1,7 +1,7 @@
 /** Subscriptions: one run's steps (replayed, then live, ending with the run) and status changes. */
 import { TERMINAL_STATUSES } from '../../db/schema.ts';
 import type { ProgressMessage, StatusMessage } from '../../events/messages.ts';
-import { notFound } from '../errors.ts';
+import { notFound } from '../../errors.ts';
 import type { SubscriptionResolvers } from '../generated/resolvers.ts';
 
 export const subscription: SubscriptionResolvers = {

@@ -1,6 +1,6 @@
 /** Fields of the object types that are not plain columns of their rows. */
-import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
-import { images, modelNeurons, neurons, runs, scores, type RunStatus } from '../../db/schema.ts';
+import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { modelNeurons, neurons } from '../../db/schema.ts';
 import type { ModelMeta } from '../../registry/inspect-model.ts';
 import type { GraphQLContext } from '../context.ts';
 import type { Resolvers, RunErrorCode } from '../generated/resolvers.ts';
@@ -126,25 +126,10 @@ export const typeResolvers: Resolvers = {
     evaluators: (c, _, ctx) => Promise.all(c.evaluatorIds.map((id) => modelOf(ctx, id))),
     methods: (c) => c.methods as CellParent['method'][],
     neurons: (c, _, ctx) => Promise.all(c.neuronIds.map((id) => required(ctx.loaders.neuron.load(id), `neuron ${id}`))),
+    /** one statement for every comparison of the response (a loader by batch), not one per comparison */
     async cells(c, _, ctx) {
-      const { db } = ctx.services.database;
-      const succeeded: RunStatus = 'succeeded';
-      const rows = c.evaluatorIds.length
-        ? await db
-            .select({
-              generatorId: runs.generatorId,
-              evaluatorId: scores.evaluatorId,
-              method: runs.method,
-              mean: sql<number>`avg(${scores.value})::float8`,
-              median: sql<number>`percentile_cont(0.5) within group (order by ${scores.value})::float8`,
-              count: sql<number>`count(*)::int`,
-            })
-            .from(runs)
-            .innerJoin(images, eq(images.runId, runs.id))
-            .innerJoin(scores, eq(scores.imageId, images.id))
-            .where(and(eq(runs.batchId, c.batchId), eq(runs.status, succeeded), inArray(scores.evaluatorId, c.evaluatorIds)))
-            .groupBy(runs.generatorId, scores.evaluatorId, runs.method)
-        : [];
+      const evaluators = new Set(c.evaluatorIds);
+      const rows = c.evaluatorIds.length ? (await ctx.loaders.scoreStatsOfBatch.load(c.batchId)).filter((r) => evaluators.has(r.evaluatorId)) : [];
       const found = new Map(rows.map((r) => [`${r.generatorId}/${r.evaluatorId}/${r.method}`, r]));
       return c.generatorIds.flatMap((generatorId) =>
         c.evaluatorIds.flatMap((evaluatorId) =>

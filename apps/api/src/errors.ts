@@ -1,9 +1,11 @@
 /**
- * Errors with stable codes (schema.graphql's ErrorCode): GraphQL errors carry the code in
- * extensions.code; the upload endpoint answers { error: { code, message } } with an HTTP status.
+ * The service's errors: a stable code (schema.graphql's ErrorCode, listed in docs/service.md) and
+ * details. Domain code (runs, registry, uploads) throws them and knows nothing of GraphQL; the
+ * GraphQL layer answers `extensions` ({ code, ...details }: graphql-js carries an error's own
+ * extensions into the error it reports) and the HTTP routes answer { error: { code, message } }
+ * with `httpStatus`.
  */
-import { GraphQLError } from 'graphql';
-import type { ErrorCode } from './generated/resolvers.ts';
+import type { ErrorCode } from './graphql/generated/resolvers.ts';
 
 const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   BAD_USER_INPUT: 400,
@@ -20,14 +22,17 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   INTERNAL_SERVER_ERROR: 500,
 };
 
-export class ServiceError extends GraphQLError {
+export class ServiceError extends Error {
+  readonly extensions: { code: ErrorCode } & Record<string, unknown>;
+
   constructor(
     readonly code: ErrorCode,
     message: string,
     details: Record<string, unknown> = {},
   ) {
-    super(message, { extensions: { code, ...details } });
+    super(message);
     this.name = 'ServiceError';
+    this.extensions = { code, ...details };
   }
 
   get httpStatus(): number {
