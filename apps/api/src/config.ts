@@ -1,6 +1,7 @@
 /** The service's settings: where its data lives, which database, its limits. */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ARCHIVE_LIMITS, type ArchiveLimits } from '@excite/engine';
 
 export interface Limits {
   /** runs one startRuns or startComparison call may create */
@@ -17,6 +18,14 @@ export interface Limits {
   maxUploadFiles: number;
   /** images in one dataset */
   maxDatasetImages: number;
+  /** entries of an uploaded images.zip (images or not) */
+  maxArchiveEntries: number;
+  /** inflated bytes of one image in an images.zip */
+  maxArchiveEntryBytes: number;
+  /** inflated bytes of all images of an images.zip */
+  maxArchiveBytes: number;
+  /** inflated / compressed size of an images.zip entry over 1 MiB */
+  maxArchiveRatio: number;
   /** items of one page */
   maxPageSize: number;
   /** nesting of fields in one GraphQL operation */
@@ -54,6 +63,10 @@ export const DEFAULT_LIMITS: Limits = {
   maxUploadBytes: 2 * 2 ** 30,
   maxUploadFiles: 2000,
   maxDatasetImages: 20_000,
+  maxArchiveEntries: ARCHIVE_LIMITS.maxEntries,
+  maxArchiveEntryBytes: ARCHIVE_LIMITS.maxEntryBytes,
+  maxArchiveBytes: ARCHIVE_LIMITS.maxTotalBytes,
+  maxArchiveRatio: ARCHIVE_LIMITS.maxRatio,
   maxPageSize: 500,
   maxQueryDepth: 12,
   maxQueryCost: 25_000,
@@ -67,6 +80,9 @@ export const DEFAULT_LIMITS: Limits = {
   idleTimeoutMs: 120_000,
   maxSubscriptionsPerConnection: 500,
 };
+
+/** The archive limits of the engine's image-archive reader. */
+export const archiveLimits = (l: Limits): ArchiveLimits => ({ maxEntries: l.maxArchiveEntries, maxEntryBytes: l.maxArchiveEntryBytes, maxTotalBytes: l.maxArchiveBytes, maxRatio: l.maxArchiveRatio });
 
 /** Limits set in the environment: EXCITE_LIMIT_<NAME> with the name in capitals and underscores (EXCITE_LIMIT_RATE_LIMIT_PER_SECOND=500). */
 export function limitsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Limits> {
@@ -127,6 +143,11 @@ export interface ServiceConfig {
    * weights on the device: about 2.2 GB per graph with ADM-256.
    */
   sessionCache: number;
+  /**
+   * leftovers of interrupted uploads and unreferenced blobs are removed at start-up once older
+   * than this (storage/leftovers.ts; EXCITE_LEFTOVER_GRACE_SECONDS, default 3600)
+   */
+  leftoverGraceSeconds: number;
   log: (line: string) => void;
 }
 
@@ -147,6 +168,7 @@ export function serviceConfig(overrides: Partial<Omit<ServiceConfig, 'limits'>> 
     checkpointSeconds: overrides.checkpointSeconds ?? envSeconds('EXCITE_CHECKPOINT_SECONDS', 30),
     shutdownSeconds: overrides.shutdownSeconds ?? envSeconds('EXCITE_SHUTDOWN_SECONDS', 60),
     sessionCache: overrides.sessionCache ?? envCount('EXCITE_SESSION_CACHE', 4),
+    leftoverGraceSeconds: overrides.leftoverGraceSeconds ?? envSeconds('EXCITE_LEFTOVER_GRACE_SECONDS', 3600),
     log: overrides.log ?? ((line) => console.error(line)),
   };
 }

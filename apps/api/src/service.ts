@@ -16,6 +16,7 @@ import { Worker } from './jobs/worker.ts';
 import { registerDemoModels } from './registry/demo-models.ts';
 import type { Services } from './services.ts';
 import { BlobStore } from './storage/blobs.ts';
+import { collectLeftovers } from './storage/leftovers.ts';
 
 export interface Service extends Services {
   url: string;
@@ -61,6 +62,15 @@ async function openCore(config: ServiceConfig, cleanup: (() => Promise<void> | v
   const blobs = new BlobStore(join(config.dataDir, 'blobs'));
   // embedded, this process is the only writer: what is in tmp/ a crash left behind
   if (database.kind === 'pglite') await blobs.clean();
+  // interrupted uploads and materializations, unreferenced blobs (what "unreferenced" means: storage/leftovers.ts)
+  try {
+    const left = await collectLeftovers({ database, blobs, dataDir: config.dataDir, graceSeconds: config.leftoverGraceSeconds });
+    if (left.uploads + left.cacheFolders + left.blobRows + left.blobFiles > 0) {
+      config.log(`excite: removed what an interrupted run left: ${left.uploads} upload folder(s), ${left.cacheFolders} cache folder(s), ${left.blobRows + left.blobFiles} unreferenced blob(s)`);
+    }
+  } catch (e) {
+    config.log(`excite: could not collect leftovers (the service starts anyway): ${(e as Error).message}`);
+  }
   const bus = busFor(database);
   cleanup.push(() => bus.close());
   const queue = await JobQueue.start(database);

@@ -14,11 +14,13 @@ export * as nn from './nn/index.ts';
 export { type Device, DeviceError, deviceFromEnv, parseDevice, unetPrecisionFromEnv } from './runtime/device.ts';
 export { EngineSession, SessionCache, createSession, type SessionOptions } from './runtime/session.ts';
 export { Rng } from './random.ts';
-export { DataFileError } from './data/errors.ts';
+export { DataFileError, type DataErrorCode, dataErrorCode } from './data/errors.ts';
+export { JSON_LIMITS, type JsonLimits, jsonDepth, parseJsonWithin, readJsonWithin } from './data/json.ts';
+export { pathInside, realPathInside } from './data/paths.ts';
 export { type Safetensors, MAX_HEADER_BYTES, decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors } from './data/safetensors.ts';
 export { decodeNpy, encodeNpy, readNpy } from './data/npy.ts';
 export { type Image, centerCrop, decodeImage, fitToSize, resizeBilinear, stackImages, toGrayscale } from './data/images.ts';
-export { type ImageArchive, columnOrder, readImageArchive } from './data/image-archive.ts';
+export { ARCHIVE_LIMITS, type ArchiveLimits, type ImageArchive, columnOrder, readImageArchive } from './data/image-archive.ts';
 export { type Dataset, readDataset } from './data/dataset.ts';
 export {
   COMPACT_CHANNEL_MEANS,

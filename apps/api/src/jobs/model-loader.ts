@@ -1,13 +1,15 @@
 /**
  * A worker's models and datasets: their files are materialized from the blob store into
  * `<data>/cache/<models|datasets>/<id>/` (hard links where possible) and loaded by the engine; the last few
- * loaded stay in memory, since consecutive jobs mostly use the same generator and prior.
+ * loaded stay in memory, since consecutive jobs mostly use the same generator and prior. Nothing
+ * stored is trusted more than an upload: file paths must stay inside the folder, an ensemble's
+ * members inside its own (the engine checks them again as it loads), archives within their limits.
  */
 import { randomUUID } from 'node:crypto';
 import { access, mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { eq } from 'drizzle-orm';
-import { type ImageArchive, type Prior, loadPrior, readImageArchive, type ScoringModel, loadScoringModel } from '@excite/engine';
+import { ARCHIVE_LIMITS, type ArchiveLimits, type ImageArchive, type Prior, loadPrior, pathInside, readImageArchive, type ScoringModel, loadScoringModel } from '@excite/engine';
 import type { Database } from '../db/database.ts';
 import { datasetFiles, datasets, modelFiles, models } from '../db/schema.ts';
 import type { ModelMeta } from '../registry/inspect-model.ts';
@@ -55,6 +57,7 @@ export class ModelLoader {
     private readonly database: Database,
     private readonly blobs: BlobStore,
     private readonly cacheDir: string,
+    private readonly archiveLimits: ArchiveLimits = ARCHIVE_LIMITS,
   ) {}
 
   /** An encoder or ensemble; a compact model's one neuron (compact models are evaluated per neuron: each is its own network). */
@@ -81,7 +84,7 @@ export class ModelLoader {
       const [row] = await this.database.db.select().from(datasets).where(eq(datasets.id, datasetId));
       if (!row) throw new Error(`dataset ${datasetId} is not registered`);
       const dir = await this.materialize('datasets', datasetId, datasetFiles, datasetFiles.datasetId);
-      return { row, archive: await readImageArchive(join(dir, 'images.zip')) };
+      return { row, archive: await readImageArchive(join(dir, 'images.zip'), this.archiveLimits) };
     });
   }
 
@@ -99,7 +102,8 @@ export class ModelLoader {
     if (files.length === 0) throw new Error(`${kind.slice(0, -1)} ${id} has no files`);
     const building = `${dir}.${randomUUID()}`;
     try {
-      for (const f of files) await this.blobs.materialize(f.blob, join(building, f.path));
+      // a stored path is written only inside the folder (rows written before paths were checked may say otherwise)
+      for (const f of files) await this.blobs.materialize(f.blob, pathInside(building, f.path, `${kind.slice(0, -1)} ${id}`, 'file'));
       await mkdir(dirname(dir), { recursive: true });
       await rename(building, dir);
     } catch (e) {

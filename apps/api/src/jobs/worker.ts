@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { and, eq, inArray } from 'drizzle-orm';
 import type PgBoss from 'pg-boss';
 import { DataFileError, type Device, SessionCache, SynthesisError, deviceFromEnv, synthesisPrior } from '@excite/engine';
-import type { ServiceConfig } from '../config.ts';
+import { type ServiceConfig, archiveLimits } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { type RunError, modelNeurons } from '../db/schema.ts';
 import type { Bus } from '../events/bus.ts';
@@ -40,7 +40,7 @@ export interface WorkerDeps {
   blobs: BlobStore;
   bus: Bus;
   queue: JobQueue;
-  config: Pick<ServiceConfig, 'dataDir' | 'pollSeconds' | 'leaseSeconds' | 'checkpointSeconds' | 'shutdownSeconds' | 'sessionCache' | 'log'>;
+  config: Pick<ServiceConfig, 'dataDir' | 'pollSeconds' | 'leaseSeconds' | 'checkpointSeconds' | 'shutdownSeconds' | 'sessionCache' | 'log' | 'limits'>;
 }
 
 interface CurrentJob {
@@ -80,7 +80,7 @@ export class Worker {
   private readonly sessions?: SessionCache;
 
   constructor(private readonly deps: WorkerDeps) {
-    this.loader = new ModelLoader(deps.database, deps.blobs, join(deps.config.dataDir, 'cache'));
+    this.loader = new ModelLoader(deps.database, deps.blobs, join(deps.config.dataDir, 'cache'), archiveLimits(deps.config.limits));
     this.store = new RunStore(deps);
     if (deps.config.sessionCache > 0) this.sessions = new SessionCache({ capacity: deps.config.sessionCache });
   }

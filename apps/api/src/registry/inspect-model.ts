@@ -4,9 +4,9 @@
  * encoder graph or the prior's UNet is built from them), ensemble members alike. A folder of
  * neuronK.safetensors without model.json is a compact ground-truth model.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
-import { COMPACT_IMAGE_SIZE, type NeuronRef, encoderGraph, loadCompactModel, loadModel, loadPrior, membersOf } from '@excite/engine';
+import { COMPACT_IMAGE_SIZE, DataFileError, type NdArray, type NeuronRef, encoderGraph, loadCompactModel, loadModel, loadPrior, membersOf, pathInside, readJsonWithin } from '@excite/engine';
 import type { ModelKind } from '../db/schema.ts';
 
 /** What the database keeps of a model besides its files (Encoder and Prior fields read it). */
@@ -64,15 +64,14 @@ async function inspect(dir: string, options: { name?: string; session?: string }
     if (neuronFiles.length === 0) throw new ModelFolderError('no model.json (an encoder, ensemble or prior folder) and no neuronK.safetensors files (a compact model)');
     return inspectCompact(dir, neuronFiles, options);
   }
-  let json: { kind?: string; name?: string; members?: string[] };
-  try {
-    json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
-  } catch (e) {
-    throw new ModelFolderError(`model.json is not valid JSON: ${(e as Error).message}`);
-  }
+  // size and depth are bounded before anything reads it: the database stores it as jsonb
+  const parsed = await readJsonWithin(join(dir, 'model.json'));
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ModelFolderError('model.json is not a JSON object');
+  const json = parsed as { kind?: string; name?: string; members?: string[] };
   const name = options.name ?? nameOf(json.name, dir);
   if (json.kind === 'prior') {
     const prior = await loadPrior(dir);
+    checkFinite(prior.weights, join(dir, 'weights.safetensors'));
     return {
       kind: 'prior',
       name,
@@ -86,11 +85,13 @@ async function inspect(dir: string, options: { name?: string; session?: string }
   const model = await loadModel(dir);
   // missing or misshapen weights fail while the graph is built; weights nobody uses fail here
   for (const member of membersOf(model)) {
+    checkFinite(member.weights, join(member.dir, 'weights.safetensors'));
     const used = new Set(encoderGraph(member).graph.weights.keys());
     const unused = [...member.weights.keys()].filter((k) => !used.has(k));
     if (unused.length) throw new ModelFolderError(`${relative(dir, join(member.dir, 'weights.safetensors')) || 'weights.safetensors'}: tensors the architecture in model.json does not use: ${unused.slice(0, 5).join(', ')}${unused.length > 5 ? ` and ${unused.length - 5} more` : ''}`);
   }
   const { neurons } = encoderGraph(model);
+  if (neurons.length === 0) throw new DataFileError(join(dir, 'model.json'), 'the model predicts no neurons (its sessions list none)', { code: 'NO_NEURONS' });
   const members = membersOf(model);
   const spec = members[0].spec;
   const memberDirs = 'members' in model ? members.map((m) => relative(dir, m.dir)) : [''];
@@ -109,14 +110,27 @@ async function inspect(dir: string, options: { name?: string; session?: string }
     },
     input: { channels: spec.core.inputChannels, height: spec.input.height, width: spec.input.width },
     neurons,
-    files: ['model.json', ...memberDirs.flatMap((m) => (m ? [join(m, 'model.json'), join(m, 'weights.safetensors')] : ['weights.safetensors']))],
+    // every file inside the folder: the member folders were checked when loaded, this is the last word
+    files: ['model.json', ...memberDirs.flatMap((m) => (m ? [join(m, 'model.json'), join(m, 'weights.safetensors')] : ['weights.safetensors']))].map((f) => (pathInside(dir, f, join(dir, 'model.json'), 'file'), f)),
   };
+}
+
+/** Weights must be numbers: a tensor with NaN or infinite values is refused (NON_FINITE_VALUES). */
+function checkFinite(tensors: Iterable<[string, NdArray]>, file: string): void {
+  for (const [name, tensor] of tensors) {
+    const data = tensor.data;
+    if (!(data instanceof Float32Array || data instanceof Float64Array)) continue;
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i])) throw new DataFileError(file, `tensor "${name}" holds NaN or infinite values (element ${i} is ${data[i]})`, { code: 'NON_FINITE_VALUES' });
+    }
+  }
 }
 
 async function inspectCompact(dir: string, neuronFiles: string[], options: { name?: string; session?: string }): Promise<ModelInspection> {
   const session = options.session ?? basename(dir);
   if (!/^[\w.-]+$/.test(session)) throw new ModelFolderError(`a compact model needs its session (the folder name or the "session" field), got "${session}"`);
   const compact = await loadCompactModel(dir);
+  checkFinite([...compact.graph.weights].map(([k, v]) => [k, v.data!] as [string, NdArray]), join(dir, 'neuronK.safetensors'));
   const files = neuronFiles.sort((a, b) => Number(NEURON_FILE.exec(a)![1]) - Number(NEURON_FILE.exec(b)![1]));
   return {
     kind: 'compact',

@@ -8,7 +8,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { zipSync } from 'fflate';
 import { eq } from 'drizzle-orm';
-import { decodeNpy, readImageArchive } from '@excite/engine';
+import { type ArchiveLimits, DataFileError, decodeNpy, readImageArchive } from '@excite/engine';
 import { datasetFiles, datasets } from '../db/schema.ts';
 import { recordBlobs } from '../storage/blobs.ts';
 import { type Registration, type Registry, contentHash, mediaTypeOf } from './register-model.ts';
@@ -21,7 +21,7 @@ export class DatasetFolderError extends Error {
 
 const IMAGE = /\.(jpe?g|png)$/i;
 
-export async function registerDatasetFolder(registry: Registry, dir: string, options: { name: string; maxImages: number }): Promise<Registration<DatasetRow>> {
+export async function registerDatasetFolder(registry: Registry, dir: string, options: { name: string; maxImages: number; archive?: ArchiveLimits }): Promise<Registration<DatasetRow>> {
   const entries = await readdir(dir);
   const loose = entries.filter((f) => IMAGE.test(f));
   if (!entries.includes('images.zip')) {
@@ -31,7 +31,7 @@ export async function registerDatasetFolder(registry: Registry, dir: string, opt
   const fail = (e: unknown): never => {
     throw new DatasetFolderError((e as Error).message.split(`${dir}/`).join(''), { cause: e });
   };
-  const archive = await readImageArchive(join(dir, 'images.zip')).catch(fail);
+  const archive = await readImageArchive(join(dir, 'images.zip'), options.archive).catch(fail);
   if (archive.count > options.maxImages) throw new DatasetFolderError(`images.zip holds ${archive.count} images, more than the ${options.maxImages} a dataset may have`);
   for (let k = 0; k < archive.count; k++) await archive.image(k).catch(fail);
   let neuronCount: number | null = null;
@@ -40,6 +40,8 @@ export async function registerDatasetFolder(registry: Registry, dir: string, opt
     if (npy.shape.length !== 2 || (npy.dtype !== 'float32' && npy.dtype !== 'float64')) throw new DatasetFolderError(`responses.npy is ${npy.dtype} (${npy.shape.join(', ')}), float32 or float64 [neurons, images] was expected`);
     if (npy.shape[1] !== archive.count) throw new DatasetFolderError(`responses.npy has ${npy.shape[1]} image columns, images.zip holds ${archive.count} images`);
     neuronCount = npy.shape[0];
+    if (neuronCount === 0) fail(new DataFileError('responses.npy', 'holds no neurons (shape 0 x images): send the images alone for an image set', { code: 'NO_NEURONS' }));
+    checkResponses(npy.data as Float32Array | Float64Array, neuronCount, archive.count);
   }
   const files = ['images.zip', ...(neuronCount === null ? [] : ['responses.npy'])];
   const stored = await Promise.all(files.map(async (path) => ({ path, blob: await registry.blobs.putFile(join(dir, path), mediaTypeOf(path)) })));
@@ -55,6 +57,22 @@ export async function registerDatasetFolder(registry: Registry, dir: string, opt
     await db.insert(datasetFiles).values(stored.map((f) => ({ datasetId: row.id, path: f.path, blob: f.blob.hash })));
     return { row, created: true };
   });
+}
+
+/**
+ * Responses are numbers: NaN marks a missing response, but a neuron with no response at all, or
+ * an infinite one, is refused (NON_FINITE_VALUES).
+ */
+function checkResponses(data: Float32Array | Float64Array, neurons: number, images: number): void {
+  for (let n = 0; n < neurons; n++) {
+    let finite = 0;
+    for (let k = n * images; k < (n + 1) * images; k++) {
+      const v = data[k];
+      if (v === Infinity || v === -Infinity) throw new DatasetFolderError(`responses.npy: neuron ${n} has an infinite response at image ${k - n * images}`, { cause: new DataFileError('responses.npy', 'infinite', { code: 'NON_FINITE_VALUES' }) });
+      if (v === v) finite++;
+    }
+    if (finite === 0) throw new DatasetFolderError(`responses.npy: neuron ${n} has no response that is a number (all NaN)`, { cause: new DataFileError('responses.npy', 'all NaN', { code: 'NON_FINITE_VALUES' }) });
+  }
 }
 
 /** Loose images as an images.zip whose entry k is the k-th file in order (imageK.ext). */

@@ -3,11 +3,12 @@
  * is abcd…; the database's `blobs` table holds the hash, size and media type. Writes go to a
  * temporary file first and are renamed into place, so a reader never sees half a blob and two
  * writers of the same bytes agree. Files are never changed, only added (a blob nobody references
- * is garbage, never corruption).
+ * is garbage, never corruption; storage/leftovers.ts collects it at start-up once it is old).
+ * Storing bytes that are there already refreshes the file's time: they are about to be referenced.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { copyFile, link, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Db } from '../db/database.ts';
@@ -46,7 +47,7 @@ export class BlobStore {
   async put(bytes: Uint8Array, mediaType: string): Promise<StoredBlob> {
     const hash = createHash('sha256').update(bytes).digest('hex');
     const target = this.path(hash);
-    if (!(await exists(target))) {
+    if (!(await touch(target))) {
       await mkdir(dirname(target), { recursive: true });
       const tmp = await this.tempPath();
       await writeFile(tmp, bytes);
@@ -60,7 +61,7 @@ export class BlobStore {
     const hash = await hashFile(file);
     const target = this.path(hash);
     const { size } = await stat(file);
-    if (!(await exists(target))) {
+    if (!(await touch(target))) {
       await mkdir(dirname(target), { recursive: true });
       const tmp = await this.tempPath();
       await copyFile(file, tmp);
@@ -107,6 +108,15 @@ export async function hashFile(file: string): Promise<string> {
   const hash = createHash('sha256');
   await pipeline(createReadStream(file), hash);
   return hash.digest('hex');
+}
+
+/** Sets a file's times to now; false if it does not exist. */
+async function touch(file: string): Promise<boolean> {
+  const now = new Date();
+  return utimes(file, now, now).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function exists(file: string): Promise<boolean> {

@@ -16,16 +16,22 @@ function dims(image: Image): [number, number, number] {
 }
 
 /**
+ * Pixels an encoded image may declare: a PNG of a few hundred kilobytes can declare 16384 x 16384
+ * pixels (gigabytes once decoded to floats). sharp refuses larger ones before decoding.
+ */
+export const MAX_IMAGE_PIXELS = 4096 * 4096;
+
+/**
  * Decodes an encoded image to RGB [3, H, W]. Gray images are repeated over the three channels, an
  * alpha channel is dropped, 16-bit images are scaled to 8 bits; no EXIF rotation is applied (the
  * stored pixel order is what a model was fit on). `name` names the image in errors.
  */
-export async function decodeImage(bytes: Uint8Array, name: string): Promise<Image> {
+export async function decodeImage(bytes: Uint8Array, name: string, maxPixels = MAX_IMAGE_PIXELS): Promise<Image> {
   let decoded: { data: Buffer; info: OutputInfo };
   const sharp = await loadSharp();
   try {
     // failOn 'warning' (the default) also rejects truncated JPEGs, which libjpeg would pad with gray
-    decoded = await sharp(bytes, { failOn: 'warning' }).removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    decoded = await sharp(bytes, { failOn: 'warning', limitInputPixels: maxPixels }).removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   } catch (e) {
     throw new DataFileError(name, `cannot decode the image: ${(e as Error).message}`, { cause: e });
   }

@@ -4,9 +4,10 @@
  * provenance and metrics) beside `weights.safetensors` (the UNet's state_dict names, see
  * models/unet.ts). Spec section 3: DDPM, epsilon prediction, linear betas 1e-4..0.02 over T = 1000.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DataFileError } from '../data/errors.ts';
+import { readJsonWithin } from '../data/json.ts';
 import { readSafetensors, writeSafetensors } from '../data/safetensors.ts';
 import { type UNetConfig, unetGraph, unetWeightShapes } from '../models/unet.ts';
 import type { Graph } from '../onnx/graph.ts';
@@ -169,12 +170,7 @@ function checkVariance(config: UNetConfig, diffusion: PriorDiffusion, where: str
 export async function loadPrior(path: string): Promise<Prior> {
   const dir = resolve(path);
   const file = join(dir, 'model.json');
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(file, 'utf8'));
-  } catch (e) {
-    throw new DataFileError(file, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist (a prior directory holds model.json and weights.safetensors)' : `is not valid JSON: ${(e as Error).message}`);
-  }
+  const json = await readJsonWithin(file, undefined, 'does not exist (a prior directory holds model.json and weights.safetensors)');
   const meta = json as PriorMeta;
   if (meta?.kind !== 'prior') throw new DataFileError(file, `kind "${(meta as { kind?: string })?.kind}" is not a prior${meta?.kind === 'encoder' || meta?.kind === ('ensemble' as string) ? ' (this is an encoder model: pass it as --model)' : ''}`);
   if (meta.format !== PRIOR_FORMAT) throw new DataFileError(file, `format ${meta.format} is not supported (this excite reads format ${PRIOR_FORMAT})`);

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { DEMO_ENCODER, type EncoderSpec, buildEncoder } from './encoder.ts';
 import { encoderGraph } from './encoder-graph.ts';
 import { loadModel, membersOf, writeEncoder, writeEnsemble } from './model-dir.ts';
 import { evaluate } from '../onnx/evaluate.ts';
+import { dataErrorCode } from '../data/errors.ts';
 import { float32 } from '../onnx/ndarray.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'excite-models-'));
@@ -51,5 +52,35 @@ describe('model directories', () => {
     await writeEncoder(join(root, 'short'), spec, new Map([...initialWeights(1)].filter(([k]) => !k.startsWith('readout'))));
     const model = await loadModel(join(root, 'short'));
     expect(() => encoderGraph(model)).toThrow(/weights have no tensor "readout.s1.kv.weight"/);
+  });
+
+  it('refuses ensemble members outside the ensemble folder, however they get there', async () => {
+    // a real encoder beside the ensemble: before the check, "../outside" was loaded from there
+    await writeEncoder(join(root, 'outside'), spec, initialWeights(1), { name: 'outside' });
+    const attempt = async (members: unknown[]) => {
+      mkdirSync(join(root, 'escape'), { recursive: true });
+      writeFileSync(join(root, 'escape', 'model.json'), JSON.stringify({ kind: 'ensemble', format: 1, name: 'x', members }));
+      return loadModel(join(root, 'escape')).then(() => undefined, (e: Error) => e);
+    };
+    for (const members of [['../outside'], [join(root, 'outside')], ['a/../../outside'], ['.'], ['']]) {
+      const e = await attempt(members);
+      expect(dataErrorCode(e), JSON.stringify(members)).toBe('PATH_OUTSIDE_FOLDER');
+      expect(e!.message).toMatch(/escape\/model\.json: member .* (leads outside the folder|is not a relative path|is the ensemble's own folder|is not a path)/);
+    }
+    // a symbolic link inside the folder that points out of it
+    symlinkSync(join(root, 'outside'), join(root, 'escape', 'link'));
+    const linked = await attempt(['link']);
+    expect([dataErrorCode(linked), linked?.message]).toEqual(['PATH_OUTSIDE_FOLDER', `${join(root, 'escape', 'model.json')}: member "link" leads outside the folder (through a symbolic link)`]);
+    expect((await attempt([7]))?.message).toMatch(/member 7 is not a path/);
+    expect((await attempt('member-0' as unknown as unknown[]))?.message).toMatch(/members is not a list of member folders/);
+  });
+
+  it('refuses a model.json nested too deep or too large before using it', async () => {
+    mkdirSync(join(root, 'deep'), { recursive: true });
+    writeFileSync(join(root, 'deep', 'model.json'), `{"kind": "encoder", "format": 1, "training": ${'['.repeat(3000)}${']'.repeat(3000)}}`);
+    const deep = await loadModel(join(root, 'deep')).then(() => undefined, (e: Error) => e);
+    expect([dataErrorCode(deep), deep?.message]).toEqual(['JSON_TOO_DEEP', `${join(root, 'deep', 'model.json')}: nests arrays and objects 3001 deep, more than the 64 allowed`]);
+    writeFileSync(join(root, 'deep', 'model.json'), `{"kind": "encoder", "pad": "${'x'.repeat(9 * 2 ** 20)}"}`);
+    expect(dataErrorCode(await loadModel(join(root, 'deep')).catch((e) => e))).toBe('JSON_TOO_LARGE');
   });
 });

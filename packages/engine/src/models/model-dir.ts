@@ -3,14 +3,19 @@
  * neurons, provenance, metrics) beside `weights.safetensors`; an ensemble is a folder whose
  * model.json lists member folders.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DataFileError } from '../data/errors.ts';
+import { readJsonWithin } from '../data/json.ts';
+import { realPathInside } from '../data/paths.ts';
 import { readSafetensors, writeSafetensors } from '../data/safetensors.ts';
 import type { NdArray } from '../onnx/ndarray.ts';
 import type { EncoderSpec } from './encoder.ts';
 
 export const MODEL_FORMAT = 1;
+
+/** Members one ensemble may list. */
+export const MAX_ENSEMBLE_MEMBERS = 64;
 
 export interface EncoderMeta {
   kind: 'encoder';
@@ -82,12 +87,8 @@ export async function writeEnsemble(dir: string, members: readonly string[], met
 
 async function readMeta(dir: string): Promise<EncoderMeta | EnsembleMeta> {
   const file = join(dir, 'model.json');
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(file, 'utf8'));
-  } catch (e) {
-    throw new DataFileError(file, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist (a model directory holds model.json and weights.safetensors)' : `is not valid JSON: ${(e as Error).message}`);
-  }
+  const json = await readJsonWithin(file, undefined, 'does not exist (a model directory holds model.json and weights.safetensors)');
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new DataFileError(file, 'is not a JSON object');
   const meta = json as EncoderMeta | EnsembleMeta;
   if (meta.kind !== 'encoder' && meta.kind !== 'ensemble') throw new DataFileError(file, `kind "${(meta as { kind?: string }).kind}" is not an encoder or an ensemble`);
   if (meta.format !== MODEL_FORMAT) throw new DataFileError(file, `format ${meta.format} is not supported (this excite reads format ${MODEL_FORMAT})`);
@@ -99,14 +100,31 @@ async function readEncoder(dir: string, meta: EncoderMeta): Promise<EncoderModel
   return { dir, meta, spec: specOf(meta), weights: tensors };
 }
 
+/**
+ * The member folders an ensemble's model.json lists: each a relative path to a folder inside the
+ * ensemble's own (symbolic links followed), never the ensemble itself, each once.
+ */
+export async function memberDirs(dir: string, meta: EnsembleMeta): Promise<string[]> {
+  const file = join(dir, 'model.json');
+  if (!Array.isArray(meta.members)) throw new DataFileError(file, 'members is not a list of member folders');
+  if (meta.members.length > MAX_ENSEMBLE_MEMBERS) throw new DataFileError(file, `lists ${meta.members.length} members, more than the ${MAX_ENSEMBLE_MEMBERS} allowed`);
+  const dirs: string[] = [];
+  for (const m of meta.members) {
+    const memberDir = await realPathInside(dir, m, file, 'member');
+    if (memberDir === dir) throw new DataFileError(file, `member "${m}" is the ensemble's own folder`, { code: 'PATH_OUTSIDE_FOLDER' });
+    if (dirs.includes(memberDir)) throw new DataFileError(file, `member "${m}" is listed twice`);
+    dirs.push(memberDir);
+  }
+  return dirs;
+}
+
 /** Loads an encoder or an ensemble folder. */
 export async function loadModel(path: string): Promise<EncoderModel | EncoderEnsemble> {
   const dir = resolve(path);
   const meta = await readMeta(dir);
   if (meta.kind === 'encoder') return readEncoder(dir, meta);
   const members = await Promise.all(
-    meta.members.map(async (m) => {
-      const memberDir = join(dir, m);
+    (await memberDirs(dir, meta)).map(async (memberDir) => {
       const memberMeta = await readMeta(memberDir);
       if (memberMeta.kind !== 'encoder') throw new DataFileError(join(memberDir, 'model.json'), 'an ensemble member must be an encoder');
       return readEncoder(memberDir, memberMeta);

@@ -9,12 +9,16 @@ export const DatasetKind = {
 export type DatasetKind = typeof DatasetKind[keyof typeof DatasetKind];
 /** The stable codes of errors (`extensions.code`); uploads answer with the same codes. */
 export const ErrorCode = {
+  /** An archive over its limits on entries, inflated bytes or compression ratio (a zip bomb), or an image declaring too many pixels: HTTP 400. */
+  ARCHIVE_TOO_LARGE: 'ARCHIVE_TOO_LARGE',
   /** Malformed arguments or variables, or a string in them too long (names and labels: 200 characters, others 1000). Apollo's own GRAPHQL_PARSE_FAILED and GRAPHQL_VALIDATION_FAILED come before execution. */
   BAD_USER_INPUT: 'BAD_USER_INPUT',
   /** More runs than one call may start (the service's limit is in the message). */
   BATCH_TOO_LARGE: 'BATCH_TOO_LARGE',
   /** A method that needs a dataset (natural images, reconstruction targets), without one. */
   DATASET_REQUIRED: 'DATASET_REQUIRED',
+  /** An upload with two parts of the same name (file path or field): HTTP 400. */
+  DUPLICATE_PART: 'DUPLICATE_PART',
   /** The token's role does not cover the operation (the message names the role needed): HTTP 403. */
   FORBIDDEN: 'FORBIDDEN',
   /** Anything else: a bug or an unavailable database. */
@@ -23,8 +27,18 @@ export const ErrorCode = {
   INVALID_SETTINGS: 'INVALID_SETTINGS',
   /** An upload that is not a valid model directory or image set: the message says what is wrong. */
   INVALID_UPLOAD: 'INVALID_UPLOAD',
+  /** A JSON file of an upload (model.json) nested deeper than allowed: HTTP 400. */
+  JSON_TOO_DEEP: 'JSON_TOO_DEEP',
+  /** A JSON file of an upload (model.json) larger than allowed: HTTP 400. */
+  JSON_TOO_LARGE: 'JSON_TOO_LARGE',
+  /** Weights or responses with NaN or infinite values where numbers are needed: HTTP 400. */
+  NON_FINITE_VALUES: 'NON_FINITE_VALUES',
   /** No object with that id (of that type); over HTTP also a path the service does not serve (404) or a method a path does not answer (405). */
   NOT_FOUND: 'NOT_FOUND',
+  /** A recording or model without neurons: HTTP 400. */
+  NO_NEURONS: 'NO_NEURONS',
+  /** A path in an uploaded manifest (an ensemble's members) that leads outside its folder: HTTP 400. */
+  PATH_OUTSIDE_FOLDER: 'PATH_OUTSIDE_FOLDER',
   /** A method that needs a diffusion prior, without one (and not exactly one registered). */
   PRIOR_REQUIRED: 'PRIOR_REQUIRED',
   /** The operation nests too deep, has too many aliases, or could cost too much: objects resolved and database reads (the limits are in `extensions`). */
