@@ -7,9 +7,12 @@
 import { join } from 'node:path';
 import { readdir } from 'node:fs/promises';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { writeImages, writeTinyEncoder, writeTinyPrior } from './testing/fixtures.ts';
 import { type TestService, folderFiles, startTestService, tempDir } from './testing/harness.ts';
+
+// this suite's time limit: thousands of generated requests against a real service: up to 45 s a test
+vi.setConfig({ testTimeout: 240_000 });
 
 const TABLES = ['batches', 'runs', 'images', 'scores', 'models', 'model_files', 'blobs', 'neurons', 'model_neurons', 'datasets', 'dataset_files', 'comparisons', 'api_tokens', 'pgboss.job'];
 const METHODS = ['GA', 'EGG', 'EGG_X0', 'MENI', 'RECONSTRUCTION', 'TOP_K', 'DIVERSE'];

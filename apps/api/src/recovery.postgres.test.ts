@@ -9,10 +9,13 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { writeTinyEncoder, writeTinyPrior } from './testing/fixtures.ts';
 import { POSTGRES_SKIP_MESSAGE, POSTGRES_URL, type ServiceClient, folderFiles, freshPostgresDatabase, serviceClient, tempDir } from './testing/harness.ts';
 import { EXCITE_BIN, type ExciteProcess, startExcite } from './testing/processes.ts';
+
+// this suite's time limit: an API and two workers as processes, one killed mid-run: about 15 s
+vi.setConfig({ testTimeout: 180_000 });
 
 const PROGRESS = 'subscription($run: ID!) { runProgress(run: $run) { attempt step steps } }';
 

@@ -5,10 +5,13 @@
  */
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { compare, decodeImage, saturation, decodeNpy } from '@excite/engine';
 import { DEMO_MODELS } from './config.ts';
 import { type TestService, startTestService, tempDir } from './testing/harness.ts';
+
+// this suite's time limit: GA and EGG with the demo models through the service and through compare: about 20 s
+vi.setConfig({ testTimeout: 180_000 });
 
 const NEURON = { session: '201025', index: 2 };
 const SEED = 0;

@@ -7,10 +7,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { writeTinyEnsemble, writeTinyPrior } from './testing/fixtures.ts';
 import { POSTGRES_SKIP_MESSAGE, POSTGRES_URL, type TestService, folderFiles, startTestService, tempDir } from './testing/harness.ts';
 import { serviceSuite } from './service-suite.ts';
+
+// this suite's time limit: the whole service suite on PostgreSQL: up to 15 s a test
+vi.setConfig({ testTimeout: 180_000 });
 
 const bin = fileURLToPath(new URL('../bin/excite.js', import.meta.url));
 

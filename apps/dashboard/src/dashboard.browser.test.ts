@@ -17,9 +17,12 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type Page, chromium } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { initializedPglite, tempDir } from '@excite/api/src/testing/harness.ts';
 import { type ExciteProcess, startExcite } from '@excite/api/src/testing/processes.ts';
+
+// this suite's time limit: builds and serves the dashboard and drives Chromium through whole runs (its own waits go to 300 s)
+vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));

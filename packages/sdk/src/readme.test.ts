@@ -13,10 +13,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import ts from 'typescript';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { writeTinyPrior } from '@excite/api/src/testing/fixtures.ts';
 import { tempDir } from '@excite/api/src/testing/harness.ts';
 import { type SdkTestService, startSdkTestService, writeTenNeuronEncoder } from './testing/service.ts';
+
+// this suite's time limit: runs the SDK guide's example as a user would (its own processes may take 240 s)
+vi.setConfig({ testTimeout: 300_000 });
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const DOC = 'docs/sdk.md';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { readImageArchive } from '../data/image-archive.ts';
 import { stackImages } from '../data/images.ts';
 import { appendBackward } from '../onnx/autodiff.ts';
@@ -10,6 +10,9 @@ import { Rng } from '../random.ts';
 import { createSession } from '../runtime/session.ts';
 import { V4_DATA, v4Title } from '../testing/v4-data.ts';
 import { COMPACT_IMAGE_SIZE, type CompactNeuron, compactEncoder, loadCompactModel } from './compact.ts';
+
+// this suite's time limit: loads and runs published compact models: about 15 s a test
+vi.setConfig({ testTimeout: 180_000 });
 
 /** reference_predictions.json: each model's outputs on the first 8 images, in double precision. */
 interface ReferencePredictions {

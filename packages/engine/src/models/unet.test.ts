@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { appendBackward } from '../onnx/autodiff.ts';
 import { evaluate } from '../onnx/evaluate.ts';
 import { type GradCase, gradcheck } from '../gradcheck/gradcheck.ts';
@@ -9,6 +9,9 @@ import { Rng } from '../random.ts';
 import { createSession } from '../runtime/session.ts';
 import { Parameters } from './parameters.ts';
 import { ADM_256_UNCONDITIONAL, SMALL_UNET, type UNetConfig, unet, unetGraph } from './unet.ts';
+
+// this suite's time limit: full UNet forward and backward passes: about 20 s a test
+vi.setConfig({ testTimeout: 180_000 });
 
 /** 8x8, two levels, attention at 4x4 and in the middle: ADM's defaults for the paper's prior (FiLM, res-block resampling, learned sigma, legacy attention order). */
 const TINY: UNetConfig = { ...SMALL_UNET, imageSize: 8, inChannels: 2, modelChannels: 8, channelMult: [1, 2], attentionResolutions: [4], numHeadChannels: 4, normGroups: 4 };

@@ -3,10 +3,13 @@
  * provider give what the CPU gives. CI runs it on Mesa's lavapipe (EXCITE_TEST_WEBGPU=1, with
  * EXCITE_WEBGPU_CPU_OPS=Conv,ConvTranspose: see docs/gpu.md); elsewhere it is skipped.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { eggMei, eggX0Mei } from './egg.ts';
 import { gaMei } from './ga.ts';
 import { tinyEncoder, tinyPrior } from './testing/tiny-models.ts';
+
+// this suite's time limit: whole EGG and GA runs on a software Vulkan device: up to 40 s a test
+vi.setConfig({ testTimeout: 240_000 });
 
 const enabled = process.env.EXCITE_TEST_WEBGPU === '1';
 if (!enabled) console.warn('WebGPU synthesis checks skipped: set EXCITE_TEST_WEBGPU=1 on a machine with a Vulkan driver (.ci/run does)');

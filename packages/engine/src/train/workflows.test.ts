@@ -5,11 +5,14 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { evaluateModel } from '../evaluate/evaluate-model.ts';
 import { loadModel, membersOf } from '../models/model-dir.ts';
 import { writeSyntheticSession } from '../testing/synthetic-session.ts';
 import { fitReadouts, trainModel } from './workflows.ts';
+
+// this suite's time limit: trains ensembles and readouts on real sessions: about 80 s a test on a loaded 2-core machine
+vi.setConfig({ testTimeout: 400_000 });
 
 const root = mkdtempSync(join(tmpdir(), 'excite-train-'));
 const fast = { maxEpochs: 5, patience: 2 };

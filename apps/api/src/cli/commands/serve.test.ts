@@ -4,8 +4,11 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { initializedPglite, tempDir } from '../../testing/harness.ts';
+
+// this suite's time limit: starts excite serve as a process, dashboard included: about 50 s a test on a loaded machine
+vi.setConfig({ testTimeout: 300_000 });
 
 const run = promisify(execFile);
 const bin = fileURLToPath(new URL('../../../bin/excite.js', import.meta.url));

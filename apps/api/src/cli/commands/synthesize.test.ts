@@ -8,9 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Graph, buildEncoder, unetGraph, writeEncoder, writePrior } from '@excite/engine';
 import { TINY_ENCODER_SPEC, TINY_UNET } from '@excite/engine/testing';
+
+// this suite's time limit: the CLI as processes, each synthesizing with every method: about 20 s a test
+vi.setConfig({ testTimeout: 180_000 });
 
 const run = promisify(execFile);
 const bin = fileURLToPath(new URL('../../../bin/excite.js', import.meta.url));
