@@ -168,7 +168,9 @@ export class SessionCache {
    * serializing it or hashing it again.
    */
   async forBuilt(id: string, build: () => Graph, serializeOptions: SerializeOptions = {}, options: SessionOptions = {}): Promise<EngineSession> {
-    const alias = JSON.stringify([id, serializeOptions.weights ?? 'initializers', { ...options, externalData: undefined }]);
+    // what forGraph resolves from the environment is part of the id too
+    const device = options.device ?? deviceFromEnv();
+    const alias = JSON.stringify([id, serializeOptions.weights ?? 'initializers', { ...options, device, externalData: undefined }, device === 'webgpu' ? webgpuCpuOps() : []]);
     const key = this.built.get(alias);
     const s = key === undefined ? undefined : this.sessions.get(key);
     if (s) {

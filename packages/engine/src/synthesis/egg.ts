@@ -5,7 +5,10 @@
  *   x_{t-1} = x_pre - lambda g / (||g|| + 1e-6),  g = dE/dx_t, the norm per image;
  * the result is the last step's x0 (or, for MENIs, the last sample). The gradient goes through the
  * UNet (the paper's code: one graph per step, guidance-graph.ts) or, the cheap variant EGG-x0,
- * stops at x0 (a UNet forward session plus an energy-gradient session on x0).
+ * stops at x0 (a UNet forward session plus an energy-gradient session on x0). With the gradient
+ * through the UNet, the whole step, update included, is one session run over fixed buffers
+ * (guidance-graph.ts eggStepGraph; its float64 update is the host-side one of sampler.ts and
+ * image-norm.ts), and a session cache finds the compiled step without rebuilding its graph.
  * Batched over images: each has its own seed (its x_T and its noise), norm c and gradient norm,
  * so a batch gives what separate runs give.
  */
