@@ -66,6 +66,30 @@ export class EngineSession {
 
   /** Runs with `feeds` (extra names are ignored, so one feed object can serve several sessions). */
   async run(feeds: Record<string, NdArray>, outputs?: readonly string[]): Promise<Record<string, NdArray>> {
+    const tensors = this.tensorsOf(feeds);
+    const result = outputs ? await this.session.run(tensors, [...outputs]) : await this.session.run(tensors);
+    const out: Record<string, NdArray> = {};
+    for (const [name, t] of Object.entries(result)) out[name] = ndarray(t.type as DType, t.dims, t.data as NdArray['data']);
+    return out;
+  }
+
+  /**
+   * A run over fixed buffers, for loops that run the same session many times (EGG's steps): the
+   * feeds are checked and wrapped once, the outputs are written into `outputs`' arrays in place
+   * (no allocation per run). The caller changes the feed arrays' contents between runs; an output
+   * array must not also be a feed of the same run.
+   */
+  prepare(feeds: Record<string, NdArray>, outputs: Record<string, NdArray>): () => Promise<void> {
+    const tensors = this.tensorsOf(feeds);
+    const fetches: Record<string, ort.Tensor> = {};
+    for (const [name, a] of Object.entries(outputs)) {
+      if (!this.session.outputNames.includes(name)) throw new Error(`no output "${name}" (this session has ${this.session.outputNames.join(', ')})`);
+      fetches[name] = new ort.Tensor(a.dtype, a.data as ort.Tensor.DataType, [...a.shape]);
+    }
+    return async () => void (await this.session.run(tensors, fetches));
+  }
+
+  private tensorsOf(feeds: Record<string, NdArray>): Record<string, ort.Tensor> {
     const tensors: Record<string, ort.Tensor> = {};
     const symbols = new Map<string, number>();
     for (const name of this.session.inputNames) {
@@ -82,10 +106,7 @@ export class EngineSession {
       }
       tensors[name] = new ort.Tensor(a.dtype, a.data as ort.Tensor.DataType, [...a.shape]);
     }
-    const result = outputs ? await this.session.run(tensors, [...outputs]) : await this.session.run(tensors);
-    const out: Record<string, NdArray> = {};
-    for (const [name, t] of Object.entries(result)) out[name] = ndarray(t.type as DType, t.dims, t.data as NdArray['data']);
-    return out;
+    return tensors;
   }
 
   async release(): Promise<void> {
@@ -135,16 +156,48 @@ export interface SessionCacheOptions {
  */
 export class SessionCache {
   private readonly sessions = new Map<string, Promise<EngineSession>>();
+  /** forBuilt's ids (with the options) -> forGraph's keys */
+  private readonly built = new Map<string, string>();
 
   constructor(private readonly options: SessionCacheOptions = {}) {}
 
-  async forGraph(graph: Graph, serializeOptions: SerializeOptions = {}, options: SessionOptions = {}): Promise<EngineSession> {
+  /**
+   * forGraph for a graph that is costly to build (EGG's step: a UNet with its backward pass, tens
+   * of milliseconds to build and to key): `id` stands for the graph (the same id must always build
+   * the same graph), so a session already compiled for it is found without building the graph,
+   * serializing it or hashing it again.
+   */
+  async forBuilt(id: string, build: () => Graph, serializeOptions: SerializeOptions = {}, options: SessionOptions = {}): Promise<EngineSession> {
+    // what forGraph resolves from the environment is part of the id too
+    const device = options.device ?? deviceFromEnv();
+    const alias = JSON.stringify([id, serializeOptions.weights ?? 'initializers', { ...options, device, externalData: undefined }, device === 'webgpu' ? webgpuCpuOps() : []]);
+    const key = this.built.get(alias);
+    const s = key === undefined ? undefined : this.sessions.get(key);
+    if (s) {
+      this.sessions.delete(key!);
+      this.sessions.set(key!, s);
+      return s;
+    }
+    const graph = build();
+    const k = this.keyOf(graph, serializeOptions, options);
+    this.built.set(alias, k);
+    return this.forKey(k, graph, serializeOptions, options);
+  }
+
+  private keyOf(graph: Graph, serializeOptions: SerializeOptions, options: SessionOptions): string {
     const resolved = forGraph(graph, options);
     const hash = createHash('sha256')
       .update(serialize(graph, { ...serializeOptions, weights: 'inputs' }))
       .update(JSON.stringify({ ...resolved, externalData: undefined, weights: serializeOptions.weights ?? 'initializers' }));
     if (serializeOptions.weights !== 'inputs') for (const [name, w] of graph.weights) if (w.data) hash.update(`${name}=${fingerprint(w.data)}`);
-    const key = hash.digest('hex');
+    return hash.digest('hex');
+  }
+
+  async forGraph(graph: Graph, serializeOptions: SerializeOptions = {}, options: SessionOptions = {}): Promise<EngineSession> {
+    return this.forKey(this.keyOf(graph, serializeOptions, options), graph, serializeOptions, options);
+  }
+
+  private async forKey(key: string, graph: Graph, serializeOptions: SerializeOptions, options: SessionOptions): Promise<EngineSession> {
     let s = this.sessions.get(key);
     if (s) {
       // most recently used last
@@ -175,6 +228,7 @@ export class SessionCache {
   async clear(): Promise<void> {
     const all = [...this.sessions.values()];
     this.sessions.clear();
+    this.built.clear();
     await Promise.all(all.map(async (s) => (await s).release().catch(() => undefined)));
   }
 }

@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { gradcheck } from '../gradcheck/gradcheck.ts';
-import { SessionCache } from '../runtime/session.ts';
-import { float32 } from '../onnx/ndarray.ts';
-import { eggMei, eggX0Mei, guidedDiffusion } from './egg.ts';
+import { type NdArray, float32, float64 } from '../onnx/ndarray.ts';
+import { ancestralStep } from '../diffusion/sampler.ts';
+import { SessionCache, createSession } from '../runtime/session.ts';
+import { Rng } from '../random.ts';
+import { eggMei, eggThreads, eggX0Mei, guidedDiffusion } from './egg.ts';
 import { meiEnergy, reconstructionEnergy } from './energy.ts';
-import { guidanceForward } from './guidance-graph.ts';
-import { imageNorms } from './image-norm.ts';
+import { eggStepGraph, guidanceForward, guidanceGraph } from './guidance-graph.ts';
+import { guidanceUpdate, imageNorms } from './image-norm.ts';
+import { samplingSchedule } from './synthesis-prior.ts';
 import type { SynthesisProgress } from './progress.ts';
 import { TINY_UNET, tinyEncoder, tinyPrior } from './testing/tiny-models.ts';
 
@@ -34,6 +37,49 @@ describe('the EGG step graph', () => {
     expect(r.checks).toBe(4);
     expect(r.rel_err).toBeLessThan(1e-3);
     expect(r.ort_err).toBeLessThan(1e-4);
+  });
+});
+
+describe('the whole EGG step in one graph (eggStepGraph)', () => {
+  // the update in the graph is the host's float64 arithmetic (ancestralStep, guidanceUpdate) on the same float32 values
+  for (const learnSigma of [true, false]) {
+    it(`gives the host-side step's x_{t-1} and x0 exactly (${learnSigma ? 'learned range' : 'fixed large'} variance)`, async () => {
+      const p = tinyPrior(2, { ...TINY_UNET, learnSigma });
+      const variance = learnSigma ? 'learned-range' : 'fixed-large';
+      const energy = meiEnergy([1, 2]);
+      const schedule = samplingSchedule(p, 5);
+      const rng = new Rng(5);
+      const x = float32([2, 1, 8, 8], rng.normals(128));
+      const noise = rng.normals(128);
+      const old = guidanceGraph(encoder, p, energy);
+      const oldSession = await createSession(old.graph);
+      const fused = eggStepGraph(encoder, p, energy, { learnedVariance: learnSigma });
+      const session = await createSession(fused.graph);
+      for (const k of [3, 0]) {
+        const abar = schedule.alphasCumprod[k];
+        const col = (v: number) => float32([2, 1, 1, 1], [v, v]);
+        const col64 = (v: number) => float64([2, 1, 1, 1], [v, v]);
+        const common = { ...old.feeds, x, t: float32([2], [schedule.timesteps[k], schedule.timesteps[k]]), sqrt_recip_alphas_cumprod: col(Math.sqrt(1 / abar)), sqrt_recipm1_alphas_cumprod: col(Math.sqrt(1 / abar - 1)), image_norm: float32([2], [25, 25]), energy_seed: float32([2], [1, 1]) };
+        const o = await oldSession.run(common);
+        const posterior = ancestralStep(schedule, k, x, { eps: o.eps, v: o.v }, k > 0 ? noise : undefined, { variance });
+        const expected = guidanceUpdate(posterior.x.data as Float32Array, o.x_grad.data as Float32Array, 2, 10);
+        const sigma: Record<string, NdArray> = learnSigma
+          ? { log_variance_max: col64(Math.log(schedule.betas[k])), log_variance_min: col64(schedule.posteriorLogVarianceClipped[k]), noise_mask: col64(k > 0 ? 1 : 0) }
+          : { noise_std: col64(k > 0 ? Math.exp(0.5 * Math.log(schedule.betas[k])) : 0) };
+        const f = await session.run({ ...common, ...sigma, x0_coef_x: col64(Math.sqrt(1 / abar)), x0_coef_eps: col64(Math.sqrt(1 / abar - 1)), posterior_mean_coef1: col64(schedule.posteriorMeanCoef1[k]), posterior_mean_coef2: col64(schedule.posteriorMeanCoef2[k]), guidance_scale: col64(10), noise: float32([2, 1, 8, 8], noise) });
+        expect(maxDiff(f.x_next.data as Float32Array, expected), `k = ${k}`).toBeLessThan(1e-6);
+        expect(maxDiff(f.x0_step.data as Float32Array, posterior.x0.data as Float32Array), `k = ${k}`).toBeLessThan(1e-6);
+      }
+      await Promise.all([oldSession.release(), session.release()]);
+    });
+  }
+
+  it('picks one thread for small steps and more with the batch, up to the cores', () => {
+    const demo = { unet: { ...TINY_UNET, modelChannels: 24 }, imageSize: 40 };
+    expect(eggThreads(demo, 1, 2)).toBe(1);
+    expect(eggThreads(demo, 8, 2)).toBe(2);
+    expect(eggThreads(demo, 64, 16)).toBe(16);
+    expect(eggThreads(demo, 1, 1)).toBe(1);
   });
 });
 
