@@ -2,7 +2,7 @@
  * Where sinzlab/energy-guided-diffusion's source (the EGG paper's own code) comes from for
  * bench:egg-speed: kept in .cache/energy-guided-diffusion (ignored by git, never committed), taken
  * from $EXCITE_EGG_AUTHORS (a checkout), else extracted from a local git mirror
- * ($EXCITE_EGG_AUTHORS_GIT, or the workplace mirror), else cloned from GitHub at the commit below
+ * ($EXCITE_EGG_AUTHORS_GIT, or a mirror folder under /work/.mirror), else cloned from GitHub at the commit below
  * when allowed. The same pattern as guided-diffusion.ts.
  */
 import { execFileSync } from 'node:child_process';
