@@ -6,9 +6,10 @@
  * when allowed. The same pattern as guided-diffusion.ts.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gitMirror, materialize } from './source-cache.ts';
 
 /** The commit of sinzlab/energy-guided-diffusion measured against (its last, 2023). */
 export const EGG_AUTHORS_COMMIT = '357433e';
@@ -19,35 +20,9 @@ export const EGG_AUTHORS_DIR = path.join(ROOT, '.cache', 'energy-guided-diffusio
 export const isAuthorsCheckout = (dir: string) => existsSync(path.join(dir, 'egg', 'guided_diffusion', 'gaussian_diffusion.py'));
 
 function localMirror(): string | undefined {
-  const candidates = process.env.EXCITE_EGG_AUTHORS_GIT
-    ? [process.env.EXCITE_EGG_AUTHORS_GIT]
-    : ['/work/.mirror/sinzlab+energy-guided-diffusion/repo', '/work/.mirror/sinzlab+energy-guided-diffusion'];
-  return candidates.find((dir) => {
-    try {
-      execFileSync('git', ['--git-dir', dir, 'rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  });
+  return gitMirror(process.env.EXCITE_EGG_AUTHORS_GIT ? [process.env.EXCITE_EGG_AUTHORS_GIT] : ['/work/.mirror/sinzlab+energy-guided-diffusion/repo', '/work/.mirror/sinzlab+energy-guided-diffusion']);
 }
 
-/** Fills `dest` atomically: another process may be doing the same. */
-function materialize(dest: string, fill: (dir: string) => string): void {
-  const part = `${dest}.part-${process.pid}`;
-  rmSync(part, { recursive: true, force: true });
-  mkdirSync(part, { recursive: true });
-  try {
-    const origin = fill(part);
-    writeFileSync(path.join(part, 'EXCITE_SOURCE'), `${origin}\n`);
-    if (!isAuthorsCheckout(part)) throw new Error(`${origin} holds no egg/guided_diffusion/gaussian_diffusion.py`);
-    renameSync(part, dest);
-  } catch (e) {
-    if (!isAuthorsCheckout(dest)) throw e;
-  } finally {
-    rmSync(part, { recursive: true, force: true });
-  }
-}
 
 /**
  * The directory of the authors' source, extracted or cloned into .cache on first use, or a
@@ -68,14 +43,14 @@ export function eggAuthorsSource(options: { allowClone?: boolean } = {}): { dir:
   const mirror = localMirror();
   try {
     if (mirror) {
-      materialize(EGG_AUTHORS_DIR, (dir) => {
+      materialize(EGG_AUTHORS_DIR, isAuthorsCheckout, 'egg/guided_diffusion/gaussian_diffusion.py', (dir) => {
         // the sampler's package only: a mirror may lack the large notebooks' blobs
         const tar = execFileSync('git', ['--git-dir', mirror, 'archive', '--format=tar', 'HEAD', 'egg', 'README.md', 'setup.py'], { maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'ignore'] });
         execFileSync('tar', ['-x', '-C', dir], { input: tar });
         return `${execFileSync('git', ['--git-dir', mirror, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim()} from ${mirror}`;
       });
     } else if (options.allowClone) {
-      materialize(EGG_AUTHORS_DIR, (dir) => {
+      materialize(EGG_AUTHORS_DIR, isAuthorsCheckout, 'egg/guided_diffusion/gaussian_diffusion.py', (dir) => {
         execFileSync('git', ['clone', '--quiet', GITHUB, dir], { stdio: ['ignore', 'ignore', 'inherit'] });
         execFileSync('git', ['-C', dir, 'checkout', '--quiet', EGG_AUTHORS_COMMIT], { stdio: ['ignore', 'ignore', 'inherit'] });
         rmSync(path.join(dir, '.git'), { recursive: true, force: true });

@@ -39,25 +39,19 @@ import { eggAuthorsSource } from './egg-authors-source.ts';
 import { type StepProfile, profileStep } from './egg-step-profile.ts';
 import { relativeError } from './measure.ts';
 import { exportForTorch, paperEncoder } from './paper-encoder.ts';
+import { TORCH_PYTHON, flag, list, log, option } from './bench-args.ts';
 
-const args = process.argv.slice(2);
-const option = (name: string, fallback?: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : fallback;
-};
-const list = (name: string, fallback: string) => option(name, fallback)!.split(',').map((s) => s.trim()).filter(Boolean);
-const log = (line: string) => console.error(line);
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../../..');
-const PYTHON = process.env.EXCITE_TORCH_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+const PYTHON = TORCH_PYTHON;
 const K = Number(option('--steps', '100'));
 const REPEATS = Number(option('--repeats', '3'));
 const BATCH = Number(option('--batch', '8'));
 const CASES = list('--cases', 'linear,paper');
 const TORCH_THREADS = list('--torch-threads', '1,2').map(Number);
 const THREADS = option('--threads') ? Number(option('--threads')) : undefined;
-const PROFILE = !args.includes('--no-profile');
+const PROFILE = !flag('--no-profile');
 const NEURON = 3;
 const SCALE = 10;
 const NORM = 25;
@@ -253,8 +247,8 @@ async function main(): Promise<void> {
   const machine: Record<string, unknown> = { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, onnxruntime: ort.env.versions?.common ?? '?', node: process.version };
   const prior = synthesisPrior(await loadPrior(path.join(ROOT, 'models/demo/prior')));
   let authors: Authors | undefined;
-  if (!args.includes('--no-authors')) {
-    const source = eggAuthorsSource({ allowClone: args.includes('--clone') });
+  if (!flag('--no-authors')) {
+    const source = eggAuthorsSource({ allowClone: flag('--clone') });
     if ('missing' in source) {
       machine.authorsMissing = source.missing;
       log(`skipping the authors' code: ${source.missing}`);

@@ -48,18 +48,12 @@ import type { SynthesisResult } from '../src/synthesis/synthesis-result.ts';
 import { guidedDiffusionSource } from './guided-diffusion.ts';
 import { medianMs, relativeError } from './measure.ts';
 import { exportForTorch, paperEncoder } from './paper-encoder.ts';
+import { TORCH_PYTHON, flag, list, log, option } from './bench-args.ts';
 
-const args = process.argv.slice(2);
-const option = (name: string, fallback?: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : fallback;
-};
-const list = (name: string, fallback: string) => option(name, fallback)!.split(',').map((s) => s.trim()).filter(Boolean);
-const log = (line: string) => console.error(line);
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = process.env.EXCITE_ROOT ?? path.resolve(HERE, '../../..');
-const PYTHON = process.env.EXCITE_TORCH_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+const PYTHON = TORCH_PYTHON;
 const device: Device = option('--device') ? parseDevice(option('--device')) : deviceFromEnv();
 const threads = option('--threads') ? Number(option('--threads')) : undefined;
 const session: SessionOptions = { device, threads };
@@ -376,7 +370,7 @@ async function main(): Promise<void> {
       // float16 against float32 on this device: eps on the probe
       if (probes.fp16?.eps && probes.fp32?.eps) all[name].fp16_eps_rel_err = relativeError(probes.fp16.eps, probes.fp32.eps);
       const ourProbe = probes.fp32 ?? {};
-      if (!args.includes('--no-torch')) {
+      if (!flag('--no-torch')) {
         const weightsFile = path.join(tmp, 'unet.safetensors');
         await writeSafetensors(weightsFile, c.prior.weights as Map<string, NdArray>);
         writeCase(c, tmp, probe, weightsFile);

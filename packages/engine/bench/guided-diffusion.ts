@@ -5,9 +5,10 @@
  * ($EXCITE_GUIDED_DIFFUSION_GIT, or the workplace mirror), else cloned from GitHub at the commit below.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gitMirror, materialize } from './source-cache.ts';
 
 /** The commit of openai/guided-diffusion checked against (its last, 2022). */
 export const GUIDED_DIFFUSION_COMMIT = '22e0df8183507e13a7813f8d38d51b072ca1e67c';
@@ -17,36 +18,8 @@ export const GUIDED_DIFFUSION_DIR = path.join(ROOT, '.cache', 'guided-diffusion'
 
 export const isCheckout = (dir: string) => existsSync(path.join(dir, 'guided_diffusion', 'unet.py'));
 
-/** A git directory holding guided-diffusion, if this machine has one. */
 function localMirror(): string | undefined {
-  const candidates = process.env.EXCITE_GUIDED_DIFFUSION_GIT
-    ? [process.env.EXCITE_GUIDED_DIFFUSION_GIT]
-    : ['/work/.mirror/openai+guided-diffusion/repo', '/work/.mirror/openai+guided-diffusion'];
-  return candidates.find((dir) => {
-    try {
-      execFileSync('git', ['--git-dir', dir, 'rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
-/** Fills `dest` atomically: another process may be doing the same. */
-function materialize(dest: string, fill: (dir: string) => string): void {
-  const part = `${dest}.part-${process.pid}`;
-  rmSync(part, { recursive: true, force: true });
-  mkdirSync(part, { recursive: true });
-  try {
-    const origin = fill(part);
-    writeFileSync(path.join(part, 'EXCITE_SOURCE'), `${origin}\n`);
-    if (!isCheckout(part)) throw new Error(`${origin} holds no guided_diffusion/unet.py`);
-    renameSync(part, dest);
-  } catch (e) {
-    if (!isCheckout(dest)) throw e;
-  } finally {
-    rmSync(part, { recursive: true, force: true });
-  }
+  return gitMirror(process.env.EXCITE_GUIDED_DIFFUSION_GIT ? [process.env.EXCITE_GUIDED_DIFFUSION_GIT] : ['/work/.mirror/openai+guided-diffusion/repo', '/work/.mirror/openai+guided-diffusion']);
 }
 
 /** Where guided-diffusion's source can come from without the network, or undefined. */
@@ -68,13 +41,13 @@ export function guidedDiffusionSource(options: { allowClone?: boolean } = {}): s
   mkdirSync(path.dirname(GUIDED_DIFFUSION_DIR), { recursive: true });
   const mirror = localMirror();
   if (mirror) {
-    materialize(GUIDED_DIFFUSION_DIR, (dir) => {
+    materialize(GUIDED_DIFFUSION_DIR, isCheckout, 'guided_diffusion/unet.py', (dir) => {
       const tar = execFileSync('git', ['--git-dir', mirror, 'archive', '--format=tar', 'HEAD'], { maxBuffer: 1 << 28 });
       execFileSync('tar', ['-x', '-C', dir], { input: tar });
       return `${execFileSync('git', ['--git-dir', mirror, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim()} from ${mirror}`;
     });
   } else if (options.allowClone) {
-    materialize(GUIDED_DIFFUSION_DIR, (dir) => {
+    materialize(GUIDED_DIFFUSION_DIR, isCheckout, 'guided_diffusion/unet.py', (dir) => {
       execFileSync('git', ['clone', '--quiet', GITHUB, dir], { stdio: ['ignore', 'ignore', 'inherit'] });
       execFileSync('git', ['-C', dir, 'checkout', '--quiet', GUIDED_DIFFUSION_COMMIT], { stdio: ['ignore', 'ignore', 'inherit'] });
       rmSync(path.join(dir, '.git'), { recursive: true, force: true });
