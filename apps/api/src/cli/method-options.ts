@@ -18,11 +18,12 @@ function parser(flag: string, spec: SettingSpec): (v: string) => unknown {
 }
 
 /** Every setting of every method, each with the methods that take it. */
-function settingsByName(): Map<SettingName, { spec: SettingSpec; methods: string[] }> {
-  const out = new Map<SettingName, { spec: SettingSpec; methods: string[] }>();
+function settingsByName(): Map<SettingName, { spec: SettingSpec; descriptions: Set<string>; methods: string[] }> {
+  const out = new Map<SettingName, { spec: SettingSpec; descriptions: Set<string>; methods: string[] }>();
   for (const method of METHODS.values())
     for (const [name, spec] of Object.entries(method.settings) as [SettingName, SettingSpec][]) {
-      const entry = out.get(name) ?? { spec, methods: [] };
+      const entry = out.get(name) ?? { spec, descriptions: new Set(), methods: [] };
+      entry.descriptions.add(spec.description);
       entry.methods.push(`${method.name} ${spec.default ?? 'auto'}`);
       out.set(name, entry);
     }
@@ -33,9 +34,9 @@ export const methodOption = () => new Option('--method <method>', 'synthesis met
 
 /** Adds a flag for each setting to a command. */
 export function addSettingOptions(command: Command): Command {
-  for (const [name, { spec, methods }] of settingsByName()) {
+  for (const [name, { spec, descriptions, methods }] of settingsByName()) {
     const flag = `--${kebab(name)}`;
-    const option = new Option(`${flag} <${spec.kind === 'choice' ? 'name' : 'value'}>`, `${spec.description} (default: ${methods.join(', ')})`);
+    const option = new Option(`${flag} <${spec.kind === 'choice' ? 'name' : 'value'}>`, `${[...descriptions].join('; ')} (default: ${methods.join(', ')})`);
     if (spec.kind === 'choice') option.choices(spec.choices);
     else option.argParser(parser(flag, spec));
     command.addOption(option);

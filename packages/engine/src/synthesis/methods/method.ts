@@ -113,4 +113,4 @@ export const guidedSettings = (defaults: { steps: number; scale: number; norm: n
 /** What a guided diffusion method passes on from its context. */
 export const guidedOptions = ({ settings, signal, sessions, precision, resume }: MethodContext) => ({ steps: settings.steps, scale: settings.scale, norm: settings.norm, signal, sessions, precision, resume });
 
-export const inputNorm = (defaultNorm: number | undefined, description = 'L2 norm c of the encoder input'): NumberSetting => ({ kind: 'number', description, default: defaultNorm, min: 0, minExclusive: true });
+export const inputNorm = (defaultNorm: number | undefined): NumberSetting => ({ kind: 'number', description: 'L2 norm c of the encoder input', default: defaultNorm, min: 0, minExclusive: true });

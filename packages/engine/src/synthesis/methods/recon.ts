@@ -13,7 +13,7 @@ export const reconMethod = defineMethod({
     steps: diffusionSteps(RECONSTRUCTION_DEFAULTS.steps),
     scale: guidanceScale(RECONSTRUCTION_DEFAULTS.scale),
     // unset: each reconstruction takes its target image's norm
-    norm: inputNorm(undefined, 'L2 norm c of the encoder input (default: the target image’s)'),
+    norm: inputNorm(undefined),
   },
   run: (context) => {
     if (!context.targets) throw new Error('recon: give target rates or images');
