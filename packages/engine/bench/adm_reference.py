@@ -44,16 +44,14 @@ def write_safetensors(path, tensors, metadata=None):
             f.write(data)
 
 
-def build(unet_model_class, c):
-    """guided-diffusion's UNetModel for an excite UNetConfig. Its GroupNorm32 always has 32 groups;
-    a config with another count (the demo prior's 8) gets guided_diffusion.unet's `normalization`
-    swapped for one with that count, leaving the rest of the original code as it is."""
+def build(unet_module, group_norm_class, c):
+    """guided-diffusion's UNetModel for an excite UNetConfig, from `unet_module` (guided_diffusion.unet,
+    or the EGG authors' copy of it) with its GroupNorm32 class. That GroupNorm32 always has 32 groups;
+    a config with another count (the demo prior's 8) gets the module's `normalization` swapped for
+    one with that count, leaving the rest of the original code as it is."""
     if c["normGroups"] != 32:
-        import guided_diffusion.unet as gd_unet
-        from guided_diffusion.nn import GroupNorm32
-
-        gd_unet.normalization = lambda channels: GroupNorm32(c["normGroups"], channels)
-    return unet_model_class(
+        unet_module.normalization = lambda channels: group_norm_class(c["normGroups"], channels)
+    return unet_module.UNetModel(
         image_size=c["imageSize"],
         in_channels=c["inChannels"],
         model_channels=c["modelChannels"],
@@ -89,13 +87,14 @@ def randomize(model):
 def main():
     gd_dir, config_file, out_dir = sys.argv[1:4]
     sys.path.insert(0, gd_dir)
-    from guided_diffusion.unet import UNetModel
+    import guided_diffusion.unet as gd_unet
+    from guided_diffusion.nn import GroupNorm32
 
     with open(config_file) as f:
         spec = json.load(f)
     c, timesteps, batch, seed = spec["unet"], spec["timesteps"], spec.get("batch", 2), spec.get("seed", 0)
     torch.manual_seed(seed)
-    model = build(UNetModel, c)
+    model = build(gd_unet, GroupNorm32, c)
     randomize(model)
     model.eval()
     state = model.state_dict()

@@ -33,6 +33,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+from adm_reference import build  # noqa: E402
 from gpu_reference import read_safetensors  # noqa: E402
 from torch_encoder import Encoder, load as load_encoder  # noqa: E402
 
@@ -73,27 +74,7 @@ class Session:
         with open(os.path.join(case_dir, "case.json")) as f:
             case = json.load(f)
         c = case["unet"]
-        groups = c["normGroups"]
-        self.unet_module.normalization = lambda channels: self.GroupNorm32(groups, channels)
-        model = self.unet_module.UNetModel(
-            image_size=c["imageSize"],
-            in_channels=c["inChannels"],
-            model_channels=c["modelChannels"],
-            out_channels=c["inChannels"] * (2 if c["learnSigma"] else 1),
-            num_res_blocks=c["numResBlocks"],
-            attention_resolutions=tuple(c["imageSize"] // r for r in c["attentionResolutions"]),
-            dropout=0.0,
-            channel_mult=tuple(c["channelMult"]),
-            conv_resample=c["convResample"],
-            num_heads=c["numHeads"],
-            num_head_channels=c["numHeadChannels"],
-            num_heads_upsample=c["numHeadsUpsample"],
-            use_scale_shift_norm=c["useScaleShiftNorm"],
-            resblock_updown=c["resblockUpdown"],
-            use_new_attention_order=c["useNewAttentionOrder"],
-            use_fp16=False,
-            use_checkpoint=False,
-        )
+        model = build(self.unet_module, self.GroupNorm32, c)
         model.load_state_dict(read_safetensors(case["weights"]))
         model.requires_grad_(True).eval()
         variance = case["variance"]

@@ -246,7 +246,8 @@ def main():
     args = parser.parse_args()
     log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
     sys.path.insert(0, args.gd_dir)
-    from guided_diffusion.unet import UNetModel
+    import guided_diffusion.unet as gd_unet
+    from guided_diffusion.nn import GroupNorm32
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -259,7 +260,7 @@ def main():
         case = json.load(f)
     clock = Clock(device)
     setup_start = time.perf_counter()
-    unet = build(UNetModel, case["unet"])
+    unet = build(gd_unet, GroupNorm32, case["unet"])
     unet.load_state_dict(read_safetensors(case["weights"]))
     unet.eval().to(device)
     manifest, weights = load_encoder(os.path.join(args.case_dir, "encoder"))
