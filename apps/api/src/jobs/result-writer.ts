@@ -5,7 +5,7 @@
  * transaction is safe: a run that was cancelled meanwhile leaves only unreferenced files.
  */
 import { inArray } from 'drizzle-orm';
-import { encodeNpy, float32 } from '@excite/engine';
+import { encodeNpy, float32, mean } from '@excite/engine';
 import type { Database } from '../db/database.ts';
 import { neurons } from '../db/schema.ts';
 import type { RunResult, RunRow } from '../runs/run-store.ts';
@@ -26,8 +26,6 @@ export interface ResultDeps {
   loader: ModelLoader;
   log: (line: string) => void;
 }
-
-const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
 
 /** The results of `runs[i]` from `output.images[i]` and `traces[i]`, for the runs given. */
 export async function writeResults(deps: ResultDeps, runs: readonly { run: RunRow; i: number }[], output: SynthesisOutput, traces: readonly Trace[]): Promise<{ results: RunResult[]; blobs: StoredBlob[] }> {

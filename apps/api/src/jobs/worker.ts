@@ -20,7 +20,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { and, eq, inArray } from 'drizzle-orm';
 import type PgBoss from 'pg-boss';
-import { DataFileError, type Device, SessionCache, SynthesisError, deviceFromEnv, synthesisPrior } from '@excite/engine';
+import { DataFileError, type Device, SessionCache, SynthesisError, deviceFromEnv, synthesisPrior, mean } from '@excite/engine';
 import { type ServiceConfig, archiveLimits } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { type RunError, modelNeurons } from '../db/schema.ts';
@@ -279,10 +279,6 @@ export class Worker {
     const { results, blobs } = await writeResults({ database: this.deps.database, blobs: this.deps.blobs, loader: this.loader, log: this.deps.config.log }, wanted, output, traces);
     await this.store.complete(current.attempts, results, blobs);
   }
-}
-
-function mean(values: readonly number[]): number {
-  return values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
 }
 
 /** The code and message a failed run records. */

@@ -3,13 +3,15 @@ import { Graph } from '../onnx/graph.ts';
 import type { NdArray } from '../onnx/ndarray.ts';
 import { inline } from '../models/scoring-model.ts';
 import { runBatched } from '../runtime/batched.ts';
-import { type SessionOptions, createSession } from '../runtime/session.ts';
+import { type SessionCache, type SessionOptions, createSession } from '../runtime/session.ts';
 import type { SynthesisEncoder } from './synthesis-encoder.ts';
 
 export interface ResponseOptions {
   /** images per run (default 64) */
   batchSize?: number;
   session?: SessionOptions;
+  /** compiled sessions kept across calls (a worker's); without it the call's session is released at its end */
+  sessions?: SessionCache;
 }
 
 /** rates [N, neurons] of standardized images [N, C, H, W]. */
@@ -23,10 +25,10 @@ export async function encoderResponses(encoder: SynthesisEncoder, images: NdArra
     const x = graph.input('image', 'float32', ['batch', channels, height, width]);
     graph.output(inline(encoder.graph, encoder.fromStandardized(x)), 'rates');
   }
-  const session = await createSession(graph, {}, options.session);
+  const session = options.sessions ? await options.sessions.forGraph(graph, {}, options.session) : await createSession(graph, {}, options.session);
   try {
     return await runBatched(session, {}, 'image', images, 'rates', options.batchSize ?? 64);
   } finally {
-    await session.release();
+    if (!options.sessions) await session.release();
   }
 }

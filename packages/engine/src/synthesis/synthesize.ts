@@ -105,7 +105,7 @@ export async function synthesize(req: SynthesizeRequest): Promise<Synthesized> {
   const one = (x: NdArray<Float32Array>) => float32(x.shape.slice(1), x.data);
   const stimuli = toStimulus(result.encoderImages, standardization);
   // the activation is the generator's response to the stimulus itself, as every evaluator scores it
-  const rates = method.target === 'neuron' ? await encoderResponses(encoder, fromStimulus(stimuli, standardization)) : undefined;
+  const rates = method.target === 'neuron' ? await encoderResponses(encoder, fromStimulus(stimuli, standardization), { sessions: req.sessions }) : undefined;
   const images = req.items.map((it, i): SynthesizedImage => {
     const x = takeRows(result.encoderImages, [i]);
     return {

@@ -16,12 +16,12 @@ export const topkMethod = defineMethod({
   imageKind: 'natural',
   space: 'encoder',
   settings: { k: { kind: 'integer', description: 'images per neuron', default: TOP_K_DEFAULTS.k, min: 1, max: 100 } },
-  run: async ({ encoder, items, natural, onProgress, signal }) => {
+  run: async ({ encoder, items, natural, onProgress, signal, sessions }) => {
     const started = performance.now();
     if (!natural) throw new Error('topk: give the candidate natural images');
     signal?.throwIfAborted();
     // every candidate's rates once, for all the items' neurons
-    const rates = await encoderResponses(encoder, natural);
+    const rates = await encoderResponses(encoder, natural, { sessions });
     signal?.throwIfAborted();
     const [N, neurons] = rates.shape;
     const size = natural.data.length / Math.max(1, N);
