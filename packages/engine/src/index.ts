@@ -135,7 +135,7 @@ export { type ResponseOptions, encoderResponses } from './synthesis/encoder-resp
 export { type TopK, naturalTopK } from './synthesis/natural-top-k.ts';
 export { type SynthesizeRequest, type SynthesizeSettings, type Synthesized, type SynthesizedImage, synthesize } from './synthesis/synthesize.ts';
 export { type ChoiceSetting, type ImageKind, type MethodDefinition, type MethodSettings, type NumberSetting, type SettingName, type SettingSpec } from './synthesis/methods/method.ts';
-export { METHODS, METHOD_NAMES, type MethodName, type SettingLimits, SettingError, checkSetting, isMethodName, methodOf, resolveBatchSettings, resolveSettings } from './synthesis/methods/registry.ts';
+export { METHODS, METHOD_NAMES, type MethodName, type SettingLimits, SettingError, methodOf, resolveBatchSettings, resolveSettings } from './synthesis/methods/registry.ts';
 export { type Standardization, saturation, toStimulus } from './synthesis/stimulus.ts';
 export { type CompareOptions, type CompareRow, compare } from './evaluate/compare.ts';
 export { type NeuronChoice, parseNeurons } from './evaluate/neuron-spec.ts';

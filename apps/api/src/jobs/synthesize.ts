@@ -156,7 +156,7 @@ export async function synthesize(task: SynthesisTask, onSteps: (steps: RunStep[]
   return { images, seconds: result.seconds };
 }
 
-/** The run's settings as the engine takes them: setSize and k shape the items, not the method's run. */
+/** The run's settings that its method declares: runs stored by earlier versions may hold others (top-k's steps: 1), which the engine would refuse. */
 function settingsFor(task: SynthesisTask): RunSettings {
   const method = methodOf(task.method);
   return Object.fromEntries(Object.entries(task.settings).filter(([name]) => name in method.settings)) as RunSettings;

@@ -15,9 +15,9 @@ export const needsDataset = (method: Method): boolean => methodOf(method).needs.
 
 /** The settings each method of the batch runs with. */
 export function resolveSettings(methods: readonly Method[], input: SettingsInput | null | undefined, maxSteps: number): Map<Method, RunSettings> {
-  const given = Object.fromEntries(Object.entries(input ?? {}).filter(([, v]) => v !== null && v !== undefined)) as MethodSettings;
   try {
-    return resolveBatchSettings(methods, given, { maxSteps });
+    // unset fields (null) are left out by the registry as undefined ones are
+    return resolveBatchSettings(methods, (input ?? {}) as MethodSettings, { maxSteps });
   } catch (e) {
     if (e instanceof SettingError) throw new ServiceError('INVALID_SETTINGS', e.message, { setting: e.setting });
     throw e;

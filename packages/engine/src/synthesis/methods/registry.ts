@@ -21,10 +21,6 @@ export const METHODS: ReadonlyMap<MethodName, MethodDefinition> = new Map(Object
 /** The names as a non-empty tuple (for database enums and command-line choices). */
 export const METHOD_NAMES = [...METHODS.keys()] as [MethodName, ...MethodName[]];
 
-export function isMethodName(name: string): name is MethodName {
-  return METHODS.has(name as MethodName);
-}
-
 export function methodOf(name: string): MethodDefinition {
   const method = METHODS.get(name as MethodName);
   if (!method) throw new Error(`unknown method "${name}" (one of ${METHOD_NAMES.join(', ')})`);
@@ -54,7 +50,7 @@ function rangeOf(spec: NumberSetting, max: number | undefined): string {
 }
 
 /** Throws a SettingError when `value` is outside `spec`'s range. */
-export function checkSetting(name: string, spec: SettingSpec, value: unknown, limits: SettingLimits = {}): void {
+function checkSetting(name: string, spec: SettingSpec, value: unknown, limits: SettingLimits = {}): void {
   if (spec.kind === 'choice') {
     if (typeof value !== 'string' || !spec.choices.includes(value)) throw new SettingError(name, `settings.${name} must be one of ${spec.choices.join(', ')}, got ${String(value)}`);
     return;
