@@ -254,6 +254,10 @@ def export_model(module, out_dir, *, name, architecture, input, neurons, output=
         graphs = []
         for session, count, file in plan:
             m = module if session is None else _SessionForward(module, data_key, session)
+            # torch.onnx.export hands back the exported module in the training state it found it
+            # in, recursively: a fresh wrapper is in training mode, which would put the model in
+            # training mode for the next session's trial forward and update its BatchNorm stats
+            m.eval()
             label = 'model' if session is None else f'session {session!r} ({data_key}={session!r})'
             _trial(m, inp, label, count)
             graphs.append((session, file, _export(m, inp, opset)))
