@@ -73,6 +73,8 @@ export {
 } from './models/unet.ts';
 export { DEMO_ALT_ENCODER, DEMO_ENCODER, PAPER_ENCODER, type EncoderSpec, type InputSpec, type ReadoutSpec, type SessionSpec, buildEncoder, buildReadouts } from './models/encoder.ts';
 export { type EncoderEnsemble, type EncoderModel, loadModel, membersOf, writeEncoder, writeEnsemble } from './models/model-dir.ts';
+export { type OnnxEncoder, type OnnxMeta, type OnnxModelJson, OUTPUT_TRANSFORMS, checkOnnxMeta, importOnnxModel, isOnnxModelDir, loadOnnxModel } from './models/onnx-model.ts';
+export { supportedOnnxOps } from './onnx/import/import-graph.ts';
 export { type EncoderGraph, type NeuronRef, encoderGraph } from './models/encoder-graph.ts';
 export { type EpochReport, type SessionData, type TrainOptions, type TrainResult, trainEncoder } from './train/trainer.ts';
 export { type FitReadoutOptions, PRESETS, type PresetName, type TrainModelOptions, fitReadouts, trainModel } from './train/workflows.ts';
@@ -140,7 +142,7 @@ export { type Standardization, saturation, toStimulus } from './synthesis/stimul
 export { type CompareOptions, type CompareRow, compare } from './evaluate/compare.ts';
 export { type NeuronChoice, parseNeurons } from './evaluate/neuron-spec.ts';
 export { columnOf, maxRates, neuronKey, scoreImages } from './evaluate/transfer.ts';
-export { type InputSpace, type ScoringModel, inline, loadScoringModel, pixelScoringGraph } from './models/scoring-model.ts';
+export { type InputSpace, type ScoringModel, inline, loadScoringModel, pixelScoringGraph, synthesisInput } from './models/scoring-model.ts';
 export { loadStimuli, pixelStatistics, standardize, toModelGeometry } from './data/stimuli.ts';
 export { loadSession, parseRange, responsesOf, sessionId, splitSession, statisticsOf } from './train/sessions.ts';
 export { runBatched, takeRows } from './runtime/batched.ts';

@@ -6,7 +6,7 @@
  * stimulus in pixels, the same image `excite compare` scores. Nothing here knows the database;
  * worker.ts does the storing.
  */
-import { type ImageArchive, type MethodName, type NdArray, type SessionCache, type SynthesisCheckpoint, type SynthesisItem, type SynthesisPrior, type SynthesisProgress, float32, joinCheckpoints, membersOf, methodOf, sliceCheckpoint, synthesize as synthesizeImages, loadStimuli, standardize, type ScoringModel } from '@excite/engine';
+import { type ImageArchive, type MethodName, type NdArray, type SessionCache, type SynthesisCheckpoint, type SynthesisItem, type SynthesisPrior, type SynthesisProgress, float32, joinCheckpoints, methodOf, sliceCheckpoint, synthesize as synthesizeImages, loadStimuli, standardize, type ScoringModel, synthesisInput } from '@excite/engine';
 import type { ImageKind, RunSettings } from '../db/schema.ts';
 
 export interface TaskRun {
@@ -62,11 +62,6 @@ export interface SynthesisOutput {
   seconds: number;
 }
 
-function inputSpec(generator: ScoringModel) {
-  if (!generator.encoder) throw new Error(`${generator.name} is not one of our encoders: it cannot generate`);
-  return membersOf(generator.encoder)[0].spec.input;
-}
-
 /** The engine's items for the job's runs, and the run each item belongs to (a run's items are consecutive). */
 function itemsOf(task: SynthesisTask): { items: SynthesisItem[]; runOf: number[] } {
   const items: SynthesisItem[] = [];
@@ -89,7 +84,7 @@ function itemsOf(task: SynthesisTask): { items: SynthesisItem[]; runOf: number[]
 export async function synthesize(task: SynthesisTask, onSteps: (steps: RunStep[], checkpoints?: RunCheckpoints) => Promise<void>): Promise<SynthesisOutput> {
   const { runs } = task;
   const method = methodOf(task.method);
-  const spec = inputSpec(task.generator);
+  const spec = synthesisInput(task.generator);
   const { items, runOf } = itemsOf(task);
   const first = runOf.map((r, i) => (i === 0 || runOf[i - 1] !== r ? i : -1)).filter((i) => i >= 0);
 

@@ -9,8 +9,7 @@ import { writeImageGrid } from '../data/image-grid.ts';
 import { loadStimuli, standardize } from '../data/stimuli.ts';
 import { readDataset } from '../data/dataset.ts';
 import { loadPrior } from '../diffusion/prior.ts';
-import { type ScoringModel, loadScoringModel } from '../models/scoring-model.ts';
-import { membersOf } from '../models/model-dir.ts';
+import { type ScoringModel, loadScoringModel, synthesisInput } from '../models/scoring-model.ts';
 import { type NdArray, float32 } from '../onnx/ndarray.ts';
 import type { ProgressCallback } from '../synthesis/progress.ts';
 import { type MethodName, resolveBatchSettings } from '../synthesis/methods/registry.ts';
@@ -56,9 +55,7 @@ const slug = (s: string) => basename(s.replace(/\/+$/, '')).replace(/[^A-Za-z0-9
 
 /** Candidate natural images per session in the generator's input space. */
 async function naturalImages(generator: ScoringModel, data: readonly string[], images: string | undefined): Promise<NdArray<Float32Array>> {
-  const encoder = generator.encoder;
-  if (!encoder) throw new Error('topk needs one of our encoders as generator');
-  const input = membersOf(encoder)[0].spec.input;
+  const input = synthesisInput(generator);
   const parts: NdArray<Float32Array>[] = [];
   for (const dir of data) {
     const dataset = await readDataset(dir);

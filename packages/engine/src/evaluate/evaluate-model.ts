@@ -1,7 +1,8 @@
 /**
  * `excite eval`: per-neuron Pearson r of a model's predictions on given images of a session, for
- * our encoders (folders with model.json, or ensembles) and for the published compact models
- * (a neuronK.safetensors file or a folder of them), each in its own input space.
+ * our encoders (folders with model.json, or ensembles), for models imported from ONNX and for the
+ * published compact models (a neuronK.safetensors file or a folder of them), each in its own
+ * input space.
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +12,9 @@ import { loadStimuli, standardize } from '../data/stimuli.ts';
 import { loadCompactModel } from '../models/compact.ts';
 import { encoderGraph } from '../models/encoder-graph.ts';
 import { loadModel, membersOf } from '../models/model-dir.ts';
-import type { NdArray } from '../onnx/ndarray.ts';
+import { isOnnxModelDir } from '../models/onnx-model.ts';
+import { loadScoringModel, pixelScoringGraph } from '../models/scoring-model.ts';
+import { type NdArray, float32 } from '../onnx/ndarray.ts';
 import { runBatched } from '../runtime/batched.ts';
 import { createSession } from '../runtime/session.ts';
 import { parseRange, responsesOf, sessionId } from '../train/sessions.ts';
@@ -46,6 +49,21 @@ export async function evaluateModel(o: { model: string; data: string; images?: s
     predictions = await runBatched(session, {}, 'image', rgb, 'rates', 32);
     await session.release();
     neurons = compact.neurons;
+  } else if (await isOnnxModelDir(o.model)) {
+    // the session's neurons of the model's columns, scored on the images in pixels
+    const model = await loadScoringModel(o.model);
+    const id = sessionId(o.data);
+    const columnsOfSession = model.neurons.flatMap((n, c) => (n.session === id ? [c] : []));
+    if (columnsOfSession.length === 0) throw new Error(`${o.model} predicts no neuron of session ${id} (its neurons are of ${[...new Set(model.neurons.map((n) => n.session))].join(', ')})`);
+    const pixels = stackImages(await Promise.all(columns.map((k) => dataset.images.image(k))));
+    const [, C, H, W] = pixels.shape;
+    const session = await createSession(pixelScoringGraph(model, { channels: C as 1 | 3, height: H, width: W }));
+    const all = await runBatched(session, {}, 'pixels', pixels, 'rates', 32);
+    await session.release();
+    const width = model.neurons.length;
+    predictions = float32([columns.length, columnsOfSession.length], new Float32Array(columns.length * columnsOfSession.length));
+    for (let i = 0; i < columns.length; i++) columnsOfSession.forEach((c, j) => (predictions.data[i * columnsOfSession.length + j] = all.data[i * width + c]));
+    neurons = columnsOfSession.map((c) => model.neurons[c].neuron);
   } else {
     const model = await loadModel(o.model);
     const id = sessionId(o.data);

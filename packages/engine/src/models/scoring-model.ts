@@ -1,7 +1,8 @@
 /**
  * Any encoder as something that scores images: our trained models and ensembles (grayscale,
- * standardized, their own size) and the published compact models (RGB 112x112, 0..255 minus
- * channel means). Images travel between models in pixel space, [N, 1 or 3, H, W] with values in
+ * standardized, their own size), the published compact models (RGB 112x112, 0..255 minus
+ * channel means) and models imported from ONNX (their own channels, size and per-channel
+ * standardization). Images travel between models in pixel space, [N, 1 or 3, H, W] with values in
  * 0..255; each model converts them into its own input space: size, channels, standardization.
  */
 import { Graph, type Value } from '../onnx/graph.ts';
@@ -10,8 +11,10 @@ import { reduceMean } from '../onnx/ops/reduce.ts';
 import { resize } from '../onnx/ops/resize.ts';
 import { concat } from '../onnx/ops/concat-split.ts';
 import { COMPACT_IMAGE_SIZE, type CompactModel, loadCompactModel } from './compact.ts';
+import type { InputSpec } from './encoder.ts';
 import { encoderGraph, type NeuronRef } from './encoder-graph.ts';
 import { type EncoderEnsemble, type EncoderModel, loadModel, membersOf } from './model-dir.ts';
+import { channelConstant, isOnnxModelDir, loadOnnxModel, type OnnxEncoder } from './onnx-model.ts';
 import { isCompactModel } from '../evaluate/evaluate-model.ts';
 
 export interface InputSpace {
@@ -23,7 +26,7 @@ export interface InputSpace {
 export interface ScoringModel {
   /** as the user named it (path) */
   name: string;
-  kind: 'encoder' | 'compact';
+  kind: 'encoder' | 'compact' | 'onnx';
   /** the model's own input space: `graph`'s input `image` is in it */
   input: InputSpace;
   neurons: NeuronRef[];
@@ -35,6 +38,13 @@ export interface ScoringModel {
   toPixels(x: Value): Value;
   /** our encoders: the loaded model (for synthesis, which works in the model's space) */
   encoder?: EncoderModel | EncoderEnsemble;
+  /** imported models: the model folder as loaded */
+  onnx?: OnnxEncoder;
+  /**
+   * The grayscale space synthesis works in when this model generates (pixels = x * std + mean):
+   * our encoders' own; an imported model's channel means and deviations averaged.
+   */
+  standardization?: { mean: number; std: number };
 }
 
 /** Loads a model folder (ours) or a compact model file/folder; `session` picks our readout. */
@@ -54,6 +64,7 @@ export async function loadScoringModel(path: string, options: { sessions?: reado
       toPixels: (x) => x,
     };
   }
+  if (await isOnnxModelDir(path)) return onnxScoringModel(path, await loadOnnxModel(path));
   const model = await loadModel(path);
   const { graph, neurons } = encoderGraph(model, { sessions: options.sessions });
   const spec = membersOf(model)[0].spec;
@@ -67,7 +78,34 @@ export async function loadScoringModel(path: string, options: { sessions?: reado
     fromPixels: (x) => div(sub(x, mean), std),
     toPixels: (x) => add(mul(x, std), mean),
     encoder: model,
+    standardization: { mean, std },
   };
+}
+
+function onnxScoringModel(path: string, onnx: OnnxEncoder): ScoringModel {
+  const { channels, height, width, mean, std } = onnx.meta.input;
+  const average = (v: readonly number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+  return {
+    name: path,
+    kind: 'onnx',
+    input: { channels: channels as 1 | 3, height, width },
+    neurons: onnx.neurons,
+    graph: onnx.graph,
+    fromPixels: (x) => div(sub(x, channelConstant(x.graph, mean)), channelConstant(x.graph, std)),
+    toPixels: (x) => add(mul(x, channelConstant(x.graph, std)), channelConstant(x.graph, mean)),
+    onnx,
+    standardization: { mean: average(mean), std: average(std) },
+  };
+}
+
+/**
+ * The grayscale input space a generator's synthesis and its natural candidates live in: our
+ * encoders' own; for other models their size, the whole image resized, and their standardization.
+ */
+export function synthesisInput(model: ScoringModel): InputSpec {
+  if (model.encoder) return membersOf(model.encoder)[0].spec.input;
+  if (!model.standardization) throw new Error(`${model.name} takes pixels without a standardization: it cannot generate`);
+  return { height: model.input.height, width: model.input.width, fit: 'resize', ...model.standardization };
 }
 
 /**

@@ -5,6 +5,7 @@
 import { GraphError } from './errors.ts';
 import { type DType, type NdArray, fromNumbers, isFloat, toNumbers } from './ndarray.ts';
 import type { AttrValue, Attrs, OpDef } from './op.ts';
+import { propagateKnown } from './known-ints.ts';
 import { lookupOp } from './ops/registry.ts';
 import { type Dim, type Shape, dim } from './shape.ts';
 
@@ -177,10 +178,18 @@ export class Graph {
     node.outputs = outputs.map((t, i) => {
       const outName = outputs.length === 1 ? name : `${name}:${i}`;
       if (i > 0 || outputs.length > 1) this.names.add(outName);
-      return new Value(this, outName, t.dtype, t.shape.map(dim), 'node', node, undefined, t.known?.map(dim));
+      const known = t.known ?? (outputs.length === 1 ? propagateKnown(opType, inputs, normalized, t) : undefined);
+      return new Value(this, outName, t.dtype, t.shape.map(dim), 'node', node, undefined, known?.map(dim));
     });
     this.nodes.push(node);
     return node.outputs as Value[];
+  }
+
+  /** Takes back the node just added (an importer that folded it into constants); its names stay claimed. */
+  removeLastNode(node: Node): void {
+    if (this.nodes.at(-1) !== node) throw new GraphError(`node "${node.name}" is not the last one added`, node.name, node.opType);
+    if (this.outputs.some((o) => o.producer === node)) throw new GraphError(`node "${node.name}" computes a graph output`, node.name, node.opType);
+    this.nodes.pop();
   }
 
   /** Marks a value as a graph output under `name` (an Identity node renames it when needed). */

@@ -1,6 +1,6 @@
 /**
  * The part of the ONNX protobuf schema (onnx/onnx.proto, IR version 8) that excite writes and
- * reads, declared for protobufjs. Field numbers are those of the ONNX specification.
+ * reads (its own graphs, and the models it imports), declared for protobufjs. Field numbers are those of the ONNX specification.
  */
 import protobuf from 'protobufjs';
 
@@ -64,6 +64,13 @@ message GraphProto {
   repeated ValueInfoProto input = 11;
   repeated ValueInfoProto output = 12;
   repeated ValueInfoProto value_info = 13;
+  repeated SparseTensorProto sparse_initializer = 15;
+}
+
+message SparseTensorProto {
+  TensorProto values = 1;
+  TensorProto indices = 2;
+  repeated int64 dims = 3;
 }
 
 message TensorProto {
@@ -97,8 +104,12 @@ message TypeProto {
     int32 elem_type = 1;
     TensorShapeProto shape = 2;
   }
+  message Sequence {
+    TypeProto elem_type = 1;
+  }
   oneof value {
     Tensor tensor_type = 1;
+    Sequence sequence_type = 4;
   }
   string denotation = 6;
 }

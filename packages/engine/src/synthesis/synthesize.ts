@@ -61,11 +61,9 @@ export interface Synthesized {
 }
 
 function standardizationOf(req: SynthesizeRequest): Standardization {
-  if (req.standardization) return req.standardization;
-  const encoder = req.generator.encoder;
-  if (!encoder) throw new Error(`${req.generator.name}: give the standardization of the synthesis space`);
-  const input = ('members' in encoder ? encoder.members[0] : encoder).spec.input;
-  return { mean: input.mean, std: input.std };
+  const standardization = req.standardization ?? req.generator.standardization;
+  if (!standardization) throw new Error(`${req.generator.name}: give the standardization of the synthesis space`);
+  return standardization;
 }
 
 /** The request's progress callback, with each preview brought from the method's space to pixels. */

@@ -207,6 +207,8 @@ export type ErrorCode =
   | 'FORBIDDEN'
   /** Anything else: a bug or an unavailable database. */
   | 'INTERNAL_SERVER_ERROR'
+  /** An ONNX model that is not a readable ONNX file, or not one graph from one image to one [batch, neurons] output: HTTP 400. */
+  | 'INVALID_ONNX'
   /** A setting out of its range, or one the method does not take. */
   | 'INVALID_SETTINGS'
   /** An upload that is not a valid model directory or image set: the message says what is wrong. */
@@ -215,6 +217,8 @@ export type ErrorCode =
   | 'JSON_TOO_DEEP'
   /** A JSON file of an upload (model.json) larger than allowed: HTTP 400. */
   | 'JSON_TOO_LARGE'
+  /** An ONNX model whose metadata contradicts its graph (channels, size, neuron count; the message names both values): HTTP 400. */
+  | 'META_CONTRADICTS_GRAPH'
   /** Weights or responses with NaN or infinite values where numbers are needed: HTTP 400. */
   | 'NON_FINITE_VALUES'
   /** No object with that id (of that type); over HTTP also a path the service does not serve (404) or a method a path does not answer (405). */
@@ -237,6 +241,8 @@ export type ErrorCode =
   | 'UNAUTHENTICATED'
   /** A neuron the generator does not predict (or no such neuron). */
   | 'UNKNOWN_NEURON'
+  /** An ONNX model with an operator excite cannot differentiate (the message names the node, its op type and opset, and lists what is supported): HTTP 400. */
+  | 'UNSUPPORTED_OPERATOR'
   /** An upload over the size limits. */
   | 'UPLOAD_TOO_LARGE'
   /** A model that cannot generate (a prior or a compact model named as a generator). */
