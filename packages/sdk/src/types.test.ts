@@ -24,7 +24,7 @@ describe('generated types follow schema.graphql', () => {
     expectTypeOf<Run['progress']>().toEqualTypeOf<{ step: number; steps: number; fraction: number; activation: number | null; energy: number | null; updatedAt: string | null }>();
     expectTypeOf<Run['seconds']>().toEqualTypeOf<number | null>();
     expectTypeOf<Batch['counts']>().toEqualTypeOf<{ queued: number; running: number; succeeded: number; failed: number; cancelled: number }>();
-    expectTypeOf<Image['scores']>().toEqualTypeOf<Array<{ value: number; generator: boolean; evaluator: { id: string; name: string; kind: 'ENCODER' | 'ENSEMBLE' | 'COMPACT' | 'PRIOR' } }>>();
+    expectTypeOf<Image['scores']>().toEqualTypeOf<Array<{ value: number; generator: boolean; evaluator: { id: string; name: string; kind: 'ENCODER' | 'ENSEMBLE' | 'COMPACT' | 'ONNX' | 'PRIOR' } }>>();
     expectTypeOf<Image['png']>().toEqualTypeOf<{ hash: string; size: number; mediaType: string; url: string }>();
     expectTypeOf<Encoder['sessions']>().toEqualTypeOf<Array<string>>();
     expectTypeOf<Encoder['createdAt']>().toEqualTypeOf<string>(); // DateTime: ISO 8601 on the wire

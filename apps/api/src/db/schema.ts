@@ -6,7 +6,9 @@
 import { METHOD_NAMES, type MethodName, type MethodSettings } from '@excite/engine';
 import { bigint, customType, doublePrecision, index, integer, jsonb, pgTable, primaryKey, real, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
-export const MODEL_KINDS = ['encoder', 'ensemble', 'compact', 'prior'] as const;
+export const MODEL_KINDS = ['encoder', 'ensemble', 'compact', 'onnx', 'prior'] as const;
+/** the kinds that predict neurons: they evaluate, and all but compact models generate */
+export const ENCODER_KINDS = ['encoder', 'ensemble', 'compact', 'onnx'] as const satisfies readonly ModelKind[];
 export type ModelKind = (typeof MODEL_KINDS)[number];
 export const MODEL_SOURCES = ['demo', 'upload'] as const;
 /** the engine's method registry names them */

@@ -14,7 +14,7 @@ export type GaOptimizer = 'adamw' | 'sgd';
 export const ENUM_VALUES = {
   Method: { GA: 'ga', EGG: 'egg', EGG_X0: 'egg-x0', MENI: 'meni', RECONSTRUCTION: 'recon', TOP_K: 'topk', DIVERSE: 'diverse' } satisfies Record<string, Method>,
   RunStatus: { QUEUED: 'queued', RUNNING: 'running', SUCCEEDED: 'succeeded', FAILED: 'failed', CANCELLED: 'cancelled' } satisfies Record<string, RunStatus>,
-  ModelKind: { ENCODER: 'encoder', ENSEMBLE: 'ensemble', COMPACT: 'compact', PRIOR: 'prior' } satisfies Record<string, ModelKind>,
+  ModelKind: { ENCODER: 'encoder', ENSEMBLE: 'ensemble', COMPACT: 'compact', ONNX: 'onnx', PRIOR: 'prior' } satisfies Record<string, ModelKind>,
   ModelSource: { DEMO: 'demo', UPLOAD: 'upload' } satisfies Record<string, ModelSource>,
   ImageKind: { MEI: 'mei', MENI: 'meni', DIVERSE: 'diverse', RECONSTRUCTION: 'recon', NATURAL: 'natural' } satisfies Record<string, ImageKind>,
   DatasetKind: { IMAGES: 'images', RECORDING: 'recording' } satisfies Record<string, DatasetKind>,

@@ -7,7 +7,7 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { type NdArray, type NeuronRef, float32, scoreImages } from '@excite/engine';
 import type { Db } from '../db/database.ts';
-import { modelNeurons, models } from '../db/schema.ts';
+import { ENCODER_KINDS, modelNeurons, models } from '../db/schema.ts';
 import type { ModelLoader } from './model-loader.ts';
 
 export interface ScoredImage {
@@ -30,7 +30,7 @@ export async function scoreByEvaluators(db: Db, loader: ModelLoader, images: rea
     .select({ modelId: modelNeurons.modelId, neuronId: modelNeurons.neuronId, kind: models.kind, name: models.name })
     .from(modelNeurons)
     .innerJoin(models, eq(models.id, modelNeurons.modelId))
-    .where(and(inArray(modelNeurons.neuronId, neuronIds), inArray(models.kind, ['encoder', 'ensemble', 'compact'])));
+    .where(and(inArray(modelNeurons.neuronId, neuronIds), inArray(models.kind, [...ENCODER_KINDS])));
   const evaluators = new Map<string, { kind: string; name: string; neurons: Set<string> }>();
   for (const p of predicting) {
     const e = evaluators.get(p.modelId) ?? { kind: p.kind, name: p.name, neurons: new Set() };

@@ -6,7 +6,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
-import { COMPACT_IMAGE_SIZE, DataFileError, type NdArray, type NeuronRef, encoderGraph, loadCompactModel, loadModel, loadPrior, membersOf, pathInside, readJsonWithin } from '@excite/engine';
+import { COMPACT_IMAGE_SIZE, DataFileError, type NdArray, type NeuronRef, encoderGraph, loadCompactModel, loadModel, loadOnnxModel, loadPrior, membersOf, pathInside, readJsonWithin } from '@excite/engine';
 import type { ModelKind } from '../db/schema.ts';
 
 /** What the database keeps of a model besides its files (Encoder and Prior fields read it). */
@@ -26,6 +26,8 @@ export interface ModelMeta {
   diffusion?: unknown;
   /** compact models: the session their folder stands for */
   session?: string;
+  /** imported models: operators of the forward graph */
+  ops?: number;
 }
 
 export interface ModelInspection {
@@ -81,7 +83,8 @@ async function inspect(dir: string, options: { name?: string; session?: string }
       files: ['model.json', 'weights.safetensors'],
     };
   }
-  if (json.kind !== 'encoder' && json.kind !== 'ensemble') throw new ModelFolderError(`model.json: kind "${json.kind}" is not encoder, ensemble or prior`);
+  if (json.kind === 'onnx') return inspectOnnx(dir, name);
+  if (json.kind !== 'encoder' && json.kind !== 'ensemble') throw new ModelFolderError(`model.json: kind "${json.kind}" is not encoder, ensemble, onnx or prior`);
   const model = await loadModel(dir);
   // missing or misshapen weights fail while the graph is built; weights nobody uses fail here
   for (const member of membersOf(model)) {
@@ -139,6 +142,29 @@ async function inspectCompact(dir: string, neuronFiles: string[], options: { nam
     input: { channels: 3, height: COMPACT_IMAGE_SIZE, width: COMPACT_IMAGE_SIZE },
     neurons: compact.neurons.map((neuron) => ({ session, neuron })),
     files,
+  };
+}
+
+/** An imported model: the engine rebuilds its graph(s), so unsupported operators and contradictions are refused here. */
+async function inspectOnnx(dir: string, name: string): Promise<ModelInspection> {
+  const model = await loadOnnxModel(dir);
+  checkFinite([...model.graph.weights].map(([k, v]) => [k, v.data!] as [string, NdArray]), join(dir, 'model.json'));
+  const graphs = model.meta.graph ? [model.meta.graph] : Object.values(model.meta.graphs ?? {});
+  const { mean, std } = model.meta.input;
+  const average = (v: readonly number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+  return {
+    kind: 'onnx',
+    name,
+    meta: {
+      json: model.meta,
+      architecture: model.meta.architecture,
+      sessions: [...new Set(model.neurons.map((n) => n.session))],
+      standardization: { mean: average(mean), std: average(std) },
+      ops: model.ops,
+    },
+    input: { channels: model.meta.input.channels, height: model.meta.input.height, width: model.meta.input.width },
+    neurons: model.neurons,
+    files: ['model.json', ...graphs.map((f) => (pathInside(dir, f, join(dir, 'model.json'), 'graph'), f))],
   };
 }
 

@@ -72,7 +72,7 @@ export async function createBatch(starter: RunStarter, scope: TransactionScope, 
   for (const id of generators) {
     const g = generatorRows.get(id);
     if (!g) throw notFound('encoder', id);
-    if (g.kind !== 'encoder' && g.kind !== 'ensemble') throw new ServiceError('WRONG_MODEL_KIND', `${g.name} is a ${g.kind} model: generators are encoders or ensembles`, { id });
+    if (g.kind !== 'encoder' && g.kind !== 'ensemble' && g.kind !== 'onnx') throw new ServiceError('WRONG_MODEL_KIND', `${g.name} is a ${g.kind} model: generators are encoders, ensembles or imported models`, { id });
   }
   const priorId = methods.some(needsPrior) ? await choosePrior(db, request.prior, methods) : null;
   if (!priorId && request.prior) throw new ServiceError('INVALID_SETTINGS', `prior is only for the methods that sample a diffusion prior, and none of ${methods.map((m) => m.toUpperCase()).join(', ')} does`);

@@ -111,6 +111,8 @@ export const ModelKind = {
   ENCODER: 'ENCODER',
   /** encoders whose rates are averaged */
   ENSEMBLE: 'ENSEMBLE',
+  /** an encoder of any architecture, imported from ONNX (excite import-onnx): generates and scores */
+  ONNX: 'ONNX',
   /** a diffusion prior (an ADM UNet) */
   PRIOR: 'PRIOR'
 } as const;

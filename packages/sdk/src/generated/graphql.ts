@@ -72,6 +72,8 @@ export type ModelKind =
   | 'ENCODER'
   /** encoders whose rates are averaged */
   | 'ENSEMBLE'
+  /** an encoder of any architecture, imported from ONNX (excite import-onnx): generates and scores */
+  | 'ONNX'
   /** a diffusion prior (an ADM UNet) */
   | 'PRIOR';
 

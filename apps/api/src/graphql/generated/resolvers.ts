@@ -146,7 +146,7 @@ export type DatasetKind =
 /** Something that predicts neurons' rates: an encoder, an ensemble or a compact model. */
 export type Encoder = {
   __typename?: 'Encoder';
-  /** the architecture as model.json states it */
+  /** the architecture as model.json states it (imported models: the lab's description, a string) */
   architecture?: Maybe<Scalars['JSON']['output']>;
   createdAt: Scalars['DateTime']['output'];
   files: Array<ModelFile>;
@@ -160,7 +160,9 @@ export type Encoder = {
   name: Scalars['String']['output'];
   neuronCount: Scalars['Int']['output'];
   neurons: NeuronConnection;
-  /** attention or gaussian (our encoders); null for compact models */
+  /** imported models: operators in the forward graph excite differentiates (after folding what is constant); null for others */
+  ops?: Maybe<Scalars['Int']['output']>;
+  /** attention or gaussian (our encoders); null for compact and imported models */
   readout?: Maybe<Scalars['String']['output']>;
   sessions: Array<Scalars['String']['output']>;
   source: ModelSource;
@@ -381,6 +383,8 @@ export type ModelKind =
   | 'encoder'
   /** encoders whose rates are averaged */
   | 'ensemble'
+  /** an encoder of any architecture, imported from ONNX (excite import-onnx): generates and scores */
+  | 'onnx'
   /** a diffusion prior (an ADM UNet) */
   | 'prior';
 
@@ -1177,6 +1181,7 @@ export type EncoderResolvers<ContextType = GraphQLContext, ParentType extends Re
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   neuronCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   neurons?: Resolver<ResolversTypes['NeuronConnection'], ParentType, ContextType, RequireFields<EncoderNeuronsArgs, 'first'>>;
+  ops?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   readout?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   sessions?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   source?: Resolver<ResolversTypes['ModelSource'], ParentType, ContextType>;

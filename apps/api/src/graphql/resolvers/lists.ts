@@ -4,7 +4,7 @@
  */
 import { type SQL, and, asc, eq, exists, getTableColumns, gt, ilike, inArray, sql } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
-import { batches, comparisons, datasets, images, type ModelKind, modelNeurons, models, neurons, runs } from '../../db/schema.ts';
+import { ENCODER_KINDS, batches, comparisons, datasets, images, type ModelKind, modelNeurons, models, neurons, runs } from '../../db/schema.ts';
 import { isUuid } from '../../db/uuid.ts';
 import type { GraphQLContext } from '../context.ts';
 import type { EncoderFilter, ImageFilter, InputMaybe, NeuronFilter, NeuronInput, RunFilter } from '../generated/resolvers.ts';
@@ -68,7 +68,7 @@ function neuronIs(column: PgColumn, n: NeuronInput): SQL {
 export function listEncoders(ctx: GraphQLContext, args: PageArgs & { filter?: InputMaybe<EncoderFilter> }) {
   const f = args.filter ?? {};
   // priors are not encoders: PRIOR alone matches nothing
-  const kinds = (f.kind?.length ? f.kind : (['encoder', 'ensemble', 'compact'] as ModelKind[])).filter((k) => k !== 'prior');
+  const kinds = (f.kind?.length ? f.kind : ([...ENCODER_KINDS] as ModelKind[])).filter((k) => k !== 'prior');
   return seqPage(
     ctx,
     models,

@@ -2,7 +2,7 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { createToken, listTokens, revokeToken } from '../../auth/tokens.ts';
 import type { Method } from '../../db/schema.ts';
-import { comparisons, modelNeurons, models, neurons } from '../../db/schema.ts';
+import { ENCODER_KINDS, comparisons, modelNeurons, models, neurons } from '../../db/schema.ts';
 import type { StatusMessage } from '../../events/messages.ts';
 import type { QueuedJob } from '../../jobs/queue.ts';
 import { RunStore } from '../../runs/run-store.ts';
@@ -45,7 +45,7 @@ export const mutation: MutationResolvers = {
         for (const id of input.evaluators) {
           const row = rows.find((r) => r.id === id);
           if (!row) throw notFound('evaluator', id);
-          if (row.kind === 'prior') throw new ServiceError('WRONG_MODEL_KIND', `${row.name} is a diffusion prior: evaluators are encoders, ensembles or compact models`, { id });
+          if (row.kind === 'prior') throw new ServiceError('WRONG_MODEL_KIND', `${row.name} is a diffusion prior: evaluators are encoders, ensembles, compact or imported models`, { id });
         }
         evaluatorIds = [...new Set(input.evaluators)];
       } else {
@@ -53,7 +53,7 @@ export const mutation: MutationResolvers = {
           .selectDistinct({ id: models.id, seq: models.seq })
           .from(modelNeurons)
           .innerJoin(models, eq(models.id, modelNeurons.modelId))
-          .where(and(inArray(modelNeurons.neuronId, neuronIds), inArray(models.kind, ['encoder', 'ensemble', 'compact'])))
+          .where(and(inArray(modelNeurons.neuronId, neuronIds), inArray(models.kind, [...ENCODER_KINDS])))
           .orderBy(models.seq);
         evaluatorIds = rows.map((r) => r.id);
       }

@@ -32,6 +32,7 @@ export const typeResolvers: Resolvers = {
   Encoder: {
     readout: (m) => metaOf(m).readout ?? null,
     architecture: (m) => metaOf(m).architecture ?? null,
+    ops: (m) => metaOf(m).ops ?? null,
     members: (m) => metaOf(m).members?.length ?? 1,
     sessions: (m) => metaOf(m).sessions,
     neuronCount: (m, _, ctx) => ctx.loaders.neuronCount.load(m.id),
