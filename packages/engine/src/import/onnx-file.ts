@@ -6,10 +6,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { DataFileError } from '../../data/errors.ts';
-import { pathInside } from '../../data/paths.ts';
-import { type DType, type NdArray, fromNumbers, ndarray } from '../ndarray.ts';
-import { AttributeType, ModelProto } from '../onnx-proto.ts';
+import { DataFileError } from '../data/errors.ts';
+import { pathInside } from '../data/paths.ts';
+import { type DType, type NdArray, fromNumbers, ndarray } from '../onnx/ndarray.ts';
+import { AttributeType, ModelProto } from '../onnx/onnx-proto.ts';
 
 /** The opsets of the default domain that excite reads (what exporters of the last years write). */
 export const OPSETS = { min: 13, max: 18 } as const;

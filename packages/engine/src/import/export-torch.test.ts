@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const PYTHON = '/usr/bin/python3';
-const PYTHON_DIR = fileURLToPath(new URL('../../../../../python', import.meta.url));
+const PYTHON_DIR = fileURLToPath(new URL('../../../../python', import.meta.url));
 const EXPORTER = path.join(PYTHON_DIR, 'export_torch.py');
 const works = (module: string) => {
   try {

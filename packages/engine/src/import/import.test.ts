@@ -8,17 +8,17 @@ import { copyFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readNpy } from '../../data/npy.ts';
-import { dataErrorCode } from '../../data/errors.ts';
-import { type OnnxMeta, importOnnxModel, loadOnnxModel } from '../../models/onnx-model.ts';
-import { appendBackward } from '../autodiff.ts';
-import { type NdArray, float32 } from '../ndarray.ts';
-import { ModelProto } from '../onnx-proto.ts';
+import { readNpy } from '../data/npy.ts';
+import { dataErrorCode } from '../data/errors.ts';
+import { type OnnxMeta, importOnnxModel, loadOnnxModel } from '../models/onnx-model.ts';
+import { appendBackward } from '../onnx/autodiff.ts';
+import { type NdArray, float32 } from '../onnx/ndarray.ts';
+import { ModelProto } from '../onnx/onnx-proto.ts';
 import { readOnnxModel } from './onnx-file.ts';
-import type { Device } from '../../runtime/device.ts';
-import { createSession } from '../../runtime/session.ts';
+import type { Device } from '../runtime/device.ts';
+import { createSession } from '../runtime/session.ts';
 
-const FIXTURES = join(import.meta.dirname, '../../../fixtures/onnx');
+const FIXTURES = join(import.meta.dirname, '../../fixtures/onnx');
 const FAMILIES = ['neuralpredictors', 'resnet', 'vit', 'recurrent'];
 const devices: Device[] = process.env.EXCITE_TEST_WEBGPU === '1' ? ['cpu', 'webgpu'] : ['cpu'];
 

@@ -15,14 +15,14 @@
  *
  * An operator excite lacks is an error naming the node, its op type, the opset and what is supported.
  */
-import { DataFileError } from '../../data/errors.ts';
-import { GraphError } from '../errors.ts';
-import type { Graph, Value } from '../graph.ts';
-import { type NdArray, fromNumbers, isFloat, toNumbers } from '../ndarray.ts';
-import type { AttrValue } from '../op.ts';
-import { lookupOp, registeredOps } from '../ops/registry.ts';
-import { type Ref, ref } from '../reference.ts';
-import { isStatic } from '../shape.ts';
+import { DataFileError } from '../data/errors.ts';
+import { GraphError } from '../onnx/errors.ts';
+import type { Graph, Value } from '../onnx/graph.ts';
+import { type NdArray, fromNumbers, isFloat, toNumbers } from '../onnx/ndarray.ts';
+import type { AttrValue } from '../onnx/op.ts';
+import { lookupOp, registeredOps } from '../onnx/ops/registry.ts';
+import { type Ref, ref } from '../onnx/reference.ts';
+import { isStatic } from '../onnx/shape.ts';
 import type { OnnxAttr, OnnxModel, OnnxNode } from './onnx-file.ts';
 
 /** Handled by the importer itself rather than by an engine op. */
