@@ -28,6 +28,7 @@ import { resize } from '../onnx/ops/resize.ts';
 import { slice } from '../onnx/ops/slice.ts';
 import { softmax } from '../onnx/ops/softmax.ts';
 import { transpose } from '../onnx/ops/transpose.ts';
+import { max, min, sum } from '../onnx/ops/variadic.ts';
 import type { Shape } from '../onnx/shape.ts';
 
 const rng = new Rng(7);
@@ -126,6 +127,17 @@ export const GRAD_CASES: GradCase[] = [
   unaryCase('Reciprocal', ew.reciprocal, true),
   unaryCase('Identity', (v) => ew.mul(ew.identity(v), 2)),
   unaryCase('Clip', (v) => ew.clip(v, -0.4, 0.5)),
+  { op: 'Clip', name: 'lower bound only', build: (g) => void g.output(ew.clip(x(g, [2, 3, 4]), -0.3), 'y') },
+  unaryCase('LeakyRelu', (v) => ew.leakyRelu(v, 0.1)),
+  unaryCase('Erf', (v) => ew.erf(ew.mul(v, 2))),
+  unaryCase('HardSigmoid', (v) => ew.hardSigmoid(ew.mul(v, 4), 0.3, 0.4)),
+  unaryCase('HardSwish', (v) => ew.hardSwish(ew.mul(v, 5))),
+  unaryCase('Dropout', (v) => ew.mul(ew.dropout(v), 2)),
+  binaryCase('Max', max, [2, 3, 4], [3, 1]),
+  binaryCase('Min', min, [4], [2, 3, 4]),
+  { op: 'Max', name: 'three inputs, symbolic batch', bind: { batch: 2 }, build: (g) => void g.output(max(x(g, ['batch', 3], 'a'), x(g, [3], 'b'), x(g, ['batch', 1], 'c')), 'y') },
+  { op: 'Min', name: 'with a constant', build: (g) => void g.output(min(x(g, [2, 3]), 0.2), 'y') },
+  { op: 'Sum', name: 'three inputs, broadcast', build: (g) => void g.output(sum(x(g, [2, 3, 4], 'a'), x(g, [3, 1], 'b'), x(g, [4], 'c')), 'y') },
   { op: 'Softmax', name: 'axis 1 of [2,5,3]', build: (g) => void g.output(softmax(x(g, [2, 5, 3]), 1), 'y') },
   { op: 'ReduceSum', name: 'axis 1, keepdims 0', build: (g) => void g.output(reduceSum(x(g, [2, 3, 4]), [1], false), 'y') },
   { op: 'ReduceMean', name: 'axes [0,2] over symbolic batch', bind: { batch: 3 }, build: (g) => void g.output(reduceMean(x(g, ['batch', 3, 4]), [0, 2], true), 'y') },

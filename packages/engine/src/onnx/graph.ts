@@ -221,7 +221,8 @@ function normalizeAttrs(op: OpDef, attrs: Record<string, AttrValue | undefined>)
     const spec = op.attrs[key];
     if (!spec) throw new Error(`unknown attribute "${key}"`);
     const isList = spec.type === 'ints' || spec.type === 'floats';
-    if (isList !== Array.isArray(value) || (spec.type === 'string') !== (typeof value === 'string')) {
+    const isTensor = typeof value === 'object' && !Array.isArray(value);
+    if (isList !== Array.isArray(value) || (spec.type === 'string') !== (typeof value === 'string') || (spec.type === 'tensor') !== isTensor) {
       throw new Error(`attribute "${key}" must be of type ${spec.type}, got ${JSON.stringify(value)}`);
     }
     if (spec.type === 'int' && !Number.isInteger(value)) throw new Error(`attribute "${key}" must be an integer, got ${value}`);
@@ -230,7 +231,8 @@ function normalizeAttrs(op: OpDef, attrs: Record<string, AttrValue | undefined>)
   }
   for (const [key, spec] of Object.entries(op.attrs)) {
     if (out[key] !== undefined) continue;
-    if (spec.default !== undefined) out[key] = typeof spec.default === 'object' ? [...spec.default] : spec.default;
+    const d = spec.default;
+    if (d !== undefined) out[key] = typeof d === 'object' && 'length' in d ? [...d] : (d as AttrValue);
     else if (spec.required) throw new Error(`attribute "${key}" is required`);
   }
   return out;

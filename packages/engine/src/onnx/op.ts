@@ -3,13 +3,14 @@
  * and (when it is differentiable) its vector-Jacobian product, all in one file per operator family
  * under `ops/`. The autodiff machinery never needs to know more than this interface.
  */
-import type { DType } from './ndarray.ts';
+import type { DType, NdArray } from './ndarray.ts';
 import type { Ref } from './reference.ts';
 import type { Dim, Shape } from './shape.ts';
 import type { Node, Value } from './graph.ts';
 
-export type AttrType = 'int' | 'float' | 'ints' | 'floats' | 'string';
-export type AttrValue = number | string | number[];
+export type AttrType = 'int' | 'float' | 'ints' | 'floats' | 'string' | 'tensor';
+/** a 'tensor' attribute (ONNX TensorProto, e.g. ConstantOfShape's value) holds an NdArray */
+export type AttrValue = number | string | number[] | NdArray;
 export type Attrs = Record<string, AttrValue>;
 
 /** The TypeScript type of each attribute type. */
@@ -19,6 +20,7 @@ interface AttrTypes {
   ints: number[];
   floats: number[];
   string: string;
+  tensor: NdArray;
 }
 
 /** One spec per type, so that a default must be of its attribute's type. */

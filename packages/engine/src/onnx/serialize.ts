@@ -52,6 +52,8 @@ function attributeProto(name: string, value: unknown, type: string) {
       return { name, type: AttributeType.FLOATS, floats: value as number[] };
     case 'string':
       return { name, type: AttributeType.STRING, s: new TextEncoder().encode(value as string) };
+    case 'tensor':
+      return { name, type: AttributeType.TENSOR, t: tensorProto('', value as NdArray) };
     default:
       throw new Error(`attribute type ${type}`);
   }

@@ -13,4 +13,5 @@ export { resize } from './resize.ts';
 export { slice } from './slice.ts';
 export { softmax } from './softmax.ts';
 export { transpose, transposeLast2 } from './transpose.ts';
+export { max, min, sum } from './variadic.ts';
 export { unbroadcast } from './broadcast.ts';

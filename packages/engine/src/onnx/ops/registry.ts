@@ -14,12 +14,14 @@ import { RESIZE_OPS } from './resize.ts';
 import { SLICE_OPS } from './slice.ts';
 import { SOFTMAX_OPS } from './softmax.ts';
 import { TRANSPOSE_OPS } from './transpose.ts';
+import { VARIADIC_OPS } from './variadic.ts';
 
 let registry: Map<string, OpDef> | undefined;
 
 function build(): Map<string, OpDef> {
   const all = [
     ...ELEMENTWISE_OPS,
+    ...VARIADIC_OPS,
     ...REDUCE_OPS,
     ...RESHAPE_OPS,
     ...EXPAND_OPS,
