@@ -20,7 +20,9 @@ import { type ConvAttrs, type ConvTransposeAttrs, conv, convTranspose } from '..
 import * as ew from '../onnx/ops/elementwise.ts';
 import { expand } from '../onnx/ops/expand.ts';
 import { gather } from '../onnx/ops/gather.ts';
+import { globalAveragePool, globalMaxPool } from '../onnx/ops/global-pool.ts';
 import { gemm, matmul } from '../onnx/ops/matmul.ts';
+import { maxPool, maxPoolWithIndices } from '../onnx/ops/max-pool.ts';
 import { pad } from '../onnx/ops/pad.ts';
 import { reduceMax, reduceMean, reduceSum } from '../onnx/ops/reduce.ts';
 import { flatten, reshape, squeeze, unsqueeze } from '../onnx/ops/reshape.ts';
@@ -174,6 +176,12 @@ export const GRAD_CASES: GradCase[] = [
   { op: 'Squeeze', name: 'axes [1]', build: (g) => void g.output(ew.mul(squeeze(x(g, [2, 1, 3]), [1]), 3), 'y') },
   { op: 'AveragePool', name: '3x3 stride 2 pad 1, count_include_pad 0', build: (g) => void g.output(averagePool(x(g, [1, 2, 7, 6]), { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }), 'y') },
   { op: 'AveragePool', name: '2x2 stride 2, count_include_pad 1', build: (g) => void g.output(averagePool(x(g, [2, 2, 6, 6]), { kernel_shape: [2, 2], strides: [2, 2], pads: [0, 0, 1, 1], count_include_pad: 1 }), 'y') },
+  { op: 'MaxPool', name: '3x3 stride 2 pad 1 (overlapping windows), symbolic batch', bind: { batch: 2 }, build: (g) => void g.output(maxPool(x(g, ['batch', 2, 7, 6]), { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }), 'y') },
+  { op: 'MaxPool', name: 'ceil_mode, 2x2 stride 2 pad 1 on 5x5 (last window dropped)', build: (g) => void g.output(maxPool(x(g, [1, 2, 5, 5]), { kernel_shape: [2, 2], strides: [2, 2], pads: [1, 1, 1, 1], ceil_mode: 1 }), 'y') },
+  { op: 'MaxPool', name: 'ceil_mode, 3x2 kernel stride 2, dilations [1,2] on 6x7', build: (g) => void g.output(maxPool(x(g, [2, 1, 6, 7]), { kernel_shape: [3, 2], strides: [2, 2], dilations: [1, 2], ceil_mode: 1 }), 'y') },
+  { op: 'MaxPool', name: 'Indices output asked for (reused by the gradient)', build: (g) => void g.output(maxPoolWithIndices(x(g, [1, 2, 4, 4]), { kernel_shape: [2, 2], strides: [1, 1] })[0], 'y') },
+  { op: 'GlobalAveragePool', name: 'symbolic batch [b,3,4,5]', bind: { batch: 2 }, build: (g) => void g.output(globalAveragePool(x(g, ['batch', 3, 4, 5])), 'y') },
+  { op: 'GlobalMaxPool', name: '[2,3,4,5]', build: (g) => void g.output(globalMaxPool(x(g, [2, 3, 4, 5])), 'y') },
   { op: 'Resize', name: 'nearest x2', build: (g) => void g.output(resize(x(g, [1, 2, 3, 4]), { scales: [2, 2], mode: 'nearest' }), 'y') },
   { op: 'Resize', name: 'nearest 7x5 to 3x8, asymmetric floor', build: (g) => void g.output(resize(x(g, [1, 1, 7, 5]), { size: [3, 8], mode: 'nearest', coordinateTransform: 'asymmetric', nearestMode: 'floor' }), 'y') },
   { op: 'Resize', name: 'linear, align_corners false, 6x6 to 4x9', build: (g) => void g.output(resize(x(g, [1, 2, 6, 6]), { size: [4, 9], mode: 'linear', coordinateTransform: 'half_pixel' }), 'y') },

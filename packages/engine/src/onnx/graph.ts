@@ -53,7 +53,7 @@ export interface Node<A = Attrs> {
 export interface NodeOptions {
   /** node name (made unique); defaults to the op type */
   name?: string;
-  /** number of outputs (ops such as Split) */
+  /** number of outputs: checked (ops such as Split), or asked for (optional outputs such as MaxPool's Indices) */
   outputs?: number;
   /** use `name` as given (no scope prefix, no suffix); an error when it is taken */
   exactName?: boolean;
@@ -162,7 +162,7 @@ export class Graph {
     let outputs;
     try {
       normalized = normalizeAttrs(op, attrs);
-      const inferred = op.infer(inputs, normalized);
+      const inferred = op.infer(inputs, normalized, options.outputs);
       outputs = inferred.outputs;
       if (inferred.attrs) normalized = inferred.attrs;
     } catch (e) {

@@ -190,7 +190,19 @@ export const ELEMENTWISE_OPS: OpDef[] = [
       return [broadcastMap('bool', [x!], (v) => (v ? 0 : 1))];
     },
   }),
-  unary('Identity', (x) => x, (_x, _y, dy) => dy),
+  defineOp({
+    opType: 'Identity',
+    attrs: {},
+    differentiable: [0],
+    infer([x]) {
+      if (!x) throw new Error('missing input');
+      return { outputs: [{ dtype: x.dtype, shape: x.shape, known: x.rank === 1 ? x.knownInts() : undefined }] };
+    },
+    evaluate([x]) {
+      return [x!];
+    },
+    backward: ({ dy }) => [dy[0]],
+  }),
   unary('Neg', (x) => -x, (_x, _y, dy) => neg(dy)),
   unary('Abs', Math.abs, (x, _y, dy) => where(less(x, 0), neg(dy), dy)),
   unary('Relu', (x) => Math.max(x, 0), (x, _y, dy) => where(greater(x, 0), dy, 0)),
