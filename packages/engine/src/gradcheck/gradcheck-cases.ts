@@ -23,6 +23,7 @@ import { gather } from '../onnx/ops/gather.ts';
 import { globalAveragePool, globalMaxPool } from '../onnx/ops/global-pool.ts';
 import { gemm, matmul } from '../onnx/ops/matmul.ts';
 import { maxPool, maxPoolWithIndices } from '../onnx/ops/max-pool.ts';
+import { batchNormalization, layerNormalization } from '../onnx/ops/normalization.ts';
 import { pad } from '../onnx/ops/pad.ts';
 import { reduceMax, reduceMean, reduceSum } from '../onnx/ops/reduce.ts';
 import { flatten, reshape, squeeze, unsqueeze } from '../onnx/ops/reshape.ts';
@@ -203,6 +204,28 @@ export const GRAD_CASES: GradCase[] = [
       g.output(bn.y, 'y');
     },
   },
+  {
+    op: 'BatchNormalization',
+    name: '[2,3,4,4], gradients to X, scale and B',
+    build: (g) => {
+      const p = { scale: weight(g, 'scale', [3]), bias: weight(g, 'bias', [3]), mean: g.constant(float32([3], [0.1, -0.2, 0.3])), variance: g.constant(float32([3], [0.5, 1.5, 2])) };
+      g.output(batchNormalization(x(g, [2, 3, 4, 4]), p, 1e-3), 'y');
+    },
+  },
+  {
+    op: 'BatchNormalization',
+    name: 'symbolic batch [b,3,5], gradients to the statistics too',
+    bind: { batch: 2 },
+    build: (g) => {
+      const p = { scale: weight(g, 'scale', [3]), bias: weight(g, 'bias', [3]), mean: weight(g, 'mean', [3]), variance: g.weight('variance', float32([3], [0.7, 1.1, 2.5])) };
+      g.output(batchNormalization(x(g, ['batch', 3, 5]), p), 'y');
+    },
+  },
+  { op: 'BatchNormalization', name: '[4,3] (no spatial axes)', build: (g) => void g.output(batchNormalization(x(g, [4, 3]), { scale: weight(g, 'scale', [3]), bias: weight(g, 'bias', [3]), mean: weight(g, 'mean', [3]), variance: g.constant(float32([3], [1, 2, 3])) }), 'y') },
+  { op: 'LayerNormalization', name: 'last axis of [2,3,5]', build: (g) => void g.output(layerNormalization(x(g, [2, 3, 5]), weight(g, 'scale', [5]), weight(g, 'bias', [5])), 'y') },
+  { op: 'LayerNormalization', name: 'axis 1 of symbolic [b,3,4], no bias, epsilon 1e-3', bind: { batch: 2 }, build: (g) => void g.output(layerNormalization(x(g, ['batch', 3, 4]), weight(g, 'scale', [3, 4]), undefined, { axis: 1, epsilon: 1e-3 }), 'y') },
+  { op: 'LayerNormalization', name: 'axis -2 of [2,3,4] with scale [4] broadcast', build: (g) => void g.output(layerNormalization(x(g, [2, 3, 4]), weight(g, 'scale', [4]), weight(g, 'bias', [1, 4]), { axis: -2 }), 'y') },
+  { op: 'LayerNormalization', name: 'GroupNorm form: [b,2,18] over axis 2', bind: { batch: 2 }, build: (g) => void g.output(layerNormalization(x(g, ['batch', 2, 18]), weight(g, 'scale', [18]), undefined, { axis: 2 }), 'y') },
   { op: 'GroupNorm', name: '2 groups of [2,4,3,3]', build: (g) => void g.output(groupNorm(x(g, [2, 4, 3, 3]), 2, weight(g, 'gamma', [4]), weight(g, 'beta', [4])), 'y') },
   { op: 'LayerNorm', name: 'last axis of [2,3,5]', build: (g) => void g.output(layerNorm(x(g, [2, 3, 5]), weight(g, 'gamma', [5]), weight(g, 'beta', [5])), 'y') },
   { op: 'model', name: 'Gaussian readout (bilinear sampling at learned positions)', bind: { batch: 2 }, build: gaussianReadoutCase(false) },

@@ -74,7 +74,8 @@ export function serialize(graph: Graph, options: SerializeOptions = {}): Uint8Ar
     return {
       name: n.name,
       op_type: n.opType,
-      input: n.inputs.map((i) => i?.name ?? ''),
+      // omitted optional inputs: '' in between, none at the end (onnxruntime's optimizer can crash on a trailing '')
+      input: n.inputs.slice(0, n.inputs.findLastIndex((i) => i !== undefined) + 1).map((i) => i?.name ?? ''),
       output: n.outputs.map((o) => o.name),
       attribute: Object.entries(n.attrs).map(([k, v]) => attributeProto(k, v, op.attrs[k].type)),
     };

@@ -9,6 +9,7 @@ export { gather } from './gather.ts';
 export { globalAveragePool, globalMaxPool } from './global-pool.ts';
 export { gemm, matmul } from './matmul.ts';
 export { maxPool, maxPoolWithIndices } from './max-pool.ts';
+export { batchNormalization, layerNormalization, layerNormalizationWithStatistics } from './normalization.ts';
 export { pad } from './pad.ts';
 export { reduceMax, reduceMean, reduceSum } from './reduce.ts';
 export { flatten, reshape, reshapeLike, shapeOf, sizeOf, squeeze, unsqueeze } from './reshape.ts';

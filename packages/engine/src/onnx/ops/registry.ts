@@ -10,6 +10,7 @@ import { GATHER_OPS } from './gather.ts';
 import { GLOBAL_POOL_OPS } from './global-pool.ts';
 import { MATMUL_OPS } from './matmul.ts';
 import { MAX_POOL_OPS } from './max-pool.ts';
+import { NORMALIZATION_OPS } from './normalization.ts';
 import { PAD_OPS } from './pad.ts';
 import { REDUCE_OPS } from './reduce.ts';
 import { RESHAPE_OPS } from './reshape.ts';
@@ -43,6 +44,7 @@ function build(): Map<string, OpDef> {
     ...GLOBAL_POOL_OPS,
     ...SCATTER_ELEMENTS_OPS,
     ...FILL_OPS,
+    ...NORMALIZATION_OPS,
   ];
   const map = new Map<string, OpDef>();
   for (const def of all) {
