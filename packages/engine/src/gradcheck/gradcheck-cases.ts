@@ -17,6 +17,7 @@ import { float32 } from '../onnx/ndarray.ts';
 import { averagePool } from '../onnx/ops/average-pool.ts';
 import { concat, split } from '../onnx/ops/concat-split.ts';
 import { type ConvAttrs, type ConvTransposeAttrs, conv, convTranspose } from '../onnx/ops/conv.ts';
+import { einsum } from '../onnx/ops/einsum.ts';
 import * as ew from '../onnx/ops/elementwise.ts';
 import { expand } from '../onnx/ops/expand.ts';
 import { gather } from '../onnx/ops/gather.ts';
@@ -113,6 +114,15 @@ export const GRAD_CASES: GradCase[] = [
   { op: 'Pow', name: 'constant exponent 3', build: (g) => void g.output(ew.pow(x(g, [2, 3]), 3), 'y') },
   binaryCase('MatMul', matmul, [2, 3, 4], [4, 5]),
   binaryCase('MatMul', matmul, [2, 1, 3, 4], [3, 4, 2]),
+  binaryCase('Einsum', (a, b) => einsum('bhid,bhjd->bhij', a, b), [2, 2, 3, 4], [2, 2, 5, 4]),
+  binaryCase('Einsum', (a, b) => einsum('bhij, bhjd -> bhid', a, b), [1, 2, 3, 5], [1, 2, 5, 4]),
+  { op: 'Einsum', name: 'bchw,nc->bnhw readout, symbolic batch', bind: { batch: 2 }, build: (g) => void g.output(einsum('bchw,nc->bnhw', x(g, ['batch', 3, 2, 4]), weight(g, 'w', [5, 3])), 'y') },
+  { op: 'Einsum', name: 'nchw,nhw->nc (spatial mask), symbolic batch', bind: { batch: 2 }, build: (g) => void g.output(einsum('nchw,nhw->nc', x(g, ['batch', 3, 2, 4], 'a'), x(g, ['batch', 2, 4], 'b')), 'y') },
+  binaryCase('Einsum', (a, b) => einsum('ij,jk', a, b), [3, 4], [4, 2]),
+  binaryCase('Einsum', (a, b) => einsum('ij,k->ik', a, b), [3, 4], [2]),
+  binaryCase('Einsum', (a, b) => einsum('...ij,...jk->...ik', a, b), [2, 3, 4], [2, 4, 2]),
+  { op: 'Einsum', name: 'one operand: ijk->ki (sum over j, transpose)', build: (g) => void g.output(einsum('ijk->ki', x(g, [2, 3, 4])), 'y') },
+  { op: 'Einsum', name: 'one operand, implicit: ba (transpose)', build: (g) => void g.output(einsum('ba', x(g, [2, 3])), 'y') },
   { op: 'Gemm', name: 'transA, transB, alpha, beta, C [n]', build: (g) => void g.output(gemm(x(g, [4, 3], 'a'), x(g, [5, 4], 'b'), x(g, [5], 'c'), { transA: 1, transB: 1, alpha: 0.7, beta: 1.3 }), 'y') },
   { op: 'Gemm', name: 'plain, C [m, 1]', build: (g) => void g.output(gemm(x(g, [3, 4], 'a'), x(g, [4, 5], 'b'), x(g, [3, 1], 'c')), 'y') },
   unaryCase('Relu', ew.relu),

@@ -2,6 +2,7 @@
 export { averagePool } from './average-pool.ts';
 export { concat, split } from './concat-split.ts';
 export { conv, convTranspose, convWeightGrad } from './conv.ts';
+export { einsum } from './einsum.ts';
 export * from './elementwise.ts';
 export { expand, expandTo } from './expand.ts';
 export { constantOfShape, range } from './fill.ts';

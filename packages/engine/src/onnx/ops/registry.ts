@@ -3,6 +3,7 @@ import type { OpDef } from '../op.ts';
 import { AVERAGE_POOL_OPS } from './average-pool.ts';
 import { CONCAT_SPLIT_OPS } from './concat-split.ts';
 import { CONV_OPS } from './conv.ts';
+import { EINSUM_OPS } from './einsum.ts';
 import { ELEMENTWISE_OPS } from './elementwise.ts';
 import { EXPAND_OPS } from './expand.ts';
 import { FILL_OPS } from './fill.ts';
@@ -45,6 +46,7 @@ function build(): Map<string, OpDef> {
     ...SCATTER_ELEMENTS_OPS,
     ...FILL_OPS,
     ...NORMALIZATION_OPS,
+    ...EINSUM_OPS,
   ];
   const map = new Map<string, OpDef>();
   for (const def of all) {
