@@ -17,10 +17,14 @@ import { float32 } from '../onnx/ndarray.ts';
 import { averagePool } from '../onnx/ops/average-pool.ts';
 import { concat, split } from '../onnx/ops/concat-split.ts';
 import { type ConvAttrs, type ConvTransposeAttrs, conv, convTranspose } from '../onnx/ops/conv.ts';
+import { einsum } from '../onnx/ops/einsum.ts';
 import * as ew from '../onnx/ops/elementwise.ts';
 import { expand } from '../onnx/ops/expand.ts';
 import { gather } from '../onnx/ops/gather.ts';
+import { globalAveragePool, globalMaxPool } from '../onnx/ops/global-pool.ts';
 import { gemm, matmul } from '../onnx/ops/matmul.ts';
+import { maxPool, maxPoolWithIndices } from '../onnx/ops/max-pool.ts';
+import { batchNormalization, layerNormalization } from '../onnx/ops/normalization.ts';
 import { pad } from '../onnx/ops/pad.ts';
 import { reduceMax, reduceMean, reduceSum } from '../onnx/ops/reduce.ts';
 import { flatten, reshape, squeeze, unsqueeze } from '../onnx/ops/reshape.ts';
@@ -28,6 +32,7 @@ import { resize } from '../onnx/ops/resize.ts';
 import { slice } from '../onnx/ops/slice.ts';
 import { softmax } from '../onnx/ops/softmax.ts';
 import { transpose } from '../onnx/ops/transpose.ts';
+import { max, min, sum } from '../onnx/ops/variadic.ts';
 import type { Shape } from '../onnx/shape.ts';
 
 const rng = new Rng(7);
@@ -109,6 +114,15 @@ export const GRAD_CASES: GradCase[] = [
   { op: 'Pow', name: 'constant exponent 3', build: (g) => void g.output(ew.pow(x(g, [2, 3]), 3), 'y') },
   binaryCase('MatMul', matmul, [2, 3, 4], [4, 5]),
   binaryCase('MatMul', matmul, [2, 1, 3, 4], [3, 4, 2]),
+  binaryCase('Einsum', (a, b) => einsum('bhid,bhjd->bhij', a, b), [2, 2, 3, 4], [2, 2, 5, 4]),
+  binaryCase('Einsum', (a, b) => einsum('bhij, bhjd -> bhid', a, b), [1, 2, 3, 5], [1, 2, 5, 4]),
+  { op: 'Einsum', name: 'bchw,nc->bnhw readout, symbolic batch', bind: { batch: 2 }, build: (g) => void g.output(einsum('bchw,nc->bnhw', x(g, ['batch', 3, 2, 4]), weight(g, 'w', [5, 3])), 'y') },
+  { op: 'Einsum', name: 'nchw,nhw->nc (spatial mask), symbolic batch', bind: { batch: 2 }, build: (g) => void g.output(einsum('nchw,nhw->nc', x(g, ['batch', 3, 2, 4], 'a'), x(g, ['batch', 2, 4], 'b')), 'y') },
+  binaryCase('Einsum', (a, b) => einsum('ij,jk', a, b), [3, 4], [4, 2]),
+  binaryCase('Einsum', (a, b) => einsum('ij,k->ik', a, b), [3, 4], [2]),
+  binaryCase('Einsum', (a, b) => einsum('...ij,...jk->...ik', a, b), [2, 3, 4], [2, 4, 2]),
+  { op: 'Einsum', name: 'one operand: ijk->ki (sum over j, transpose)', build: (g) => void g.output(einsum('ijk->ki', x(g, [2, 3, 4])), 'y') },
+  { op: 'Einsum', name: 'one operand, implicit: ba (transpose)', build: (g) => void g.output(einsum('ba', x(g, [2, 3])), 'y') },
   { op: 'Gemm', name: 'transA, transB, alpha, beta, C [n]', build: (g) => void g.output(gemm(x(g, [4, 3], 'a'), x(g, [5, 4], 'b'), x(g, [5], 'c'), { transA: 1, transB: 1, alpha: 0.7, beta: 1.3 }), 'y') },
   { op: 'Gemm', name: 'plain, C [m, 1]', build: (g) => void g.output(gemm(x(g, [3, 4], 'a'), x(g, [4, 5], 'b'), x(g, [3, 1], 'c')), 'y') },
   unaryCase('Relu', ew.relu),
@@ -126,6 +140,17 @@ export const GRAD_CASES: GradCase[] = [
   unaryCase('Reciprocal', ew.reciprocal, true),
   unaryCase('Identity', (v) => ew.mul(ew.identity(v), 2)),
   unaryCase('Clip', (v) => ew.clip(v, -0.4, 0.5)),
+  { op: 'Clip', name: 'lower bound only', build: (g) => void g.output(ew.clip(x(g, [2, 3, 4]), -0.3), 'y') },
+  unaryCase('LeakyRelu', (v) => ew.leakyRelu(v, 0.1)),
+  unaryCase('Erf', (v) => ew.erf(ew.mul(v, 2))),
+  unaryCase('HardSigmoid', (v) => ew.hardSigmoid(ew.mul(v, 4), 0.3, 0.4)),
+  unaryCase('HardSwish', (v) => ew.hardSwish(ew.mul(v, 5))),
+  unaryCase('Dropout', (v) => ew.mul(ew.dropout(v), 2)),
+  binaryCase('Max', max, [2, 3, 4], [3, 1]),
+  binaryCase('Min', min, [4], [2, 3, 4]),
+  { op: 'Max', name: 'three inputs, symbolic batch', bind: { batch: 2 }, build: (g) => void g.output(max(x(g, ['batch', 3], 'a'), x(g, [3], 'b'), x(g, ['batch', 1], 'c')), 'y') },
+  { op: 'Min', name: 'with a constant', build: (g) => void g.output(min(x(g, [2, 3]), 0.2), 'y') },
+  { op: 'Sum', name: 'three inputs, broadcast', build: (g) => void g.output(sum(x(g, [2, 3, 4], 'a'), x(g, [3, 1], 'b'), x(g, [4], 'c')), 'y') },
   { op: 'Softmax', name: 'axis 1 of [2,5,3]', build: (g) => void g.output(softmax(x(g, [2, 5, 3]), 1), 'y') },
   { op: 'ReduceSum', name: 'axis 1, keepdims 0', build: (g) => void g.output(reduceSum(x(g, [2, 3, 4]), [1], false), 'y') },
   { op: 'ReduceMean', name: 'axes [0,2] over symbolic batch', bind: { batch: 3 }, build: (g) => void g.output(reduceMean(x(g, ['batch', 3, 4]), [0, 2], true), 'y') },
@@ -162,6 +187,12 @@ export const GRAD_CASES: GradCase[] = [
   { op: 'Squeeze', name: 'axes [1]', build: (g) => void g.output(ew.mul(squeeze(x(g, [2, 1, 3]), [1]), 3), 'y') },
   { op: 'AveragePool', name: '3x3 stride 2 pad 1, count_include_pad 0', build: (g) => void g.output(averagePool(x(g, [1, 2, 7, 6]), { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }), 'y') },
   { op: 'AveragePool', name: '2x2 stride 2, count_include_pad 1', build: (g) => void g.output(averagePool(x(g, [2, 2, 6, 6]), { kernel_shape: [2, 2], strides: [2, 2], pads: [0, 0, 1, 1], count_include_pad: 1 }), 'y') },
+  { op: 'MaxPool', name: '3x3 stride 2 pad 1 (overlapping windows), symbolic batch', bind: { batch: 2 }, build: (g) => void g.output(maxPool(x(g, ['batch', 2, 7, 6]), { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }), 'y') },
+  { op: 'MaxPool', name: 'ceil_mode, 2x2 stride 2 pad 1 on 5x5 (last window dropped)', build: (g) => void g.output(maxPool(x(g, [1, 2, 5, 5]), { kernel_shape: [2, 2], strides: [2, 2], pads: [1, 1, 1, 1], ceil_mode: 1 }), 'y') },
+  { op: 'MaxPool', name: 'ceil_mode, 3x2 kernel stride 2, dilations [1,2] on 6x7', build: (g) => void g.output(maxPool(x(g, [2, 1, 6, 7]), { kernel_shape: [3, 2], strides: [2, 2], dilations: [1, 2], ceil_mode: 1 }), 'y') },
+  { op: 'MaxPool', name: 'Indices output asked for (reused by the gradient)', build: (g) => void g.output(maxPoolWithIndices(x(g, [1, 2, 4, 4]), { kernel_shape: [2, 2], strides: [1, 1] })[0], 'y') },
+  { op: 'GlobalAveragePool', name: 'symbolic batch [b,3,4,5]', bind: { batch: 2 }, build: (g) => void g.output(globalAveragePool(x(g, ['batch', 3, 4, 5])), 'y') },
+  { op: 'GlobalMaxPool', name: '[2,3,4,5]', build: (g) => void g.output(globalMaxPool(x(g, [2, 3, 4, 5])), 'y') },
   { op: 'Resize', name: 'nearest x2', build: (g) => void g.output(resize(x(g, [1, 2, 3, 4]), { scales: [2, 2], mode: 'nearest' }), 'y') },
   { op: 'Resize', name: 'nearest 7x5 to 3x8, asymmetric floor', build: (g) => void g.output(resize(x(g, [1, 1, 7, 5]), { size: [3, 8], mode: 'nearest', coordinateTransform: 'asymmetric', nearestMode: 'floor' }), 'y') },
   { op: 'Resize', name: 'linear, align_corners false, 6x6 to 4x9', build: (g) => void g.output(resize(x(g, [1, 2, 6, 6]), { size: [4, 9], mode: 'linear', coordinateTransform: 'half_pixel' }), 'y') },
@@ -183,6 +214,28 @@ export const GRAD_CASES: GradCase[] = [
       g.output(bn.y, 'y');
     },
   },
+  {
+    op: 'BatchNormalization',
+    name: '[2,3,4,4], gradients to X, scale and B',
+    build: (g) => {
+      const p = { scale: weight(g, 'scale', [3]), bias: weight(g, 'bias', [3]), mean: g.constant(float32([3], [0.1, -0.2, 0.3])), variance: g.constant(float32([3], [0.5, 1.5, 2])) };
+      g.output(batchNormalization(x(g, [2, 3, 4, 4]), p, 1e-3), 'y');
+    },
+  },
+  {
+    op: 'BatchNormalization',
+    name: 'symbolic batch [b,3,5], gradients to the statistics too',
+    bind: { batch: 2 },
+    build: (g) => {
+      const p = { scale: weight(g, 'scale', [3]), bias: weight(g, 'bias', [3]), mean: weight(g, 'mean', [3]), variance: g.weight('variance', float32([3], [0.7, 1.1, 2.5])) };
+      g.output(batchNormalization(x(g, ['batch', 3, 5]), p), 'y');
+    },
+  },
+  { op: 'BatchNormalization', name: '[4,3] (no spatial axes)', build: (g) => void g.output(batchNormalization(x(g, [4, 3]), { scale: weight(g, 'scale', [3]), bias: weight(g, 'bias', [3]), mean: weight(g, 'mean', [3]), variance: g.constant(float32([3], [1, 2, 3])) }), 'y') },
+  { op: 'LayerNormalization', name: 'last axis of [2,3,5]', build: (g) => void g.output(layerNormalization(x(g, [2, 3, 5]), weight(g, 'scale', [5]), weight(g, 'bias', [5])), 'y') },
+  { op: 'LayerNormalization', name: 'axis 1 of symbolic [b,3,4], no bias, epsilon 1e-3', bind: { batch: 2 }, build: (g) => void g.output(layerNormalization(x(g, ['batch', 3, 4]), weight(g, 'scale', [3, 4]), undefined, { axis: 1, epsilon: 1e-3 }), 'y') },
+  { op: 'LayerNormalization', name: 'axis -2 of [2,3,4] with scale [4] broadcast', build: (g) => void g.output(layerNormalization(x(g, [2, 3, 4]), weight(g, 'scale', [4]), weight(g, 'bias', [1, 4]), { axis: -2 }), 'y') },
+  { op: 'LayerNormalization', name: 'GroupNorm form: [b,2,18] over axis 2', bind: { batch: 2 }, build: (g) => void g.output(layerNormalization(x(g, ['batch', 2, 18]), weight(g, 'scale', [18]), undefined, { axis: 2 }), 'y') },
   { op: 'GroupNorm', name: '2 groups of [2,4,3,3]', build: (g) => void g.output(groupNorm(x(g, [2, 4, 3, 3]), 2, weight(g, 'gamma', [4]), weight(g, 'beta', [4])), 'y') },
   { op: 'LayerNorm', name: 'last axis of [2,3,5]', build: (g) => void g.output(layerNorm(x(g, [2, 3, 5]), weight(g, 'gamma', [5]), weight(g, 'beta', [5])), 'y') },
   { op: 'model', name: 'Gaussian readout (bilinear sampling at learned positions)', bind: { batch: 2 }, build: gaussianReadoutCase(false) },

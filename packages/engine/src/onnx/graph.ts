@@ -54,7 +54,7 @@ export interface Node<A = Attrs> {
 export interface NodeOptions {
   /** node name (made unique); defaults to the op type */
   name?: string;
-  /** number of outputs (ops such as Split) */
+  /** number of outputs: checked (ops such as Split), or asked for (optional outputs such as MaxPool's Indices) */
   outputs?: number;
   /** use `name` as given (no scope prefix, no suffix); an error when it is taken */
   exactName?: boolean;
@@ -163,7 +163,7 @@ export class Graph {
     let outputs;
     try {
       normalized = normalizeAttrs(op, attrs);
-      const inferred = op.infer(inputs, normalized);
+      const inferred = op.infer(inputs, normalized, options.outputs);
       outputs = inferred.outputs;
       if (inferred.attrs) normalized = inferred.attrs;
     } catch (e) {
@@ -230,7 +230,8 @@ function normalizeAttrs(op: OpDef, attrs: Record<string, AttrValue | undefined>)
     const spec = op.attrs[key];
     if (!spec) throw new Error(`unknown attribute "${key}"`);
     const isList = spec.type === 'ints' || spec.type === 'floats';
-    if (isList !== Array.isArray(value) || (spec.type === 'string') !== (typeof value === 'string')) {
+    const isTensor = typeof value === 'object' && !Array.isArray(value);
+    if (isList !== Array.isArray(value) || (spec.type === 'string') !== (typeof value === 'string') || (spec.type === 'tensor') !== isTensor) {
       throw new Error(`attribute "${key}" must be of type ${spec.type}, got ${JSON.stringify(value)}`);
     }
     if (spec.type === 'int' && !Number.isInteger(value)) throw new Error(`attribute "${key}" must be an integer, got ${value}`);
@@ -239,7 +240,8 @@ function normalizeAttrs(op: OpDef, attrs: Record<string, AttrValue | undefined>)
   }
   for (const [key, spec] of Object.entries(op.attrs)) {
     if (out[key] !== undefined) continue;
-    if (spec.default !== undefined) out[key] = typeof spec.default === 'object' ? [...spec.default] : spec.default;
+    const d = spec.default;
+    if (d !== undefined) out[key] = typeof d === 'object' && 'length' in d ? [...d] : (d as AttrValue);
     else if (spec.required) throw new Error(`attribute "${key}" is required`);
   }
   return out;

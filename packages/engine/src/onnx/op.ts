@@ -3,13 +3,14 @@
  * and (when it is differentiable) its vector-Jacobian product, all in one file per operator family
  * under `ops/`. The autodiff machinery never needs to know more than this interface.
  */
-import type { DType } from './ndarray.ts';
+import type { DType, NdArray } from './ndarray.ts';
 import type { Ref } from './reference.ts';
 import type { Dim, Shape } from './shape.ts';
 import type { Node, Value } from './graph.ts';
 
-export type AttrType = 'int' | 'float' | 'ints' | 'floats' | 'string';
-export type AttrValue = number | string | number[];
+export type AttrType = 'int' | 'float' | 'ints' | 'floats' | 'string' | 'tensor';
+/** a 'tensor' attribute (ONNX TensorProto, e.g. ConstantOfShape's value) holds an NdArray */
+export type AttrValue = number | string | number[] | NdArray;
 export type Attrs = Record<string, AttrValue>;
 
 /** The TypeScript type of each attribute type. */
@@ -19,6 +20,7 @@ interface AttrTypes {
   ints: number[];
   floats: number[];
   string: string;
+  tensor: NdArray;
 }
 
 /** One spec per type, so that a default must be of its attribute's type. */
@@ -77,8 +79,10 @@ export interface TypedOpDef<S extends AttrSchema, A extends AttrsOf<S> = AttrsOf
   /**
    * Checks inputs and attributes and returns the output types. May return completed attributes
    * (e.g. Conv's kernel_shape from its weight). Throw a plain Error: the graph names the node.
+   * `outputs` is the number of outputs the caller asked for, if it did (ops with optional outputs,
+   * such as MaxPool's Indices, produce them only when asked).
    */
-  infer(inputs: readonly (Value | undefined)[], attrs: AttrsOf<S>): Inferred<AttrsOf<S>, A>;
+  infer(inputs: readonly (Value | undefined)[], attrs: AttrsOf<S>, outputs?: number): Inferred<AttrsOf<S>, A>;
   /** Reference kernel in float64. */
   evaluate(inputs: readonly (Ref | undefined)[], attrs: A): Ref[];
   /** Inputs through which gradients may flow ('all', or indexes; default: none, i.e. not differentiable). */
@@ -91,7 +95,7 @@ export interface TypedOpDef<S extends AttrSchema, A extends AttrsOf<S> = AttrsOf
 export interface OpDef {
   readonly opType: string;
   readonly attrs: AttrSchema;
-  infer(inputs: readonly (Value | undefined)[], attrs: Attrs): { outputs: ValueType[]; attrs?: Attrs };
+  infer(inputs: readonly (Value | undefined)[], attrs: Attrs, outputs?: number): { outputs: ValueType[]; attrs?: Attrs };
   evaluate(inputs: readonly (Ref | undefined)[], attrs: Attrs): Ref[];
   readonly differentiable?: readonly number[] | 'all';
   backward?(args: BackwardArgs): (Value | undefined)[];

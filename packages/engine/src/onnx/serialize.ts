@@ -52,6 +52,8 @@ function attributeProto(name: string, value: unknown, type: string) {
       return { name, type: AttributeType.FLOATS, floats: value as number[] };
     case 'string':
       return { name, type: AttributeType.STRING, s: new TextEncoder().encode(value as string) };
+    case 'tensor':
+      return { name, type: AttributeType.TENSOR, t: tensorProto('', value as NdArray) };
     default:
       throw new Error(`attribute type ${type}`);
   }
@@ -72,7 +74,8 @@ export function serialize(graph: Graph, options: SerializeOptions = {}): Uint8Ar
     return {
       name: n.name,
       op_type: n.opType,
-      input: n.inputs.map((i) => i?.name ?? ''),
+      // omitted optional inputs: '' in between, none at the end (onnxruntime's optimizer can crash on a trailing '')
+      input: n.inputs.slice(0, n.inputs.findLastIndex((i) => i !== undefined) + 1).map((i) => i?.name ?? ''),
       output: n.outputs.map((o) => o.name),
       attribute: Object.entries(n.attrs).map(([k, v]) => attributeProto(k, v, op.attrs[k].type)),
     };

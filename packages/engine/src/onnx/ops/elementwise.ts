@@ -1,9 +1,10 @@
 /**
- * Elementwise operators: arithmetic with numpy broadcasting, unary functions, comparisons, Where,
- * Clip and Cast. Each entry holds its reference kernel and its vector-Jacobian product.
+ * Elementwise operators: arithmetic with numpy broadcasting, unary functions and activations,
+ * comparisons, Mod, Where, Clip, Dropout (inference) and Cast. Each entry holds its reference
+ * kernel and its vector-Jacobian product.
  */
 import type { Value } from '../graph.ts';
-import { type DType, isFloat } from '../ndarray.ts';
+import { type DType, isFloat, toNumbers } from '../ndarray.ts';
 import { type AttrSchema, type Attrs, type AttrsOf, type OpDef, defineOp } from '../op.ts';
 import { broadcastMap, castValue } from '../reference.ts';
 import { broadcastShapes } from '../shape.ts';
@@ -40,6 +41,17 @@ export const sin = (x: Value) => unaryNode('Sin', x);
 export const cos = (x: Value) => unaryNode('Cos', x);
 export const reciprocal = (x: Value) => unaryNode('Reciprocal', x);
 export const identity = (x: Value) => unaryNode('Identity', x);
+export const leakyRelu = (x: Value, alpha = 0.01) => unaryNode('LeakyRelu', x, { alpha });
+export const erf = (x: Value) => unaryNode('Erf', x);
+export const hardSigmoid = (x: Value, alpha = 0.2, beta = 0.5) => unaryNode('HardSigmoid', x, { alpha, beta });
+export const hardSwish = (x: Value) => unaryNode('HardSwish', x);
+/** Dropout at inference: the identity (no ratio, no mask output). */
+export const dropout = (x: Value) => unaryNode('Dropout', x);
+/** Remainder: fmod 0 takes the divisor's sign (integers only, like Python), fmod 1 the dividend's (C fmod). */
+export const mod = (a: Operand, b: Operand, fmod = 0) => {
+  const [x, y] = lift(a, b);
+  return x.graph.node('Mod', [x, y], { fmod })[0];
+};
 export const not = (x: Value) => unaryNode('Not', x);
 
 /** Where(cond, a, b): a where cond is true, else b (broadcast). */
@@ -136,6 +148,22 @@ function unaryWith<const S extends AttrSchema>(
   });
 }
 
+/**
+ * erf in float64 to ~1e-15: 2/sqrt(pi) exp(-x^2) sum_n 2^n x^(2n+1) / (1*3*...*(2n+1)), a series
+ * of positive terms (no cancellation); erf(6) rounds to 1 in float64.
+ */
+export function erfValue(x: number): number {
+  const a = Math.abs(x);
+  if (a >= 6) return Math.sign(x);
+  let term = a;
+  let sum = a;
+  for (let n = 1; term > sum * 1e-17; n++) {
+    term *= (2 * a * a) / (2 * n + 1);
+    sum += term;
+  }
+  return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * Math.exp(-a * a) * sum;
+}
+
 const sigmoidFn = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
 
 export const ELEMENTWISE_OPS: OpDef[] = [
@@ -162,7 +190,19 @@ export const ELEMENTWISE_OPS: OpDef[] = [
       return [broadcastMap('bool', [x!], (v) => (v ? 0 : 1))];
     },
   }),
-  unary('Identity', (x) => x, (_x, _y, dy) => dy),
+  defineOp({
+    opType: 'Identity',
+    attrs: {},
+    differentiable: [0],
+    infer([x]) {
+      if (!x) throw new Error('missing input');
+      return { outputs: [{ dtype: x.dtype, shape: x.shape, known: x.rank === 1 ? x.knownInts() : undefined }] };
+    },
+    evaluate([x]) {
+      return [x!];
+    },
+    backward: ({ dy }) => [dy[0]],
+  }),
   unary('Neg', (x) => -x, (_x, _y, dy) => neg(dy)),
   unary('Abs', Math.abs, (x, _y, dy) => where(less(x, 0), neg(dy), dy)),
   unary('Relu', (x) => Math.max(x, 0), (x, _y, dy) => where(greater(x, 0), dy, 0)),
@@ -171,6 +211,26 @@ export const ELEMENTWISE_OPS: OpDef[] = [
     { alpha: { type: 'float', default: 1 } },
     (x, a) => (x > 0 ? x : a.alpha * Math.expm1(x)),
     (x, y, dy, a) => where(greater(x, 0), dy, mul(dy, add(y, a.alpha))),
+  ),
+  unaryWith(
+    'LeakyRelu',
+    { alpha: { type: 'float', default: 0.01 } },
+    (x, a) => (x >= 0 ? x : a.alpha * x),
+    (x, _y, dy, a) => where(less(x, 0), mul(dy, a.alpha), dy),
+  ),
+  unary('Erf', erfValue, (x, _y, dy) => mul(dy, mul(exp(neg(mul(x, x))), 2 / Math.sqrt(Math.PI)))),
+  unaryWith(
+    'HardSigmoid',
+    { alpha: { type: 'float', default: 0.2 }, beta: { type: 'float', default: 0.5 } },
+    (x, a) => Math.max(0, Math.min(1, a.alpha * x + a.beta)),
+    // slope alpha inside (0, 1), flat where clamped
+    (_x, y, dy, a) => where(greater(y, 0), where(less(y, 1), mul(dy, a.alpha), 0), 0),
+  ),
+  unary(
+    'HardSwish',
+    (x) => x * Math.max(0, Math.min(1, x / 6 + 0.5)),
+    // 0 below -3, 1 above 3, (2x + 3) / 6 between
+    (x, _y, dy) => where(less(x, -3), 0, where(greater(x, 3), dy, mul(dy, add(div(x, 3), 0.5)))),
   ),
   unary('Sigmoid', sigmoidFn, (_x, y, dy) => mul(dy, mul(y, sub(1, y)))),
   unary('Tanh', Math.tanh, (_x, y, dy) => mul(dy, sub(1, mul(y, y)))),
@@ -225,6 +285,37 @@ export const ELEMENTWISE_OPS: OpDef[] = [
         needs[2] ? unbroadcast(where(c, 0, dy[0]!), b.shape) : undefined,
       ];
     },
+  }),
+  defineOp({
+    opType: 'Mod',
+    attrs: { fmod: { type: 'int', default: 0 } },
+    infer([a, b], attrs) {
+      if (!a || !b) throw new Error('needs two inputs');
+      if (a.dtype !== b.dtype) throw new Error(`operand types differ: ${a.dtype} and ${b.dtype}`);
+      if (isFloat(a.dtype) && !attrs.fmod) throw new Error('float operands need fmod=1');
+      return { outputs: [{ dtype: a.dtype, shape: broadcastShapes(a.shape, b.shape) }] };
+    },
+    evaluate([a, b], attrs) {
+      return [broadcastMap(a!.dtype, [a!, b!], (x, y) => {
+        const r = x % y;
+        return attrs.fmod || r === 0 || r < 0 === y < 0 ? r : r + y;
+      })];
+    },
+  }),
+  defineOp({
+    opType: 'Dropout',
+    attrs: { seed: { type: 'int' } },
+    differentiable: [0],
+    infer([x, ratio, training]) {
+      requireFloat(x, 'data');
+      if (ratio && !ratio.data) throw new Error('ratio must be a constant');
+      if (training && (!training.data || toNumbers(training.data).some((v) => v !== 0))) throw new Error('only inference is supported (training_mode must be a constant false)');
+      return { outputs: [{ dtype: x!.dtype, shape: x!.shape }] };
+    },
+    evaluate([x]) {
+      return [x!];
+    },
+    backward: ({ dy }) => [dy[0]],
   }),
   defineOp({
     opType: 'Cast',
