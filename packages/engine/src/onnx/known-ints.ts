@@ -9,7 +9,7 @@
 import { isFloat } from './ndarray.ts';
 import type { Value } from './graph.ts';
 import type { Attrs, ValueType } from './op.ts';
-import { type Dim, divDims, isStatic, mulDims } from './shape.ts';
+import { type Dim, dimEquals, divDims, isStatic, mulDims } from './shape.ts';
 
 type Rule = (inputs: readonly (Dim[] | undefined)[], attrs: Attrs) => Dim[] | undefined;
 
@@ -61,6 +61,22 @@ const RULES: Record<string, Rule> = {
   },
   Mul: pairwise(mulDims),
   Div: pairwise((a, b) => (isStatic(a) && isStatic(b) ? Math.trunc(a / b) : divDims(a, b))),
+  // a symbolic dimension is a size (>= 1): never equal to a number below 1; equal to itself
+  Equal: pairwise((a, b) => (isStatic(a) && isStatic(b) ? Number(a === b) : !isStatic(a) && !isStatic(b) ? (dimEquals(a, b) ? 1 : undefined) : (isStatic(a) ? a : (b as number)) < 1 ? 0 : undefined)),
+  Where: ([cond, a, b]) => {
+    const c = statics(cond);
+    if (!c || !a || !b) return undefined;
+    const n = Math.max(c.length, a.length, b.length);
+    const at = (v: readonly Dim[], i: number) => (v.length === 1 ? v[0] : v[i]);
+    if ([c, a, b].some((v) => v.length !== 1 && v.length !== n)) return undefined;
+    return Array.from({ length: n }, (_, i) => (at(c, i) ? at(a, i) : at(b, i)));
+  },
+  ConstantOfShape: ([shape], attrs) => {
+    const n = statics(shape);
+    const value = attrs.value as { data?: ArrayLike<number | bigint> } | undefined;
+    if (!n || n.length !== 1) return undefined;
+    return Array.from({ length: n[0] }, () => (value?.data ? Number(value.data[0]) : 0));
+  },
   Add: pairwise((a, b) => (b === 0 ? a : a === 0 ? b : bothStatic((x, y) => x + y)(a, b))),
   Sub: pairwise((a, b) => (b === 0 ? a : bothStatic((x, y) => x - y)(a, b))),
 };
@@ -71,7 +87,7 @@ const RULES: Record<string, Rule> = {
  */
 export function propagateKnown(opType: string, inputs: readonly (Value | undefined)[], attrs: Attrs, output: ValueType): Dim[] | undefined {
   const rule = RULES[opType];
-  if (!rule || isFloat(output.dtype) || output.dtype === 'bool' || output.shape.length > 1 || !output.shape.every(isStatic)) return undefined;
+  if (!rule || isFloat(output.dtype) || output.shape.length > 1 || !output.shape.every(isStatic)) return undefined;
   const known = inputs.map((v) => (v && !isFloat(v.dtype) ? v.knownInts() : undefined));
   // only worth carrying when something is symbolic: fully static values are folded by whoever builds
   if (!known.some((k) => k && !k.every(isStatic))) return undefined;

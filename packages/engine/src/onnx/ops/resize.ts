@@ -7,7 +7,7 @@ import type { Value } from '../graph.ts';
 import { fromNumbers, isFloat } from '../ndarray.ts';
 import { type AttrSchema, type AttrsGiven, type AttrsOf, type OpDef, defineOp } from '../op.ts';
 import { ints, ref } from '../reference.ts';
-import { isStatic } from '../shape.ts';
+import { dimEquals, isStatic } from '../shape.ts';
 import { matmul } from './matmul.ts';
 
 export type ResizeMode = 'nearest' | 'linear';
@@ -118,8 +118,20 @@ export function interpolationMatrix(n: number, m: number, scale: number, attrs: 
 
 function knownFloats(v: Value | undefined): number[] | undefined {
   if (!v) return undefined;
-  if (!v.data || v.kind !== 'constant') throw new Error('scales and sizes must be constants');
-  return Array.from(v.data.data as ArrayLike<number | bigint>, Number);
+  if (v.data && v.kind === 'constant') return Array.from(v.data.data as ArrayLike<number | bigint>, Number);
+  // sizes an exporter computes from the input's own shape: [N, C] symbolic, the spatial sizes static
+  const known = v.knownInts();
+  if (known?.length === 4 && isStatic(known[2]) && isStatic(known[3])) return [1, 1, known[2], known[3]];
+  throw new Error('scales and sizes must be constants (or sizes [N, C, h, w] with static h and w)');
+}
+
+/** Sizes that name N and C must name the input's. */
+function checkBatchAndChannels(sizes: Value | undefined, x: Value): void {
+  const known = sizes?.knownInts();
+  if (!known || known.length !== 4) return;
+  for (const i of [0, 1]) {
+    if (!dimEquals(known[i], x.shape[i])) throw new Error(`sizes [${known}] resize axis ${i} of [${x.shape}]: only the spatial axes can be resized`);
+  }
 }
 
 export const RESIZE_OPS: OpDef[] = [
@@ -135,6 +147,7 @@ export const RESIZE_OPS: OpDef[] = [
       if (attrs.axes && String(attrs.axes) !== '2,3') throw new Error('axes must be [2, 3]');
       const [N, C, H, W] = x.shape;
       if (!isStatic(H) || !isStatic(W)) throw new Error('spatial dimensions must be static');
+      checkBatchAndChannels(sizes, x);
       const { out } = plan([H, W], knownFloats(scales), knownFloats(sizes), attrs);
       interpolationMatrix(H, out[0], 1, attrs); // validates the modes
       if (out.some((d) => d < 1)) throw new Error(`output size [${out}] is empty`);
