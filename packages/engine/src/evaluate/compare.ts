@@ -96,8 +96,9 @@ export async function compare(o: CompareOptions): Promise<{ rows: CompareRow[] }
         const result = await synthesize({ method, generator, prior, items: chunk.map((c) => c.item), settings: settings.get(method), natural, onProgress: o.onProgress?.(o.generators[gi], method) });
         const pixels = float32([chunk.length, ...result.images[0].pixels.shape], new Float32Array(chunk.length * result.images[0].pixels.data.length));
         result.images.forEach((im, i) => pixels.data.set(im.pixels.data, i * im.pixels.data.length));
-        const [, H, W] = result.images[0].pixels.shape;
-        const scores = await Promise.all(evaluators.map((e) => scoreImages(e, pixels, chunk.map((c) => c.choice.neuron), { channels: 1, height: H, width: W })));
+        // the stimulus at the generator's input: grayscale, or gray in three channels for an RGB generator
+        const [C, H, W] = result.images[0].pixels.shape;
+        const scores = await Promise.all(evaluators.map((e) => scoreImages(e, pixels, chunk.map((c) => c.choice.neuron), { channels: C as 1 | 3, height: H, width: W })));
         for (const [i, im] of result.images.entries()) {
           const file = join(out, `${slug(o.generators[gi])}-${method}-${chunk[i].choice.neuron.session}_${chunk[i].choice.neuron.neuron}-s${im.seed}.png`);
           await writeImageGrid(file, float32([1, ...im.pixels.shape], im.pixels.data), { padding: 0 });
