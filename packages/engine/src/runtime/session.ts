@@ -114,11 +114,18 @@ export class EngineSession {
   }
 }
 
-/** Session options for a graph: pins the EXCITE_WEBGPU_CPU_OPS op types to the CPU on WebGPU. */
+/**
+ * Nodes the WebGPU provider claims but cannot run (onnxruntime-node 1.30): MaxPool with its
+ * Indices output, which the backward rule of MaxPool uses ("The Indices output is not supported yet").
+ */
+const webgpuUnsupported = (n: Graph['nodes'][number]) => n.opType === 'MaxPool' && n.outputs.length > 1;
+
+/** Session options for a graph: on WebGPU, pins the EXCITE_WEBGPU_CPU_OPS op types and the nodes WebGPU cannot run to the CPU. */
 function forGraph(graph: Graph, options: SessionOptions): SessionOptions {
   const device = options.device ?? deviceFromEnv();
-  const ops = device === 'webgpu' ? webgpuCpuOps() : [];
-  const cpuNodes = ops.length ? graph.nodes.filter((n) => ops.includes(n.opType)).map((n) => n.name) : [];
+  if (device !== 'webgpu') return { ...options, device };
+  const ops = webgpuCpuOps();
+  const cpuNodes = graph.nodes.filter((n) => ops.includes(n.opType) || webgpuUnsupported(n)).map((n) => n.name);
   return { ...options, device, cpuNodes: [...(options.cpuNodes ?? []), ...cpuNodes] };
 }
 
