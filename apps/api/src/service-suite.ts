@@ -225,6 +225,8 @@ export function serviceSuite(backend: Backend): void {
       const batchRuns = (id: string) => t.ok('query($id: ID!) { batch(id: $id) { runs(first: 50) { nodes { id } } } }', { id }).then((d) => d.batch.runs.nodes.map((n: { id: string }) => n.id) as string[]);
       const [runsA, runsB, runsC1, runsC2] = await Promise.all([a.id, b.id, c1.batch.id, c2.batch.id].map(batchRuns));
       expect(runsA).toEqual(a.runs.nodes.map((r: { id: string }) => r.id));
+      const newestOfA = await t.ok('query($id: ID!) { batch(id: $id) { runs(order: NEWEST_FIRST, first: 4) { nodes { id } } } }', { id: a.id });
+      expect(newestOfA.batch.runs.nodes.map((n: { id: string }) => n.id)).toEqual([...runsA].reverse().slice(0, 4));
       const runsNewest = await walk('runs', null, 5);
       expect(runsNewest.slice(0, 14)).toEqual([...runsC2, ...runsC1, ...[...runsB].reverse(), ...[...runsA].reverse()]);
       expect(await walk('runs', 'OLDEST_FIRST', 5)).toEqual([...runsNewest].reverse());
