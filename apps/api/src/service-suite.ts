@@ -182,6 +182,80 @@ export function serviceSuite(backend: Backend): void {
       expect(tooMany.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     });
 
+    it('lists batches, runs, images and comparisons newest first unless told otherwise, pages both ways, and counts them', async () => {
+      const OVERVIEW = '{ overview { runs { queued running succeeded failed cancelled } batches comparisons encoders priors datasets } }';
+      const before = (await t.ok(OVERVIEW)).overview;
+      const input = { generator: ids.encoder, methods: ['GA'], neurons: [{ session: 's1', index: 1 }, { session: 's1', index: 2 }], seeds: [0, 1, 2], settings: { steps: 2 } };
+      const a = (await t.ok(START, { input })).startRuns;
+      const b = (await t.ok(START, { input })).startRuns;
+      const COMPARE = 'mutation($input: StartComparisonInput!) { startComparison(input: $input) { id batch { id } } }';
+      const compare = { generators: [ids.encoder], methods: ['GA'], neurons: [{ session: 's1', index: 1 }], settings: { steps: 2 } };
+      const c1 = (await t.ok(COMPARE, { input: { ...compare, name: 'first' } })).startComparison;
+      const c2 = (await t.ok(COMPARE, { input: { ...compare, name: 'second' } })).startComparison;
+      for (const batch of [a.id, b.id, c1.batch.id, c2.batch.id]) expect(await finished(batch)).toMatchObject({ succeeded: expect.any(Number), failed: 0 });
+
+      /** Every node of a list, a page of `first` at a time, in `order` (none: the list's default). */
+      async function walk(field: string, order: string | null, first: number, args = '') {
+        const ids: string[] = [];
+        let after: string | null = null;
+        const totals = new Set<number>();
+        for (let page = 0; page < 100; page++) {
+          const orderArg = order ? `order: ${order}, ` : '';
+          const data: any = await t.ok(`query($after: String) { ${field}(${orderArg}${args}first: ${first}, after: $after) { totalCount nodes { id } pageInfo { endCursor hasNextPage } } }`, { after });
+          const connection = data[field];
+          expect(connection.nodes.length).toBeLessThanOrEqual(first);
+          totals.add(connection.totalCount);
+          ids.push(...connection.nodes.map((n: { id: string }) => n.id));
+          if (!connection.pageInfo.hasNextPage) break;
+          after = connection.pageInfo.endCursor;
+        }
+        expect(totals.size).toBe(1);
+        expect(new Set(ids).size).toBe(ids.length);
+        expect(ids).toHaveLength([...totals][0]);
+        return ids;
+      }
+
+      // batches: the newest first (the comparisons' batches are the newest), a page of one at a time
+      const batchesNewest = await walk('batches', null, 1);
+      expect(batchesNewest.slice(0, 4)).toEqual([c2.batch.id, c1.batch.id, b.id, a.id]);
+      expect(await walk('batches', 'NEWEST_FIRST', 3)).toEqual(batchesNewest);
+      expect(await walk('batches', 'OLDEST_FIRST', 3)).toEqual([...batchesNewest].reverse());
+
+      // runs: newest first across pages of 5; a batch's runs (Batch.runs) stay in the order they were queued
+      const batchRuns = (id: string) => t.ok('query($id: ID!) { batch(id: $id) { runs(first: 50) { nodes { id } } } }', { id }).then((d) => d.batch.runs.nodes.map((n: { id: string }) => n.id) as string[]);
+      const [runsA, runsB, runsC1, runsC2] = await Promise.all([a.id, b.id, c1.batch.id, c2.batch.id].map(batchRuns));
+      expect(runsA).toEqual(a.runs.nodes.map((r: { id: string }) => r.id));
+      const newestOfA = await t.ok('query($id: ID!) { batch(id: $id) { runs(order: NEWEST_FIRST, first: 4) { nodes { id } } } }', { id: a.id });
+      expect(newestOfA.batch.runs.nodes.map((n: { id: string }) => n.id)).toEqual([...runsA].reverse().slice(0, 4));
+      const runsNewest = await walk('runs', null, 5);
+      expect(runsNewest.slice(0, 14)).toEqual([...runsC2, ...runsC1, ...[...runsB].reverse(), ...[...runsA].reverse()]);
+      expect(await walk('runs', 'OLDEST_FIRST', 5)).toEqual([...runsNewest].reverse());
+      // a filter and an order together
+      expect(await walk('runs', 'NEWEST_FIRST', 4, `filter: { batch: "${b.id}" }, `)).toEqual([...runsB].reverse());
+      expect(await walk('runs', 'OLDEST_FIRST', 4, `filter: { batch: "${b.id}" }, `)).toEqual(runsB);
+
+      // images of batch b: 6, newest first across pages of 4, the reverse of oldest first
+      const imagesNewest = await walk('images', null, 4, `filter: { batch: "${b.id}" }, `);
+      expect(imagesNewest).toHaveLength(6);
+      expect(await walk('images', 'OLDEST_FIRST', 4, `filter: { batch: "${b.id}" }, `)).toEqual([...imagesNewest].reverse());
+
+      // comparisons
+      const comparisonsNewest = await walk('comparisons', null, 1);
+      expect(comparisonsNewest.slice(0, 2)).toEqual([c2.id, c1.id]);
+      expect(await walk('comparisons', 'OLDEST_FIRST', 1)).toEqual([...comparisonsNewest].reverse());
+
+      // the counts: what the lists' totals say, in one query
+      const { overview } = await t.ok(OVERVIEW);
+      expect(overview).toMatchObject({ encoders: 3, priors: 1, datasets: 1, batches: before.batches + 4, comparisons: before.comparisons + 2 });
+      expect(overview.runs).toEqual({ ...before.runs, succeeded: before.runs.succeeded + 14 });
+      const totals = await t.ok(`{
+        batches(first: 0) { totalCount } comparisons(first: 0) { totalCount } runs(first: 0) { totalCount }
+        succeeded: runs(first: 0, filter: { status: [SUCCEEDED] }) { totalCount } encoders(first: 0) { totalCount } priors(first: 0) { totalCount } datasets(first: 0) { totalCount } }`);
+      expect(overview).toMatchObject({ batches: totals.batches.totalCount, comparisons: totals.comparisons.totalCount, encoders: totals.encoders.totalCount, priors: totals.priors.totalCount, datasets: totals.datasets.totalCount });
+      expect(overview.runs.succeeded).toBe(totals.succeeded.totalCount);
+      expect(Object.values(overview.runs as Record<string, number>).reduce((x, y) => x + y, 0)).toBe(totals.runs.totalCount);
+    });
+
     it('cancels a running run: its stream ends, it stores nothing', async () => {
       const { startRuns } = await t.ok(START, { input: { generator: ids.encoder, methods: ['GA'], neurons: [{ session: 's1', index: 1 }], settings: { steps: 5000 } } });
       const run = startRuns.runs.nodes[0].id;
@@ -227,7 +301,7 @@ export function serviceSuite(backend: Backend): void {
       const trace = decodeNpy(new Uint8Array(await (await t.fetch(`${set.runs.nodes[0].trajectory.activation.url}`)).arrayBuffer()));
       expect(trace.shape).toEqual([3, 2]);
       expect(byMethod('MENI')[0].images[0].kind).toBe('MENI');
-      const reconRuns = await t.ok(`query($b: ID!) { runs(filter: { batch: $b }) { nodes { neuron { index } images { kind sourceIndex scores { value } } } } }`, { b: recon.startRuns.id });
+      const reconRuns = await t.ok(`query($b: ID!) { runs(filter: { batch: $b }, order: OLDEST_FIRST) { nodes { neuron { index } images { kind sourceIndex scores { value } } } } }`, { b: recon.startRuns.id });
       expect(reconRuns.runs.nodes.map((r: { images: { sourceIndex: number }[] }) => r.images[0].sourceIndex)).toEqual([0, 4]);
       expect(reconRuns.runs.nodes[0]).toMatchObject({ neuron: null, images: [{ kind: 'RECONSTRUCTION', scores: [] }] });
 

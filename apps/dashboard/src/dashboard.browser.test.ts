@@ -1,11 +1,12 @@
 /**
  * The dashboard in Debian's Chromium (playwright-core) against a real `excite serve`: the API, its
  * worker and the dashboard as `npm start` runs them, on free ports with a fresh data folder and the
- * demo models of models/demo. It signs in with the link serve prints, launches a GA run and
- * watches its preview change step by step until the final image, starts a comparison of the demo
- * models (GA and EGG) and finds its matrix, opens a neuron's page with the images of both methods
- * and their scores, cancels a sampling batch from its page, and checks that a read token cannot
- * launch.
+ * demo models of models/demo. It signs in with the link serve prints (an HTTP-only cookie), counts
+ * the overview's requests to the API, launches a GA run and watches its preview change step by step
+ * until the final image, finds stored data in the first HTML of a page, starts a comparison of the
+ * demo models (GA and EGG) and finds its matrix, opens a neuron's page with the images of both
+ * methods and their scores, cancels a sampling batch from its page, and checks that a read token
+ * cannot launch.
  * A screenshot of every page goes to .cache/dashboard-screenshots (EXCITE_SCREENSHOTS=docs/screenshots
  * refreshes those of docs/dashboard.md).
  *
@@ -16,7 +17,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import { type Browser, type Page, type Request, type WebSocket, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { initializedPglite, tempDir } from '@excite/api/src/testing/harness.ts';
 import { type ExciteProcess, startExcite } from '@excite/api/src/testing/processes.ts';
@@ -45,6 +46,7 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium against excite serve', 
   let page: Page;
   let dashboard: string;
   let api: string;
+  let apiPort: number;
   let token: string;
   const pageErrors: string[] = [];
 
@@ -54,12 +56,13 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium against excite serve', 
     data = await tempDir('dashboard');
     await initializedPglite(join(data, 'pglite'));
     await mkdir(SCREENSHOTS, { recursive: true });
-    const [apiPort, dashboardPort] = [await freePort(), await freePort()];
+    apiPort = await freePort();
+    const dashboardPort = await freePort();
     // the first start builds the dashboard (when its build is missing or stale): minutes on a busy machine
     const started = await startExcite(
       ['serve', '--port', String(apiPort), '--dashboard-port', String(dashboardPort), '--host', '127.0.0.1', '--data', data],
       { DATABASE_URL: '' },
-      /dashboard at (http:\/\/\S+)\/\?token=(exc_[\w-]+)/,
+      /dashboard at (http:\/\/\S+)\/sign-in\?token=(exc_[\w-]+)/,
       540_000,
     );
     serve = started;
@@ -76,17 +79,80 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium against excite serve', 
     if (data) await rm(data, { recursive: true, force: true });
   });
 
+  /**
+   * What the page asks the API for while `view` runs: HTTP requests to its /graphql (with their
+   * variables) and WebSockets to it (with the operations they start).
+   */
+  async function apiTraffic(view: () => Promise<unknown>) {
+    const requests: { query: string; variables: Record<string, unknown> }[] = [];
+    const sockets: { url: string; sent: string[] }[] = [];
+    const toApi = (url: string) => new URL(url).port === String(apiPort) && new URL(url).pathname === '/graphql';
+    const onRequest = (r: Request) => {
+      if (toApi(r.url()) && r.method() === 'POST') requests.push(r.postDataJSON() as { query: string; variables: Record<string, unknown> });
+    };
+    const onSocket = (ws: WebSocket) => {
+      if (!toApi(ws.url().replace(/^ws/, 'http'))) return;
+      const socket = { url: ws.url(), sent: [] as string[] };
+      sockets.push(socket);
+      ws.on('framesent', (f) => socket.sent.push(String(f.payload)));
+    };
+    page.on('request', onRequest);
+    page.on('websocket', onSocket);
+    try {
+      await view();
+    } finally {
+      page.off('request', onRequest);
+      page.off('websocket', onSocket);
+    }
+    return { requests, sockets };
+  }
+
   it('signs in with the link excite serve printed and shows the demo models and the worker', async () => {
-    await page.goto(`${dashboard}/?token=${token}`);
+    await page.goto(`${dashboard}/sign-in?token=${token}`);
     await page.getByTestId('models-table').waitFor();
-    // the token left the address bar for localStorage
+    // the token left the address bar for an HTTP-only cookie that the page's scripts cannot read
+    expect(new URL(page.url()).pathname).toBe('/');
     expect(page.url()).not.toContain('token=');
+    const cookie = (await page.context().cookies()).find((c) => c.value === token);
+    expect(cookie).toMatchObject({ name: 'excite_token', httpOnly: true, sameSite: 'Lax', path: '/' });
+    expect(await page.evaluate('document.cookie')).not.toContain(token);
+    expect(await page.evaluate('JSON.stringify(localStorage)')).not.toContain(token);
     await expect.poll(() => page.getByTestId('viewer').textContent()).toContain('admin');
     const models = await page.getByTestId('models-table').textContent();
     expect(models).toContain('attention-train');
     expect(models).toMatch(/201025: 0\.\d\d/);
     expect(await page.getByTestId('workers-table').textContent()).toContain('embedded');
     await shot('overview');
+  });
+
+  it('refuses a bad sign-in link and keeps the pages to signed-in browsers', async () => {
+    const refused = await fetch(`${dashboard}/sign-in?token=exc_${'x'.repeat(43)}`, { redirect: 'manual' });
+    expect(refused.status).toBe(303);
+    expect(refused.headers.get('location')).toBe('/?signin=refused');
+    expect(refused.headers.get('set-cookie')).toBeNull();
+    // without the cookie a page holds the sign-in form and none of the stored data
+    const anonymous = await (await fetch(`${dashboard}/`)).text();
+    expect(anonymous).toContain('Sign in with a token');
+    expect(anonymous).not.toContain('attention-train');
+    expect((await fetch(`${dashboard}/files/${'0'.repeat(64)}`)).status).toBe(401);
+  });
+
+  it('views the overview with one socket to the API and no GraphQL request of its own, and does not poll', async () => {
+    // the bound: at most 3 connections to the API's /graphql in one view, the status subscription's socket included; in fact no HTTP request at all
+    const traffic = await apiTraffic(async () => {
+      await page.goto(`${dashboard}/`);
+      await page.getByTestId('models-table').waitFor();
+      // long enough for a poll of the old dashboard (every 3 s) to show
+      await page.waitForTimeout(4_000);
+    });
+    expect(traffic.requests.length + traffic.sockets.length).toBeLessThanOrEqual(3);
+    expect(traffic.requests).toEqual([]);
+    expect(traffic.sockets).toHaveLength(1);
+    const started = traffic.sockets.flatMap((s) => s.sent.map((f) => JSON.parse(f) as { type: string; payload?: { query?: string; variables?: Record<string, unknown> } })).filter((m) => m.type === 'subscribe');
+    // one status subscription, no query, no list: nothing asks for rows
+    expect(started).toHaveLength(1);
+    expect(started.map((m) => m.payload?.query ?? '').every((q) => /^\s*subscription\b/.test(q) && q.includes('runStatusChanged'))).toBe(true);
+    for (const r of [...traffic.requests.map((q) => q.variables ?? {}), ...started.map((m) => m.payload?.variables ?? {})]) expect(r.first ?? 0).toBeLessThanOrEqual(20);
   });
 
   it('launches a GA run, shows its preview change step by step, then its final image', async () => {
@@ -118,9 +184,33 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium against excite serve', 
     expect(new Set(shown).size).toBeGreaterThanOrEqual(3);
     expect(shown.every((p) => p.startsWith('data:image/png;base64,'))).toBe(true);
     await expect.poll(() => page.getByTestId('run-card').getAttribute('data-status')).toBe('SUCCEEDED');
-    // the final image is the stored PNG (an object URL of the blob fetched with the token)
-    expect(await page.getByTestId('final-image').getAttribute('src')).toMatch(/^blob:/);
+    // the final image is the stored PNG, through the dashboard's /files route (the cookie's token)
+    expect(await page.getByTestId('final-image').getAttribute('src')).toMatch(/^\/files\/[0-9a-f]{64}$/);
+    await expect.poll(() => page.getByTestId('final-image').evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(0);
     await shot('run-done');
+  });
+
+  it('renders stored data on the server: the first HTML holds it, the browser asks the API for none', async () => {
+    const batchPath = new URL(page.url()).pathname;
+    // a reload: the response to the page's own request already holds the batch and the models
+    let html = '';
+    const traffic = await apiTraffic(async () => {
+      const response = await page.reload();
+      html = (await response!.text()) ?? '';
+      await page.getByTestId('final-image').waitFor();
+    });
+    expect(html).toContain('browser test');
+    expect(html).toContain('attention-train');
+    expect(html).toMatch(/data-testid="final-image"[^>]*src="\/files\/[0-9a-f]{64}"|src="\/files\/[0-9a-f]{64}"[^>]*data-testid="final-image"/);
+    // a finished batch: nothing live, no request and no socket to the API
+    expect(traffic.requests).toEqual([]);
+    expect(traffic.sockets).toEqual([]);
+    // the same HTML for anyone with the cookie: the overview lists the batch and the model, without a script
+    const overview = await (await fetch(`${dashboard}/`, { headers: { cookie: `excite_token=${token}` } })).text();
+    expect(overview).toContain('browser test');
+    expect(overview).toContain('attention-train');
+    const batch = await (await fetch(`${dashboard}${batchPath}`, { headers: { cookie: `excite_token=${token}` } })).text();
+    expect(batch).toContain('SUCCEEDED');
   });
 
   it('starts a comparison of the demo models and shows the generalization matrix', async () => {
@@ -156,7 +246,10 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium against excite serve', 
     const scores = await page.getByTestId('neuron-scores').textContent();
     expect(scores).toContain('attention-train');
     expect(scores).toContain('●');
-    await expect(page.getByRole('button', { name: 'PNG' }).first().isVisible()).resolves.toBe(true);
+    await expect(page.getByRole('link', { name: 'PNG' }).first().isVisible()).resolves.toBe(true);
+    const png = await fetch(new URL((await page.getByRole('link', { name: 'PNG' }).first().getAttribute('href'))!, dashboard), { headers: { cookie: `excite_token=${token}` } });
+    expect(png.headers.get('content-type')).toBe('image/png');
+    expect(png.headers.get('content-disposition')).toMatch(/^attachment; filename="ga_.*\.png"$/);
     await shot('neuron');
     await page.getByTestId('image-GA').first().click();
     await page.getByTestId('zoomed-image').waitFor();
@@ -190,7 +283,8 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium against excite serve', 
       body: JSON.stringify({ query: 'mutation { createToken(input: { role: READ, name: "viewer" }) { token } }' }),
     });
     const reader = ((await res.json()) as { data: { createToken: { token: string } } }).data.createToken.token;
-    await page.goto(`${dashboard}/runs/new?token=${reader}`);
+    await page.goto(`${dashboard}/sign-in?token=${reader}&next=/runs/new`);
+    expect(new URL(page.url()).pathname).toBe('/runs/new');
     await expect.poll(() => page.locator('.role-notice').textContent()).toContain('needs a token with the run role');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('form', { name: 'sign in' }).waitFor();

@@ -25,6 +25,7 @@ export const QUERIES = {
   image: documents.ImageDocument,
   comparisons: documents.ComparisonsDocument,
   comparison: documents.ComparisonDocument,
+  overview: documents.OverviewDocument,
   workers: documents.WorkersDocument,
   methods: documents.MethodsDocument,
 } as const;

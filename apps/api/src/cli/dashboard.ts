@@ -5,8 +5,9 @@
  * sources and of Next's version, kept in .next/excite-sources). The API serves meanwhile; a
  * dashboard that cannot be built or started is reported and the API serves on without it.
  *
- * The browser finds the API on the page's own host at the API's port (EXCITE_API_PORT), unless
- * EXCITE_API_URL names it (a proxy, another host).
+ * The dashboard's server reads the API at EXCITE_API_SERVER_URL (the service's own address); the
+ * browser's live parts (subscriptions) find it on the page's own host at the API's port
+ * (EXCITE_API_PORT), unless EXCITE_API_URL names it (a proxy, another host).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -28,6 +29,8 @@ export interface DashboardOptions {
   host?: string;
   /** the API's port, on the page's host */
   apiPort: number;
+  /** the GraphQL endpoint as the dashboard's server reaches it (default: the API's port on 127.0.0.1) */
+  apiUrl?: string;
   log: (line: string) => void;
   /** the dashboard's folder (default apps/dashboard) */
   dir?: string;
@@ -105,7 +108,7 @@ export function startDashboard(options: DashboardOptions): Dashboard {
       await writeFile(stamp, sources);
     }
     const args = ['start', '--port', String(options.port), ...(options.host ? ['--hostname', options.host] : [])];
-    const server = runNext(next.bin, dir, args, { EXCITE_API_PORT: String(options.apiPort) });
+    const server = runNext(next.bin, dir, args, { EXCITE_API_PORT: String(options.apiPort), ...(options.apiUrl ? { EXCITE_API_SERVER_URL: options.apiUrl } : {}) });
     current = server.child;
     const host = !options.host || options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host;
     const url = `http://${host}:${options.port}`;

@@ -1,13 +1,12 @@
 /**
- * The shell of every view: the API's location (from the server's environment at request time, so
- * one build serves any deployment), the signed-in client, the header.
+ * The shell of every view: the header, with who is signed in (read from the session cookie on the
+ * server, in its own Suspense boundary so that the page does not wait for it). No environment is
+ * read here: server code that needs the API's address reads it where it is used.
  */
 import type { Metadata } from 'next';
-import { connection } from 'next/server';
-import type { ReactNode } from 'react';
+import { type ReactNode, Suspense } from 'react';
 import { NavBar } from '@/components/nav-bar.tsx';
-import { apiLocationFromEnv } from '@/lib/api-url.ts';
-import { ExciteProvider } from '@/lib/excite-context.tsx';
+import { Who } from '@/components/who.tsx';
 import './globals.css';
 
 export const metadata: Metadata = {
@@ -15,16 +14,18 @@ export const metadata: Metadata = {
   description: 'Most exciting inputs for visual neurons: launch runs, watch them sample, compare MEIs across architectures',
 };
 
-export default async function RootLayout({ children }: { children: ReactNode }) {
-  await connection();
-  const api = apiLocationFromEnv(process.env);
+export default function RootLayout({ children }: { children: ReactNode }) {
   return (
     <html lang="en">
       <body>
-        <ExciteProvider api={api}>
-          <NavBar />
-          <main>{children}</main>
-        </ExciteProvider>
+        <NavBar
+          who={
+            <Suspense fallback={null}>
+              <Who />
+            </Suspense>
+          }
+        />
+        <main>{children}</main>
       </body>
     </html>
   );

@@ -1,9 +1,8 @@
 'use client';
-/** The header: the views, and who is signed in with which role. */
+/** The header: the views (the current one marked), and who is signed in (`who`, rendered on the server). */
 import Link from 'next/link';
 import { usePathname } from 'next/navigation';
-import { useExcite } from '@/lib/excite-context.tsx';
-import { ROLE_LABEL } from '@/lib/roles.ts';
+import type { ReactNode } from 'react';
 
 const LINKS = [
   { href: '/', label: 'Overview' },
@@ -12,8 +11,7 @@ const LINKS = [
   { href: '/comparisons', label: 'Comparisons' },
 ];
 
-export function NavBar() {
-  const { viewer, signOut } = useExcite();
+export function NavBar({ who }: { who: ReactNode }) {
   const path = usePathname();
   const active = (href: string) => (href === '/' ? path === '/' : path.startsWith(href.split('/').slice(0, 2).join('/')));
   return (
@@ -28,20 +26,7 @@ export function NavBar() {
           </Link>
         ))}
       </nav>
-      <div className="who">
-        {viewer ? (
-          <>
-            <span data-testid="viewer">
-              {viewer.name} · <span className={`role role-${viewer.role.toLowerCase()}`}>{ROLE_LABEL[viewer.role]}</span>
-            </span>
-            <button type="button" className="link-button" onClick={signOut}>
-              Sign out
-            </button>
-          </>
-        ) : (
-          <span className="muted">not signed in</span>
-        )}
-      </div>
+      <div className="who">{who}</div>
     </header>
   );
 }

@@ -1,8 +1,9 @@
-/** Loading and error states: what every view shows while its data comes, or when it did not. */
 'use client';
+/**
+ * Loading and error states: what loading.tsx and Suspense boundaries show while a page's data comes
+ * from the server, and what error.tsx and the forms show when it did not.
+ */
 import { isExciteError } from '@excite/sdk';
-import type { ReactNode } from 'react';
-import type { Resource } from '@/lib/use-resource.ts';
 
 export function Loading({ what }: { what: string }) {
   return (
@@ -14,13 +15,15 @@ export function Loading({ what }: { what: string }) {
 
 /** An error with the service's code when it has one, and a retry. */
 export function ErrorNotice({ error, retry, title = 'Something went wrong' }: { error: unknown; retry?: () => void; title?: string }) {
-  const code = isExciteError(error) ? error.code : undefined;
-  const message = error instanceof Error ? error.message : String(error);
+  const code = isExciteError(error) ? error.code : typeof error === 'object' && error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+  const message = error instanceof Error ? error.message : typeof error === 'object' && error && 'message' in error ? String(error.message) : String(error);
+  const digest = typeof error === 'object' && error && 'digest' in error ? String(error.digest) : undefined;
   return (
     <div className="error-notice" role="alert">
       <strong>{title}</strong>
       {code && <code className="code">{code}</code>}
       <p>{message}</p>
+      {digest && <p className="muted small">The dashboard's server logged this error as {digest}.</p>}
       {retry && (
         <button type="button" onClick={retry}>
           Try again
@@ -28,11 +31,4 @@ export function ErrorNotice({ error, retry, title = 'Something went wrong' }: { 
       )}
     </div>
   );
-}
-
-/** A resource's value through `children`, or its loading or error state. */
-export function Loaded<T>({ resource, what, children }: { resource: Resource<T>; what: string; children: (data: T) => ReactNode }) {
-  if (resource.status === 'loading') return <Loading what={what} />;
-  if (resource.status === 'error') return <ErrorNotice error={resource.error} retry={resource.reload} title={`Could not load ${what}`} />;
-  return <>{children(resource.data)}</>;
 }

@@ -5,10 +5,9 @@
  * image's own size.
  */
 import { useEffect, useRef, useState } from 'react';
-import { useBlobUrl } from './blob-image.tsx';
+import { fileHref } from '@/lib/files.ts';
 
 export function ZoomDialog({ url, title, width, onClose }: { url: string; title: string; width: number; onClose: () => void }) {
-  const { src } = useBlobUrl(url);
   const [zoom, setZoom] = useState(() => Math.max(2, Math.floor(480 / Math.max(1, width))));
   const dialog = useRef<HTMLDialogElement>(null);
   useEffect(() => {
@@ -26,8 +25,7 @@ export function ZoomDialog({ url, title, width, onClose }: { url: string; title:
           ×
         </button>
       </header>
-      {/* eslint-disable-next-line @next/next/no-img-element */}
-      {src && <img className="pixelated" src={src} alt={title} width={width * zoom} height={width * zoom} data-testid="zoomed-image" />}
+      <img className="pixelated" src={fileHref(url)} alt={title} width={width * zoom} height={width * zoom} data-testid="zoomed-image" />
     </dialog>
   );
 }

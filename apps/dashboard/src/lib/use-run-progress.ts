@@ -2,10 +2,11 @@
 /**
  * A run's steps as they happen (the runProgress subscription: earlier steps replayed, then live
  * ones, until the run ends): the latest preview and the energy and activation curves. Events come
- * at the worker's pace (tens a second); the view takes them at most every `frameMs`.
+ * at the worker's pace (tens a second); the view takes them at most every `frameMs`. The page's
+ * live client (lib/live.tsx) carries the subscription.
  */
 import { useEffect, useState } from 'react';
-import { useExcite } from './excite-context.tsx';
+import { useLiveClient } from './live.tsx';
 
 export interface LiveProgress {
   step: number;
@@ -26,7 +27,7 @@ export interface LiveProgress {
 const EMPTY: LiveProgress = { step: 0, steps: 0, attempt: 1, previews: 0, stepAxis: [], energy: [], activation: [], ended: false };
 
 export function useRunProgress(runId: string, active: boolean, frameMs = 100): LiveProgress {
-  const { client } = useExcite();
+  const client = useLiveClient();
   const [progress, setProgress] = useState<LiveProgress>(EMPTY);
 
   useEffect(() => {

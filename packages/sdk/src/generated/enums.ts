@@ -86,6 +86,17 @@ export const ImageKind = {
 } as const;
 
 export type ImageKind = typeof ImageKind[keyof typeof ImageKind];
+/**
+ * The order of a list of things created over time (batches, runs, images, comparisons): by creation
+ * (the rows' unique sequence number, so there are no ties), newest or oldest first. A cursor is a
+ * position in that sequence: pass it back with the same order.
+ */
+export const ListOrder = {
+  NEWEST_FIRST: 'NEWEST_FIRST',
+  OLDEST_FIRST: 'OLDEST_FIRST'
+} as const;
+
+export type ListOrder = typeof ListOrder[keyof typeof ListOrder];
 export const Method = {
   /** a set of exciting images that differ from one another (EGG plus a diversity term) */
   DIVERSE: 'DIVERSE',

@@ -122,7 +122,7 @@ function startCommand() {
         const runs = [...batch.runs.nodes];
         if (batch.runs.pageInfo.hasNextPage) {
           const known = new Set(runs.map((r) => r.id));
-          for await (const run of client.paginate('runs', { filter: { batch: batch.id } }, { pageSize: 500 })) if (!known.has(run.id)) runs.push(run);
+          for await (const run of client.paginate('runs', { filter: { batch: batch.id }, order: 'OLDEST_FIRST' }, { pageSize: 500 })) if (!known.has(run.id)) runs.push(run);
         }
         const final = await follow(client, runs, o);
         if (o.json) console.log(JSON.stringify({ batch: batch.id, runs: final.map(summary) }));
@@ -160,7 +160,7 @@ function listCommand() {
         const generator = o.generator ? await byIdOrName(o.generator, 'encoder', () => client.paginate('encoders', { filter: { name: o.generator } })) : undefined;
         const filter = { batch: o.batch, status: o.status, method: o.method, generator };
         const runs: Run[] = [];
-        for await (const run of client.paginate('runs', { filter }, { pageSize: o.first && o.first < 500 ? o.first : 500 })) {
+        for await (const run of client.paginate('runs', { filter, order: 'OLDEST_FIRST' }, { pageSize: o.first && o.first < 500 ? o.first : 500 })) {
           runs.push(run);
           if (o.first && runs.length >= o.first) break;
         }
@@ -195,7 +195,7 @@ export async function runsOf(client: ExciteClient, id: string): Promise<Run[]> {
   if (batch) {
     if (!batch.runs.pageInfo.hasNextPage) return batch.runs.nodes;
     const runs: Run[] = [];
-    for await (const run of client.paginate('runs', { filter: { batch: id } }, { pageSize: 500 })) runs.push(run);
+    for await (const run of client.paginate('runs', { filter: { batch: id }, order: 'OLDEST_FIRST' }, { pageSize: 500 })) runs.push(run);
     return runs;
   }
   const run = await client.run({ id });

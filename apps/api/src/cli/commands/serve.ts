@@ -57,11 +57,11 @@ export function serveCommand(): Command {
       }
       console.log(`excite: serving GraphQL at ${service.url}/graphql (WebSocket ws://${service.url.slice('http://'.length)}/graphql)${service.worker ? ', with a worker' : ''}`);
       if (o.dashboard) {
-        dashboard = startDashboard({ port: o.dashboardPort, host: o.host, apiPort: service.port, log: config.log });
+        dashboard = startDashboard({ port: o.dashboardPort, host: o.host, apiPort: service.port, apiUrl: `${service.url}/graphql`, log: config.log });
         dashboard.ready.then(
           (url) => {
-            // the link stores the token in the browser and drops it from the address bar
-            if (service.initialAdminToken) console.log(`excite: dashboard at ${url}/?token=${service.initialAdminToken} (the link signs in with the admin token)`);
+            // the link checks the token, keeps it in an HTTP-only cookie and drops it from the address bar
+            if (service.initialAdminToken) console.log(`excite: dashboard at ${url}/sign-in?token=${service.initialAdminToken} (the link signs in with the admin token)`);
             else console.log(`excite: dashboard at ${url}`);
           },
           (e: Error) => config.log(`excite: the dashboard is not served: ${e.message}\n  the API serves on (--no-dashboard: the API only)`),

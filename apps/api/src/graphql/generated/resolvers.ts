@@ -42,6 +42,7 @@ export type Batch = {
   id: Scalars['ID']['output'];
   label?: Maybe<Scalars['String']['output']>;
   runCount: Scalars['Int']['output'];
+  /** the batch's runs in the order they were queued (OLDEST_FIRST) unless told otherwise */
   runs: RunConnection;
 };
 
@@ -51,6 +52,7 @@ export type BatchRunsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<RunFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  order?: InputMaybe<ListOrder>;
 };
 
 export type BatchConnection = {
@@ -320,6 +322,15 @@ export type InputSpace = {
   width: Scalars['Int']['output'];
 };
 
+/**
+ * The order of a list of things created over time (batches, runs, images, comparisons): by creation
+ * (the rows' unique sequence number, so there are no ties), newest or oldest first. A cursor is a
+ * position in that sequence: pass it back with the same order.
+ */
+export type ListOrder =
+  | 'NEWEST_FIRST'
+  | 'OLDEST_FIRST';
+
 export type Method =
   /** a set of exciting images that differ from one another (EGG plus a diversity term) */
   | 'diverse'
@@ -469,6 +480,19 @@ export type NeuronInput = {
   session: Scalars['String']['input'];
 };
 
+/** Counts of what the service holds (Query.overview). */
+export type Overview = {
+  __typename?: 'Overview';
+  batches: Scalars['Int']['output'];
+  comparisons: Scalars['Int']['output'];
+  datasets: Scalars['Int']['output'];
+  /** encoders, ensembles and compact models (priors apart) */
+  encoders: Scalars['Int']['output'];
+  priors: Scalars['Int']['output'];
+  /** every run by status */
+  runs: RunCounts;
+};
+
 /** Cursor pagination: pass `endCursor` as `after` for the next page. */
 export type PageInfo = {
   __typename?: 'PageInfo';
@@ -546,6 +570,8 @@ export type Query = {
   methods: Array<MethodInfo>;
   neuron?: Maybe<Neuron>;
   neurons: NeuronConnection;
+  /** how many of each thing the service holds: one statement, for a dashboard's overview */
+  overview: Overview;
   prior?: Maybe<Prior>;
   priors: PriorConnection;
   run?: Maybe<Run>;
@@ -567,6 +593,7 @@ export type QueryBatchArgs = {
 export type QueryBatchesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  order?: InputMaybe<ListOrder>;
 };
 
 
@@ -578,6 +605,7 @@ export type QueryComparisonArgs = {
 export type QueryComparisonsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  order?: InputMaybe<ListOrder>;
 };
 
 
@@ -613,6 +641,7 @@ export type QueryImagesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<ImageFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  order?: InputMaybe<ListOrder>;
 };
 
 
@@ -649,6 +678,7 @@ export type QueryRunsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<RunFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  order?: InputMaybe<ListOrder>;
 };
 
 export type Run = {
@@ -987,6 +1017,7 @@ export type ResolversTypes = {
   InputSpace: ResolverTypeWrapper<InputSpace>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
+  ListOrder: ListOrder;
   Method: Method;
   MethodInfo: ResolverTypeWrapper<MethodInfo>;
   MethodSetting: ResolverTypeWrapper<MethodSetting>;
@@ -998,6 +1029,7 @@ export type ResolversTypes = {
   NeuronConnection: ResolverTypeWrapper<Omit<NeuronConnection, 'nodes'> & { nodes: Array<ResolversTypes['Neuron']> }>;
   NeuronFilter: NeuronFilter;
   NeuronInput: NeuronInput;
+  Overview: ResolverTypeWrapper<Overview>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Preview: ResolverTypeWrapper<Preview>;
   Prior: ResolverTypeWrapper<ModelRowParent>;
@@ -1060,6 +1092,7 @@ export type ResolversParentTypes = {
   NeuronConnection: Omit<NeuronConnection, 'nodes'> & { nodes: Array<ResolversParentTypes['Neuron']> };
   NeuronFilter: NeuronFilter;
   NeuronInput: NeuronInput;
+  Overview: Overview;
   PageInfo: PageInfo;
   Preview: Preview;
   Prior: ModelRowParent;
@@ -1101,7 +1134,7 @@ export type BatchResolvers<ContextType = GraphQLContext, ParentType extends Reso
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   label?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   runCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  runs?: Resolver<ResolversTypes['RunConnection'], ParentType, ContextType, RequireFields<BatchRunsArgs, 'first'>>;
+  runs?: Resolver<ResolversTypes['RunConnection'], ParentType, ContextType, RequireFields<BatchRunsArgs, 'first' | 'order'>>;
 };
 
 export type BatchConnectionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['BatchConnection'] = ResolversParentTypes['BatchConnection']> = {
@@ -1280,6 +1313,15 @@ export type NeuronConnectionResolvers<ContextType = GraphQLContext, ParentType e
   totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
+export type OverviewResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Overview'] = ResolversParentTypes['Overview']> = {
+  batches?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  comparisons?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  datasets?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  encoders?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  priors?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  runs?: Resolver<ResolversTypes['RunCounts'], ParentType, ContextType>;
+};
+
 export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -1326,23 +1368,24 @@ export type ProgressEventResolvers<ContextType = GraphQLContext, ParentType exte
 
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   batch?: Resolver<Maybe<ResolversTypes['Batch']>, ParentType, ContextType, RequireFields<QueryBatchArgs, 'id'>>;
-  batches?: Resolver<ResolversTypes['BatchConnection'], ParentType, ContextType, RequireFields<QueryBatchesArgs, 'first'>>;
+  batches?: Resolver<ResolversTypes['BatchConnection'], ParentType, ContextType, RequireFields<QueryBatchesArgs, 'first' | 'order'>>;
   comparison?: Resolver<Maybe<ResolversTypes['Comparison']>, ParentType, ContextType, RequireFields<QueryComparisonArgs, 'id'>>;
-  comparisons?: Resolver<ResolversTypes['ComparisonConnection'], ParentType, ContextType, RequireFields<QueryComparisonsArgs, 'first'>>;
+  comparisons?: Resolver<ResolversTypes['ComparisonConnection'], ParentType, ContextType, RequireFields<QueryComparisonsArgs, 'first' | 'order'>>;
   dataset?: Resolver<Maybe<ResolversTypes['Dataset']>, ParentType, ContextType, RequireFields<QueryDatasetArgs, 'id'>>;
   datasets?: Resolver<ResolversTypes['DatasetConnection'], ParentType, ContextType, RequireFields<QueryDatasetsArgs, 'first'>>;
   encoder?: Resolver<Maybe<ResolversTypes['Encoder']>, ParentType, ContextType, RequireFields<QueryEncoderArgs, 'id'>>;
   encoders?: Resolver<ResolversTypes['EncoderConnection'], ParentType, ContextType, RequireFields<QueryEncodersArgs, 'first'>>;
   health?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   image?: Resolver<Maybe<ResolversTypes['Image']>, ParentType, ContextType, RequireFields<QueryImageArgs, 'id'>>;
-  images?: Resolver<ResolversTypes['ImageConnection'], ParentType, ContextType, RequireFields<QueryImagesArgs, 'first'>>;
+  images?: Resolver<ResolversTypes['ImageConnection'], ParentType, ContextType, RequireFields<QueryImagesArgs, 'first' | 'order'>>;
   methods?: Resolver<Array<ResolversTypes['MethodInfo']>, ParentType, ContextType>;
   neuron?: Resolver<Maybe<ResolversTypes['Neuron']>, ParentType, ContextType, RequireFields<QueryNeuronArgs, 'index' | 'session'>>;
   neurons?: Resolver<ResolversTypes['NeuronConnection'], ParentType, ContextType, RequireFields<QueryNeuronsArgs, 'first'>>;
+  overview?: Resolver<ResolversTypes['Overview'], ParentType, ContextType>;
   prior?: Resolver<Maybe<ResolversTypes['Prior']>, ParentType, ContextType, RequireFields<QueryPriorArgs, 'id'>>;
   priors?: Resolver<ResolversTypes['PriorConnection'], ParentType, ContextType, RequireFields<QueryPriorsArgs, 'first'>>;
   run?: Resolver<Maybe<ResolversTypes['Run']>, ParentType, ContextType, RequireFields<QueryRunArgs, 'id'>>;
-  runs?: Resolver<ResolversTypes['RunConnection'], ParentType, ContextType, RequireFields<QueryRunsArgs, 'first'>>;
+  runs?: Resolver<ResolversTypes['RunConnection'], ParentType, ContextType, RequireFields<QueryRunsArgs, 'first' | 'order'>>;
   tokens?: Resolver<Array<ResolversTypes['ApiToken']>, ParentType, ContextType>;
   viewer?: Resolver<ResolversTypes['ApiToken'], ParentType, ContextType>;
   workers?: Resolver<Array<ResolversTypes['WorkerStatus']>, ParentType, ContextType>;
@@ -1470,6 +1513,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   Mutation?: MutationResolvers<ContextType>;
   Neuron?: NeuronResolvers<ContextType>;
   NeuronConnection?: NeuronConnectionResolvers<ContextType>;
+  Overview?: OverviewResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Preview?: PreviewResolvers<ContextType>;
   Prior?: PriorResolvers<ContextType>;

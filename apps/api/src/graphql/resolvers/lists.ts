@@ -1,29 +1,35 @@
 /**
  * The paginated lists: filters become SQL conditions, pages are keyset ranges over `seq` (creation
- * order), so a page stays stable while rows are added behind it.
+ * order; unique, so the order has no ties), so a page stays stable while rows are added behind it
+ * (oldest first) or before it (newest first).
  */
-import { type SQL, and, asc, eq, exists, getTableColumns, gt, ilike, inArray, sql } from 'drizzle-orm';
+import { type SQL, and, asc, desc, eq, exists, getTableColumns, gt, ilike, inArray, lt, sql } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { ENCODER_KINDS, batches, comparisons, datasets, images, type ModelKind, modelNeurons, models, neurons, runs } from '../../db/schema.ts';
 import { isUuid } from '../../db/uuid.ts';
+import type { RunRow } from '../mappers.ts';
 import type { GraphQLContext } from '../context.ts';
-import type { EncoderFilter, ImageFilter, InputMaybe, NeuronFilter, NeuronInput, RunFilter } from '../generated/resolvers.ts';
+import type { EncoderFilter, ImageFilter, InputMaybe, ListOrder, NeuronFilter, NeuronInput, RunFilter } from '../generated/resolvers.ts';
 import { decodeCursor, pageSize, toPage } from '../pagination.ts';
 
 interface PageArgs {
   first?: number | null;
   after?: string | null;
+  /** creation order; lists that take no `order` argument are oldest first */
+  order?: ListOrder | null;
 }
 
 /**
- * One page of `table` ordered by seq, with the filter's conditions. A first page counts the
- * matching rows in the same statement (a window over the filtered rows, computed before the
- * limit); a later page, whose cursor narrows the rows, counts them apart.
+ * One page of `table` ordered by seq (descending for NEWEST_FIRST), with the filter's conditions.
+ * A first page counts the matching rows in the same statement (a window over the filtered rows,
+ * computed before the limit); a later page, whose cursor narrows the rows, counts them apart.
  */
 async function seqPage<T extends PgTable & { seq: PgColumn }>(ctx: GraphQLContext, table: T, args: PageArgs, where: SQL | undefined) {
   const first = pageSize(args.first, ctx.services.config.limits.maxPageSize);
   const after = decodeCursor(args.after, ['number']);
   const { db } = ctx.services.database;
+  const newestFirst = args.order === 'NEWEST_FIRST';
+  const order = newestFirst ? desc(table.seq) : asc(table.seq);
   const count = async () => {
     const [{ n }] = await db
       .select({ n: sql<number>`count(*)::int` })
@@ -36,7 +42,7 @@ async function seqPage<T extends PgTable & { seq: PgColumn }>(ctx: GraphQLContex
       .select({ ...getTableColumns(table as PgTable), _total: sql<number>`(count(*) over ())::int` })
       .from(table as PgTable)
       .where(where)
-      .orderBy(asc(table.seq))
+      .orderBy(order)
       .limit(first + 1);
     const total = rows.length ? rows[0]._total : 0;
     return toPage(
@@ -49,8 +55,8 @@ async function seqPage<T extends PgTable & { seq: PgColumn }>(ctx: GraphQLContex
   const rows = await db
     .select()
     .from(table as PgTable)
-    .where(and(where, gt(table.seq, after[0] as number)))
-    .orderBy(asc(table.seq))
+    .where(and(where, (newestFirst ? lt : gt)(table.seq, after[0] as number)))
+    .orderBy(order)
     .limit(first + 1);
   return toPage(rows as T['$inferSelect'][], first, (r) => [(r as { seq: number }).seq], await count());
 }
@@ -90,11 +96,11 @@ export function listDatasets(ctx: GraphQLContext, args: PageArgs) {
 }
 
 export function listBatches(ctx: GraphQLContext, args: PageArgs) {
-  return seqPage(ctx, batches, args, undefined);
+  return seqPage(ctx, batches, { ...args, order: args.order ?? 'NEWEST_FIRST' }, undefined);
 }
 
 export function listComparisons(ctx: GraphQLContext, args: PageArgs) {
-  return seqPage(ctx, comparisons, args, undefined);
+  return seqPage(ctx, comparisons, { ...args, order: args.order ?? 'NEWEST_FIRST' }, undefined);
 }
 
 export function listRuns(ctx: GraphQLContext, args: PageArgs & { filter?: InputMaybe<RunFilter> }) {
@@ -102,7 +108,7 @@ export function listRuns(ctx: GraphQLContext, args: PageArgs & { filter?: InputM
   return seqPage(
     ctx,
     runs,
-    args,
+    { ...args, order: args.order ?? 'NEWEST_FIRST' },
     and(
       f.batch ? idIs(runs.batchId, f.batch) : undefined,
       f.status?.length ? inArray(runs.status, f.status) : undefined,
@@ -119,7 +125,7 @@ export function listImages(ctx: GraphQLContext, args: PageArgs & { filter?: Inpu
   return seqPage(
     ctx,
     images,
-    args,
+    { ...args, order: args.order ?? 'NEWEST_FIRST' },
     and(
       f.run ? idIs(images.runId, f.run) : undefined,
       f.kind?.length ? inArray(images.kind, f.kind) : undefined,
@@ -155,4 +161,29 @@ export async function listNeurons(ctx: GraphQLContext, args: PageArgs & { filter
     .limit(first + 1);
   const [{ n }] = await db.select({ n: sql<number>`count(*)::int` }).from(neurons).where(where);
   return toPage(rows, first, (r) => [r.session, r.index], n);
+}
+
+/**
+ * What the service holds, counted in one statement: runs by status, batches, comparisons, models
+ * (encoders apart from priors), datasets.
+ */
+export async function overviewCounts(db: GraphQLContext['services']['database']['db']) {
+  const n = (q: SQL) => sql<number>`(${q})::int`;
+  const runsWith = (status: RunRow['status']) => n(sql`select count(*) from ${runs} where ${runs.status} = ${status}`);
+  const [row] = await db
+    .select({
+      queued: runsWith('queued'),
+      running: runsWith('running'),
+      succeeded: runsWith('succeeded'),
+      failed: runsWith('failed'),
+      cancelled: runsWith('cancelled'),
+      batches: n(sql`select count(*) from ${batches}`),
+      comparisons: n(sql`select count(*) from ${comparisons}`),
+      encoders: n(sql`select count(*) from ${models} where ${models.kind} <> 'prior'`),
+      priors: n(sql`select count(*) from ${models} where ${models.kind} = 'prior'`),
+      datasets: n(sql`select count(*) from ${datasets}`),
+    })
+    .from(sql`(select 1) as one`);
+  const { queued, running, succeeded, failed, cancelled, ...rest } = row;
+  return { runs: { queued, running, succeeded, failed, cancelled }, ...rest };
 }

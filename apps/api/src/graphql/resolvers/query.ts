@@ -5,7 +5,7 @@ import { comparisons, neurons } from '../../db/schema.ts';
 import { isUuid } from '../../db/uuid.ts';
 import { notFound } from '../../errors.ts';
 import type { QueryResolvers } from '../generated/resolvers.ts';
-import { listBatches, listComparisons, listDatasets, listEncoders, listImages, listNeurons, listPriors, listRuns } from './lists.ts';
+import { listBatches, listComparisons, listDatasets, listEncoders, listImages, listNeurons, listPriors, listRuns, overviewCounts } from './lists.ts';
 import { methodInfos } from './methods.ts';
 import { listWorkers } from './workers.ts';
 
@@ -50,5 +50,6 @@ export const query: QueryResolvers = {
     const [c] = await ctx.services.database.db.select().from(comparisons).where(eq(comparisons.id, id));
     return c ?? null;
   },
+  overview: (_, __, ctx) => overviewCounts(ctx.services.database.db),
   workers: (_, __, ctx) => listWorkers(ctx),
 };

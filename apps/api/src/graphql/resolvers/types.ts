@@ -77,7 +77,7 @@ export const typeResolvers: Resolvers = {
       const c = await ctx.loaders.runCounts.load(b.id);
       return c.queued + c.running === 0;
     },
-    runs: (b, args, ctx) => listRuns(ctx, { ...args, filter: { ...args.filter, batch: b.id } }),
+    runs: (b, args, ctx) => listRuns(ctx, { ...args, order: args.order ?? 'OLDEST_FIRST', filter: { ...args.filter, batch: b.id } }),
   },
   Run: {
     batch: (r, _, ctx) => required(ctx.loaders.batch.load(r.batchId), `batch ${r.batchId}`),

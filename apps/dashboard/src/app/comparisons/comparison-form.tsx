@@ -2,31 +2,18 @@
 /**
  * Start a comparison: generators x methods over neurons of a session, every image scored by the
  * evaluators (default: every registered model that predicts the neurons, ground truth included).
+ * The models come from the page (read on the server); the comparison starts through a server action.
  */
-import type { ExciteClient, Method } from '@excite/sdk';
+import type { Encoder, Method } from '@excite/sdk';
 import { useRouter } from 'next/navigation';
 import { type FormEvent, useState } from 'react';
+import { startComparisonAction } from '@/app/actions.ts';
 import { NeuronFields } from '@/components/neuron-fields.tsx';
-import { ErrorNotice, Loaded } from '@/components/pending.tsx';
-import { useExcite } from '@/lib/excite-context.tsx';
+import { ErrorNotice } from '@/components/pending.tsx';
 import { METHOD_LABEL } from '@/lib/format.ts';
 import { parseIndexSpec } from '@/lib/neuron-spec.ts';
-import { useResource } from '@/lib/use-resource.ts';
 
-async function loadModels(client: ExciteClient, signal: AbortSignal) {
-  const [encoders, methods] = await Promise.all([client.encoders({ first: 100 }, { signal }), client.methods({}, { signal })]);
-  // a comparison holds single images per neuron against each other: MEIs and MENIs, made without a dataset
-  const comparable = methods.filter((m) => !m.needsDataset && (m.imageKind === 'MEI' || m.imageKind === 'MENI')).map((m) => m.method);
-  return { encoders: encoders.nodes, methods: comparable };
-}
-
-export function ComparisonForm() {
-  const models = useResource(loadModels, []);
-  return <Loaded resource={models} what="models">{(m) => <Form models={m} />}</Loaded>;
-}
-
-function Form({ models: { encoders: models, methods: METHODS } }: { models: Awaited<ReturnType<typeof loadModels>> }) {
-  const { client } = useExcite();
+export function ComparisonForm({ models: { encoders: models, methods: METHODS } }: { models: { encoders: readonly Encoder[]; methods: readonly Method[] } }) {
   const router = useRouter();
   const generatorsAvailable = models.filter((m) => m.kind === 'ENCODER' || m.kind === 'ENSEMBLE');
   const sessions = [...new Set(generatorsAvailable.flatMap((m) => m.sessions))].sort();
@@ -44,22 +31,22 @@ function Form({ models: { encoders: models, methods: METHODS } }: { models: Awai
 
   async function submit(e: FormEvent) {
     e.preventDefault();
-    if (!client) return;
     setBusy(true);
     setError(undefined);
     try {
-      const comparison = await client.startComparison({
-        input: {
-          name: name.trim() || undefined,
-          generators,
-          evaluators: evaluators.length ? evaluators : undefined,
-          methods,
-          neurons: parseIndexSpec(neurons).map((index) => ({ session, index })),
-          seeds: parseIndexSpec(seeds, 100),
-          settings: steps.trim() ? { steps: Number(steps) } : undefined,
-        },
+      const result = await startComparisonAction({
+        name: name.trim() || undefined,
+        generators,
+        evaluators: evaluators.length ? evaluators : undefined,
+        methods,
+        neurons: parseIndexSpec(neurons).map((index) => ({ session, index })),
+        seeds: parseIndexSpec(seeds, 100),
+        settings: steps.trim() ? { steps: Number(steps) } : undefined,
       });
-      router.push(`/comparisons/${comparison.id}`);
+      if ('error' in result) {
+        setError(result.error);
+        setBusy(false);
+      } else router.push(`/comparisons/${result.ok.id}`);
     } catch (err) {
       setError(err);
       setBusy(false);

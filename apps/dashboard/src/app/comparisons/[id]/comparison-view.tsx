@@ -1,47 +1,20 @@
 'use client';
 /**
- * One comparison: its progress while the runs compute, then the generalization matrix (heatmap and
- * table), the distributions over neurons behind each cell, and the normalized-activation bars.
- * The cells' means come from the service; the per-neuron values from the batch's images' scores.
+ * One comparison (read by the page on the server): its progress while the runs compute, then the
+ * generalization matrix (heatmap and table), the distributions over neurons behind each cell, and
+ * the normalized-activation bars, drawn in the browser. The cells' means come from the service;
+ * the per-neuron values from the batch's images' scores.
  */
-import type { Comparison, ExciteClient, Image } from '@excite/sdk';
+import type { Comparison, Image } from '@excite/sdk';
 import Link from 'next/link';
 import { useMemo } from 'react';
 import { CellDistributions } from '@/components/cell-distributions.tsx';
 import { GeneralizationHeatmap } from '@/components/generalization-heatmap.tsx';
 import { NormalizedActivationChart } from '@/components/normalized-activation-chart.tsx';
-import { ErrorNotice, Loaded } from '@/components/pending.tsx';
-import { SessionGate } from '@/components/session-gate.tsx';
 import { METHOD_LABEL, formatNumber } from '@/lib/format.ts';
 import { type GeneralizationMatrix, generalizationMatrix, summarize } from '@/lib/generalization-matrix.ts';
-import { useResource } from '@/lib/use-resource.ts';
 
-async function loadComparison(client: ExciteClient, id: string, signal: AbortSignal) {
-  const comparison = await client.comparison({ id }, { signal });
-  if (!comparison) return null;
-  const images: Image[] = [];
-  for await (const image of client.paginate('images', { filter: { batch: comparison.batch.id } }, { signal, pageSize: 200 })) images.push(image);
-  return { comparison, images };
-}
-
-export function ComparisonView({ id }: { id: string }) {
-  return (
-    <SessionGate>
-      <ComparisonContent id={id} />
-    </SessionGate>
-  );
-}
-
-function ComparisonContent({ id }: { id: string }) {
-  const data = useResource((client, signal) => loadComparison(client, id, signal), [id], { every: (d) => (d && !d.comparison.batch.done ? 2500 : undefined) });
-  return (
-    <Loaded resource={data} what="the comparison">
-      {(d) => (d ? <ComparisonDetails comparison={d.comparison} images={d.images} /> : <ErrorNotice error={new Error(`There is no comparison ${id}.`)} title="Not found" />)}
-    </Loaded>
-  );
-}
-
-function ComparisonDetails({ comparison, images }: { comparison: Comparison; images: Image[] }) {
+export function ComparisonDetails({ comparison, images }: { comparison: Comparison; images: Image[] }) {
   const matrix = useMemo(() => generalizationMatrix(comparison, images), [comparison, images]);
   const b = comparison.batch;
   return (

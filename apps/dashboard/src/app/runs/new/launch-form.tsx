@@ -1,21 +1,19 @@
 'use client';
 /**
  * Launch: a generator, neurons (a list or a whole session), methods, seeds and settings; one
- * startRuns call, then the batch's live view. The methods, the settings each takes and their
- * defaults and ranges come from the service's `methods` query; only the settings some chosen method
- * takes are shown and sent, and those left blank take each method's default.
+ * startRuns call (a server action, with the session's token), then the batch's live view. The
+ * methods, the settings each takes and their defaults and ranges come from the service's `methods`
+ * query (read by the page on the server); only the settings some chosen method takes are shown and
+ * sent, and those left blank take each method's default.
  */
-import { type ExciteClient, type Method, type StartRunsInput, type SynthesisSettingsInput } from '@excite/sdk';
+import type { Dataset, Encoder, ExciteClient, Method, Prior, StartRunsInput, SynthesisSettingsInput } from '@excite/sdk';
 import { useRouter } from 'next/navigation';
 import { type FormEvent, useMemo, useState } from 'react';
-import { ErrorNotice, Loaded } from '@/components/pending.tsx';
-import { RoleGate, useRole } from '@/components/role-gate.tsx';
+import { startRunsAction } from '@/app/actions.ts';
 import { NeuronFields } from '@/components/neuron-fields.tsx';
-import { SessionGate } from '@/components/session-gate.tsx';
-import { useExcite } from '@/lib/excite-context.tsx';
+import { ErrorNotice } from '@/components/pending.tsx';
 import { METHOD_LABEL } from '@/lib/format.ts';
 import { parseIndexSpec } from '@/lib/neuron-spec.ts';
-import { useResource } from '@/lib/use-resource.ts';
 
 type SettingName = keyof SynthesisSettingsInput;
 type MethodInfo = Awaited<ReturnType<ExciteClient['methods']>>[number];
@@ -34,36 +32,15 @@ export interface LaunchPrefill {
   methods?: string;
 }
 
-async function loadChoices(client: ExciteClient, signal: AbortSignal) {
-  const [encoders, priors, datasets, methods] = await Promise.all([
-    client.encoders({ filter: { kind: ['ENCODER', 'ENSEMBLE'] }, first: 100 }, { signal }),
-    client.priors({ first: 50 }, { signal }),
-    client.datasets({ first: 50 }, { signal }),
-    client.methods({}, { signal }),
-  ]);
-  return { encoders: encoders.nodes, priors: priors.nodes, datasets: datasets.nodes, methods };
+export interface LaunchChoices {
+  encoders: readonly Encoder[];
+  priors: readonly Prior[];
+  datasets: readonly Dataset[];
+  methods: readonly MethodInfo[];
 }
 
-export function LaunchForm({ prefill }: { prefill: LaunchPrefill }) {
-  return (
-    <SessionGate>
-      <h1>Launch runs</h1>
-      <RoleGate needed="RUN" what="Starting runs">
-        <LaunchFormContent prefill={prefill} />
-      </RoleGate>
-    </SessionGate>
-  );
-}
-
-function LaunchFormContent({ prefill }: { prefill: LaunchPrefill }) {
-  const choices = useResource(loadChoices, []);
-  return <Loaded resource={choices} what="models">{(c) => <Form choices={c} prefill={prefill} />}</Loaded>;
-}
-
-function Form({ choices, prefill }: { choices: Awaited<ReturnType<typeof loadChoices>>; prefill: LaunchPrefill }) {
-  const { client } = useExcite();
+export function LaunchForm({ choices, prefill }: { choices: LaunchChoices; prefill: LaunchPrefill }) {
   const router = useRouter();
-  const canRun = useRole('RUN');
   const [generatorId, setGeneratorId] = useState(prefill.generator ?? choices.encoders[0]?.id ?? '');
   const generator = choices.encoders.find((e) => e.id === generatorId);
   const [session, setSession] = useState(prefill.session ?? generator?.sessions[0] ?? '');
@@ -92,17 +69,12 @@ function Form({ choices, prefill }: { choices: Awaited<ReturnType<typeof loadCho
 
   async function submit(e: FormEvent) {
     e.preventDefault();
-    if (!client || !generator) return;
+    if (!generator) return;
     setError(undefined);
     setBusy(true);
     try {
-      let neuronInputs: { session: string; index: number }[] | undefined;
-      if (methods.some((m) => m !== 'RECONSTRUCTION')) {
-        if (wholeSession) {
-          neuronInputs = [];
-          for await (const n of client.paginate('neurons', { filter: { session, encoder: generator.id } }, { pageSize: 500 })) neuronInputs.push({ session: n.session, index: n.index });
-        } else neuronInputs = parseIndexSpec(neurons).map((index) => ({ session, index }));
-      }
+      const withNeurons = methods.some((m) => m !== 'RECONSTRUCTION');
+      const neuronInputs = withNeurons && !wholeSession ? parseIndexSpec(neurons).map((index) => ({ session, index })) : undefined;
       const chosen: SynthesisSettingsInput = {};
       for (const [name, value] of Object.entries(settings) as [SettingName, string][]) {
         if (!taken.includes(name) || value.trim() === '') continue;
@@ -120,8 +92,11 @@ function Form({ choices, prefill }: { choices: Awaited<ReturnType<typeof loadCho
         targetImages: methods.includes('RECONSTRUCTION') ? parseIndexSpec(targets) : undefined,
         label: label.trim() || undefined,
       };
-      const batch = await client.startRuns({ input, runsFirst: 1 });
-      router.push(`/batches/${batch.id}`);
+      const result = await startRunsAction(input, withNeurons && wholeSession ? session : undefined);
+      if ('error' in result) {
+        setError(result.error);
+        setBusy(false);
+      } else router.push(`/batches/${result.ok.id}`);
     } catch (err) {
       setError(err);
       setBusy(false);
@@ -236,7 +211,7 @@ function Form({ choices, prefill }: { choices: Awaited<ReturnType<typeof loadCho
       </fieldset>
 
       {error !== undefined && <ErrorNotice error={error} title="The runs were not started" />}
-      <button type="submit" disabled={busy || !methods.length || !canRun}>
+      <button type="submit" disabled={busy || !methods.length}>
         {busy ? 'Starting…' : 'Start runs'}
       </button>
     </form>

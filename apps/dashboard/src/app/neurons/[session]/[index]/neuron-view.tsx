@@ -3,64 +3,23 @@
  * One neuron: the images every generator made for it with every method (GA, EGG, EGG-x0, MENI,
  * top natural images, diverse sets) side by side, each image's score by every evaluator that
  * predicts the neuron (ensembles trained on other data, other architectures, the ground-truth
- * compact model), a zoom, and the PNG and .npy files for export.
+ * compact model), a zoom, and the PNG and .npy files for export. The page reads the images on the
+ * server; this client component arranges them and zooms.
  */
-import type { ExciteClient, Image, Method } from '@excite/sdk';
-import Link from 'next/link';
+import type { Image, Method } from '@excite/sdk';
 import { useMemo, useState } from 'react';
-import { BlobDownload } from '@/components/blob-download.tsx';
-import { BlobImage } from '@/components/blob-image.tsx';
-import { Loaded } from '@/components/pending.tsx';
-import { SessionGate } from '@/components/session-gate.tsx';
+import { FileDownload, FileImage } from '@/components/file-image.tsx';
 import { ZoomDialog } from '@/components/zoom-dialog.tsx';
 import { METHOD_LABEL, formatNumber } from '@/lib/format.ts';
-import { useResource } from '@/lib/use-resource.ts';
 
 const METHOD_ORDER: readonly Method[] = ['GA', 'EGG', 'EGG_X0', 'MENI', 'TOP_K', 'DIVERSE', 'RECONSTRUCTION'];
-/** Images read for one neuron (the newest are not shown beyond this). */
-const MAX_IMAGES = 400;
-
-async function loadNeuron(client: ExciteClient, session: string, index: number, signal: AbortSignal) {
-  const neuron = await client.neuron({ session, index }, { signal });
-  if (!neuron) return null;
-  const images: Image[] = [];
-  for await (const image of client.paginate('images', { filter: { neuron: { session, index } } }, { signal, pageSize: 100 })) {
-    images.push(image);
-    if (images.length >= MAX_IMAGES) break;
-  }
-  return { neuron, images };
-}
-
-export function NeuronView({ session, index }: { session: string; index: number }) {
-  return (
-    <SessionGate>
-      <div className="title-row">
-        <h1>
-          Neuron {session}:{index}
-        </h1>
-        <Link href={`/runs/new?session=${encodeURIComponent(session)}&neurons=${index}&methods=GA,EGG,EGG_X0,MENI`}>Synthesize for this neuron</Link>
-      </div>
-      <NeuronContent session={session} index={index} />
-    </SessionGate>
-  );
-}
-
-function NeuronContent({ session, index }: { session: string; index: number }) {
-  const data = useResource((client, signal) => loadNeuron(client, session, index, signal), [session, index]);
-  return (
-    <Loaded resource={data} what="the neuron's images">
-      {(d) => (d ? <NeuronImages images={d.images} predictedBy={d.neuron.encoders} session={session} index={index} /> : <p className="error-text">No model predicts neuron {session}:{index}.</p>)}
-    </Loaded>
-  );
-}
-
 interface Evaluator {
   id: string;
   name: string;
   kind: string;
 }
 
-function NeuronImages({ images, predictedBy, session, index }: { images: Image[]; predictedBy: readonly Evaluator[]; session: string; index: number }) {
+export function NeuronImages({ images, predictedBy, session, index }: { images: Image[]; predictedBy: readonly Evaluator[]; session: string; index: number }) {
   const [zoomed, setZoomed] = useState<Image>();
   const methods = METHOD_ORDER.filter((m) => images.some((i) => i.method === m));
   const generators = [...new Map(images.map((i) => [i.generator.id, i.generator])).values()];
@@ -104,7 +63,7 @@ function NeuronImages({ images, predictedBy, session, index }: { images: Image[]
                     <td key={m}>
                       {top ? (
                         <figure>
-                          <BlobImage url={top.png.url} alt={`${METHOD_LABEL[m]} of ${g.name}`} size={112} onClick={() => setZoomed(top)} testId={`image-${m}`} />
+                          <FileImage url={top.png.url} alt={`${METHOD_LABEL[m]} of ${g.name}`} size={112} onClick={() => setZoomed(top)} testId={`image-${m}`} />
                           <figcaption className="small">
                             {formatNumber(top.activation)}
                             {rest.length ? ` · ${rest.length} more` : ''}
@@ -159,7 +118,7 @@ function ScoresTable({ images, evaluators, onZoom, session, index }: { images: I
           {sorted.map((i) => (
             <tr key={i.id}>
               <td>
-                <BlobImage url={i.png.url} alt="" size={40} onClick={() => onZoom(i)} />
+                <FileImage url={i.png.url} alt="" size={40} onClick={() => onZoom(i)} />
               </td>
               <td>
                 {METHOD_LABEL[i.method]}
@@ -179,7 +138,7 @@ function ScoresTable({ images, evaluators, onZoom, session, index }: { images: I
                 );
               })}
               <td className="nowrap">
-                <BlobDownload url={i.png.url} fileName={`${stem(i)}.png`} label="PNG" /> · <BlobDownload url={i.array.url} fileName={`${stem(i)}.npy`} label="npy" />
+                <FileDownload url={i.png.url} fileName={`${stem(i)}.png`} label="PNG" /> · <FileDownload url={i.array.url} fileName={`${stem(i)}.npy`} label="npy" />
               </td>
             </tr>
           ))}
