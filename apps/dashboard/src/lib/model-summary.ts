@@ -7,11 +7,13 @@ import type { Encoder } from '@excite/sdk';
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-export function architectureLine(encoder: Pick<Encoder, 'kind' | 'readout' | 'architecture' | 'input' | 'members'>): string {
+export function architectureLine(encoder: Pick<Encoder, 'kind' | 'readout' | 'architecture' | 'input' | 'members' | 'ops'>): string {
   const arch = isObject(encoder.architecture) ? encoder.architecture : {};
   const core = isObject(arch.core) ? arch.core : undefined;
   const parts: string[] = [];
-  if (core) parts.push(`core ${core.layers ?? '?'}x${core.channels ?? '?'} ch${core.inputKernel ? `, ${core.inputKernel}px kernel` : ''}`);
+  // an imported model: the lab's own description of its architecture, and the size of the graph excite differentiates
+  if (encoder.kind === 'ONNX') parts.push(`${typeof encoder.architecture === 'string' ? encoder.architecture : 'imported'} (ONNX, ${encoder.ops ?? '?'} ops)`);
+  else if (core) parts.push(`core ${core.layers ?? '?'}x${core.channels ?? '?'} ch${core.inputKernel ? `, ${core.inputKernel}px kernel` : ''}`);
   else if (encoder.kind === 'COMPACT') parts.push('compact CNN (ground truth)');
   if (encoder.readout) parts.push(`${encoder.readout} readout`);
   parts.push(`${encoder.input.width}x${encoder.input.height}x${encoder.input.channels} input`);
