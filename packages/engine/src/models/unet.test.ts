@@ -182,7 +182,7 @@ describe('float16 as guided-diffusion\'s use_fp16', () => {
     const typeOf = (opType: string, name: RegExp) => graph.nodes.filter((n) => n.opType === opType && name.test(n.name)).map((n) => n.outputs[0].dtype);
     expect(new Set(typeOf('Conv', /^(input_blocks|middle_block|output_blocks)/))).toEqual(new Set(['float16']));
     expect(typeOf('Conv', /^out\//)).toEqual(['float32']);
-    expect(new Set(typeOf('ReduceMean', /./))).toEqual(new Set(['float32']));
+    expect(new Set(typeOf('LayerNormalization', /./))).toEqual(new Set(['float32'])); // GroupNorm
     expect(new Set(typeOf('Softmax', /./))).toEqual(new Set(['float32']));
     expect(new Set(typeOf('Gemm', /./))).toEqual(new Set(['float32']));
     expect(graph.inputs.map((v) => v.dtype)).toEqual(['float32', 'float32']);
