@@ -92,7 +92,8 @@ class Torch {
         resolve({ error: missing ? `${missing[1]} is missing for ${TORCH_PYTHON} (apt-get install -y python3-torch)` : `import_torch.py exited with ${code}: ${stderr.trim().split('\n').at(-1)}` });
       });
     });
-    const hello = await Promise.race([t.lines.next().then((r) => (r.done ? { error: 'import_torch.py said nothing' } : JSON.parse(r.value))), failed]);
+    // stdout closing first still waits for the exit, which says why
+    const hello = await Promise.race([t.lines.next().then((r) => (r.done ? failed : JSON.parse(r.value))), failed]);
     return 'error' in hello ? hello : { torch: t, hello };
   }
 
