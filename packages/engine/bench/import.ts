@@ -19,20 +19,20 @@
  * A thread count over 3x slower than the best one after the first round is not run again.
  */
 import { spawn } from 'node:child_process';
-import readline from 'node:readline';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
 import { readNpy } from '../src/data/npy.ts';
+import { median } from '../src/evaluate/correlation.ts';
 import { loadOnnxModel } from '../src/models/onnx-model.ts';
 import { appendBackward } from '../src/onnx/autodiff.ts';
 import { type NdArray, float32 } from '../src/onnx/ndarray.ts';
 import { Rng } from '../src/random.ts';
 import { type EngineSession, createSession } from '../src/runtime/session.ts';
 import { TORCH_PYTHON, flag, list, log, option } from './bench-args.ts';
-import { median } from '../src/evaluate/correlation.ts';
 import { relativeError } from './measure.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
