@@ -116,9 +116,12 @@ export function interpolationMatrix(n: number, m: number, scale: number, attrs: 
   return mat;
 }
 
+/** Scales (constant) or sizes (constant, or computed from static dimensions with Shape). */
 function knownFloats(v: Value | undefined): number[] | undefined {
   if (!v) return undefined;
-  if (!v.data || v.kind !== 'constant') throw new Error('scales and sizes must be constants');
+  const known = v.knownInts();
+  if (known && known.every(isStatic)) return known as number[];
+  if (!v.data || v.kind !== 'constant') throw new Error('scales and sizes must be known while building (constants, or static sizes from Shape)');
   return Array.from(v.data.data as ArrayLike<number | bigint>, Number);
 }
 
@@ -127,9 +130,9 @@ export const RESIZE_OPS: OpDef[] = [
     opType: 'Resize',
     attrs: RESIZE_ATTRS,
     differentiable: [0],
-    infer([x, roi, scales, sizes], attrs) {
+    infer([x, , scales, sizes], attrs) {
       if (!x || x.rank !== 4 || !isFloat(x.dtype)) throw new Error('input must be a float [N, C, H, W] tensor');
-      if (roi) throw new Error('roi is not supported');
+      // roi matters only to tf_crop_and_resize, which interpolationMatrix refuses: PyTorch's exports pass an empty one
       if (!['nearest', 'linear'].includes(attrs.mode)) throw new Error(`mode "${attrs.mode}" is not supported`);
       if (attrs.antialias) throw new Error('antialias is not supported');
       if (attrs.axes && String(attrs.axes) !== '2,3') throw new Error('axes must be [2, 3]');
