@@ -198,6 +198,34 @@ export const GRAD_CASES: GradCase[] = [
   { op: 'Resize', name: 'linear, align_corners false, 6x6 to 4x9', build: (g) => void g.output(resize(x(g, [1, 2, 6, 6]), { size: [4, 9], mode: 'linear', coordinateTransform: 'half_pixel' }), 'y') },
   { op: 'Resize', name: 'linear, align_corners true, 5x4 to 8x3', bind: { batch: 2 }, build: (g) => void g.output(resize(x(g, ['batch', 1, 5, 4]), { size: [8, 3], mode: 'linear', coordinateTransform: 'align_corners' }), 'y') },
   {
+    op: 'Resize',
+    name: 'as PyTorch exports bilinear: linear, pytorch_half_pixel, scales [1,1,2,2], empty roi',
+    build: (g) => {
+      const node = g.node('Resize', [x(g, [1, 2, 3, 4]), g.constant(float32([0])), g.constant(float32([4], [1, 1, 2, 2]))], { mode: 'linear', coordinate_transformation_mode: 'pytorch_half_pixel' });
+      g.output(node[0], 'y');
+    },
+  },
+  {
+    op: 'Resize',
+    name: 'as PyTorch exports nearest: asymmetric, floor, scales [1,1,2,3], symbolic batch',
+    bind: { batch: 2 },
+    build: (g) => {
+      const node = g.node('Resize', [x(g, ['batch', 2, 3, 3]), g.constant(float32([0])), g.constant(float32([4], [1, 1, 2, 3]))], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' });
+      g.output(node[0], 'y');
+    },
+  },
+  { op: 'Resize', name: 'linear, half_pixel, downscale 0.5', build: (g) => void g.output(resize(x(g, [1, 1, 6, 8]), { scales: [0.5, 0.5], mode: 'linear', coordinateTransform: 'half_pixel' }), 'y') },
+  { op: 'Softmax', name: 'axis -1 of symbolic [b,3,4]', bind: { batch: 2 }, build: (g) => void g.output(softmax(x(g, ['batch', 3, 4]), -1), 'y') },
+  {
+    op: 'Flatten',
+    name: 'axes 0 and -1 of symbolic [b,3,2]',
+    bind: { batch: 2 },
+    build: (g) => {
+      g.output(flatten(x(g, ['batch', 3, 2], 'a'), 0), 'y0');
+      g.output(flatten(x(g, ['batch', 3, 2], 'b'), -1), 'y1');
+    },
+  },
+  {
     op: 'BatchNorm',
     name: 'training (batch statistics), symbolic batch',
     bind: { batch: 3 },

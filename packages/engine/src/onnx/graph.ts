@@ -22,11 +22,11 @@ export class Value {
     readonly producer?: Node,
     /** its value, known at build time (kinds 'constant' and 'weight') */
     readonly data?: NdArray,
-    /** 1-D int64 contents known at build time though not constant (the output of Shape) */
+    /** 0-D or 1-D integer contents known at build time though not constant (Shape's output and shape arithmetic on it) */
     readonly symbolicContents?: readonly Dim[],
   ) {}
 
-  /** Elements of a 1-D integer value known while building: constant data, or Shape's symbolic output. */
+  /** Elements of a 0-D or 1-D integer value known while building: constant data, or shape arithmetic from Shape. */
   knownInts(): Dim[] | undefined {
     if (this.symbolicContents) return [...this.symbolicContents];
     if (this.data && this.kind === 'constant' && !isFloat(this.dtype)) return Array.from(toNumbers(this.data));

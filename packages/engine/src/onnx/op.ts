@@ -51,7 +51,7 @@ export type AttrsGiven<S extends AttrSchema> = WithPresent<S, RequiredKeys<S>>;
 export interface ValueType {
   dtype: DType;
   shape: Shape;
-  /** for 1-D int64 values: the elements when known while building (Shape's output), possibly symbolic */
+  /** for 0-D and 1-D integer values: the elements when known while building (shape arithmetic from Shape), possibly symbolic */
   known?: readonly Dim[];
 }
 

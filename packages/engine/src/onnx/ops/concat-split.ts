@@ -58,7 +58,10 @@ export const CONCAT_SPLIT_OPS: OpDef[] = [
         });
       }
       shape[axis] = staticSizes(xs.map((x) => x.shape[axis]), axis, 'Concat').reduce((a, b) => a + b, 0);
-      return { outputs: [{ dtype: xs[0].dtype, shape }], attrs: { axis } };
+      // shape arithmetic: the joined elements of 1-D values known while building
+      const parts = shape.length === 1 ? xs.map((x) => x.knownInts()) : [];
+      const known = parts.length && parts.every((k) => k !== undefined) ? parts.flat() : undefined;
+      return { outputs: [{ dtype: xs[0].dtype, shape, known }], attrs: { axis } };
     },
     evaluate(inputs, attrs) {
       const xs = inputs as Ref[];

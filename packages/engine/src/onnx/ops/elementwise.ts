@@ -7,7 +7,7 @@ import type { Value } from '../graph.ts';
 import { type DType, isFloat, toNumbers } from '../ndarray.ts';
 import { type AttrSchema, type Attrs, type AttrsOf, type OpDef, defineOp } from '../op.ts';
 import { broadcastMap, castValue } from '../reference.ts';
-import { broadcastShapes } from '../shape.ts';
+import { type Dim, broadcastShapes, divDims, isStatic, mulDims } from '../shape.ts';
 import { unbroadcast } from './broadcast.ts';
 import { type Operand, lift } from './operand.ts';
 
@@ -82,6 +82,23 @@ function requireFloat(v: Value | undefined, what: string): Value {
   return v;
 }
 
+/** Integer arithmetic on elements known while building (shape arithmetic), where it stays a monomial. */
+const KNOWN_ARITHMETIC: Record<string, (a: Dim, b: Dim) => Dim | undefined> = {
+  Add: (a, b) => (isStatic(a) && isStatic(b) ? a + b : undefined),
+  Sub: (a, b) => (isStatic(a) && isStatic(b) ? a - b : undefined),
+  Mul: (a, b) => (isStatic(a) && isStatic(b) ? a * b : (isStatic(a) ? a : isStatic(b) ? b : 1) > 0 ? mulDims(a, b) : undefined),
+  Div: (a, b) => (isStatic(a) && isStatic(b) ? Math.trunc(a / b) : isStatic(b) && b > 0 ? divDims(a, b) : undefined),
+};
+
+function knownArithmetic(opType: string, a: Value, b: Value): Dim[] | undefined {
+  const fn = KNOWN_ARITHMETIC[opType];
+  if (!fn || isFloat(a.dtype) || a.rank > 1 || b.rank > 1) return undefined;
+  const [x, y] = [a.knownInts(), b.knownInts()];
+  if (!x || !y || (x.length !== y.length && x.length !== 1 && y.length !== 1)) return undefined;
+  const out = Array.from({ length: Math.max(x.length, y.length) }, (_, i) => fn(x[x.length === 1 ? 0 : i], y[y.length === 1 ? 0 : i]));
+  return out.every((d) => d !== undefined) ? (out as Dim[]) : undefined;
+}
+
 function binary(
   opType: string,
   fn: (a: number, b: number) => number,
@@ -94,7 +111,7 @@ function binary(
     infer([a, b]) {
       if (!a || !b) throw new Error('needs two inputs');
       if (a.dtype !== b.dtype) throw new Error(`operand types differ: ${a.dtype} and ${b.dtype}`);
-      return { outputs: [{ dtype: a.dtype, shape: broadcastShapes(a.shape, b.shape) }] };
+      return { outputs: [{ dtype: a.dtype, shape: broadcastShapes(a.shape, b.shape), known: knownArithmetic(opType, a, b) }] };
     },
     evaluate([a, b]) {
       return [broadcastMap(a!.dtype, [a!, b!], isFloat(a!.dtype) ? fn : (x, y) => castValue(fn(x, y), a!.dtype))];
@@ -325,7 +342,8 @@ export const ELEMENTWISE_OPS: OpDef[] = [
       const to = DTYPE_OF_CODE.get(attrs.to);
       if (!x) throw new Error('missing input');
       if (!to) throw new Error(`unsupported target type code ${attrs.to}`);
-      return { outputs: [{ dtype: to, shape: x.shape }] };
+      const known = !isFloat(x.dtype) && (to === 'int64' || to === 'int32') && x.rank <= 1 ? x.knownInts() : undefined;
+      return { outputs: [{ dtype: to, shape: x.shape, known }] };
     },
     evaluate([x], attrs) {
       const to = DTYPE_OF_CODE.get(attrs.to)!;

@@ -23,7 +23,12 @@ export const GATHER_OPS: OpDef[] = [
       if (!x || !idx) throw new Error('needs data and indices');
       if (isFloat(idx.dtype)) throw new Error('indices must be integers');
       const axis = normalizeAxis(attrs.axis, x.rank);
-      return { outputs: [{ dtype: x.dtype, shape: [...x.shape.slice(0, axis), ...idx.shape, ...x.shape.slice(axis + 1)] }], attrs: { axis } };
+      // shape arithmetic: elements of a 1-D value known while building, at constant indices
+      const elements = x.rank === 1 && idx.rank <= 1 ? x.knownInts() : undefined;
+      const at = elements && idx.knownInts();
+      const known = at?.every(isStatic) ? at.map((i) => elements![i < 0 ? i + elements!.length : i]) : undefined;
+      if (known?.some((d) => d === undefined)) throw new Error(`indices [${at}] out of range for ${elements!.length} elements`);
+      return { outputs: [{ dtype: x.dtype, shape: [...x.shape.slice(0, axis), ...idx.shape, ...x.shape.slice(axis + 1)], known }], attrs: { axis } };
     },
     evaluate([x, idx], attrs) {
       const axis = attrs.axis;

@@ -55,19 +55,30 @@ export function reshapeTarget(input: Shape, target: readonly Dim[]): Dim[] {
   return out;
 }
 
+/** Shape's dimensions from start to end (exclusive), negative ones counting from the end, clamped. */
+function shapeRange<D extends Dim>(shape: readonly D[], start: number, end = shape.length): D[] {
+  const at = (i: number) => Math.min(Math.max(i < 0 ? i + shape.length : i, 0), shape.length);
+  return shape.slice(at(start), at(end));
+}
+
+/** The known elements of x, for a result that holds them in the same order at rank 0 or 1. */
+const keptKnown = (x: Value, rank: number) => (rank <= 1 && x.rank <= 1 ? x.knownInts() : undefined);
+
 const backToInput: OpDef['backward'] = ({ node, dy }) => [reshapeLike(dy[0]!, node.inputs[0]!)];
 const view = (x: Ref, shape: number[]): Ref => ref(x.dtype, shape, x.data);
 
 export const RESHAPE_OPS: OpDef[] = [
   defineOp({
     opType: 'Shape',
-    attrs: {},
-    infer([x]) {
+    attrs: { start: { type: 'int', default: 0 }, end: { type: 'int' } },
+    infer([x], attrs) {
       if (!x) throw new Error('missing input');
-      return { outputs: [{ dtype: 'int64', shape: [x.rank], known: x.shape }] };
+      const dims = shapeRange(x.shape, attrs.start, attrs.end);
+      return { outputs: [{ dtype: 'int64', shape: [dims.length], known: dims }] };
     },
-    evaluate([x]) {
-      return [ref('int64', [x!.shape.length], x!.shape)];
+    evaluate([x], attrs) {
+      const dims = shapeRange(x!.shape, attrs.start, attrs.end);
+      return [ref('int64', [dims.length], dims)];
     },
   }),
   defineOp({
@@ -90,7 +101,8 @@ export const RESHAPE_OPS: OpDef[] = [
       if (attrs.allowzero) throw new Error('allowzero=1 is not supported');
       const target = shape.knownInts();
       if (!target) throw new Error('shape must be known while building (a constant or the output of Shape)');
-      return { outputs: [{ dtype: x.dtype, shape: reshapeTarget(x.shape, target) }] };
+      const out = reshapeTarget(x.shape, target);
+      return { outputs: [{ dtype: x.dtype, shape: out, known: keptKnown(x, out.length) }] };
     },
     evaluate([x, shape]) {
       return [view(x!, reshapeTarget(x!.shape, ints(shape)) as number[])];
@@ -121,7 +133,8 @@ export const RESHAPE_OPS: OpDef[] = [
       if (!x) throw new Error('missing input');
       const axes = constantAxes(axesInput, 'axes')?.map((a) => normalizeAxis(a, x.rank)) ?? x.shape.flatMap((d, i) => (d === 1 ? [i] : []));
       for (const a of axes) if (x.shape[a] !== 1) throw new Error(`cannot squeeze axis ${a} of size ${x.shape[a]}`);
-      return { outputs: [{ dtype: x.dtype, shape: x.shape.filter((_, i) => !axes.includes(i)) }] };
+      const shape = x.shape.filter((_, i) => !axes.includes(i));
+      return { outputs: [{ dtype: x.dtype, shape, known: keptKnown(x, shape.length) }] };
     },
     evaluate([x, axesInput]) {
       const r = x!.shape.length;
@@ -138,7 +151,8 @@ export const RESHAPE_OPS: OpDef[] = [
       if (!x) throw new Error('missing input');
       const axes = constantAxes(axesInput, 'axes');
       if (!axes) throw new Error('axes are required');
-      return { outputs: [{ dtype: x.dtype, shape: unsqueezeShape(x.shape, axes) }] };
+      const shape = unsqueezeShape(x.shape, axes);
+      return { outputs: [{ dtype: x.dtype, shape, known: keptKnown(x, shape.length) }] };
     },
     evaluate([x, axesInput]) {
       return [view(x!, unsqueezeShape(x!.shape, ints(axesInput)) as number[])];

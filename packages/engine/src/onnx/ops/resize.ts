@@ -116,13 +116,15 @@ export function interpolationMatrix(n: number, m: number, scale: number, attrs: 
   return mat;
 }
 
+/** Scales (constant) or sizes (constant, or computed from static dimensions with Shape). */
 function knownFloats(v: Value | undefined): number[] | undefined {
   if (!v) return undefined;
   if (v.data && v.kind === 'constant') return Array.from(v.data.data as ArrayLike<number | bigint>, Number);
-  // sizes an exporter computes from the input's own shape: [N, C] symbolic, the spatial sizes static
   const known = v.knownInts();
+  if (known && known.every(isStatic)) return known as number[];
+  // sizes an exporter computes from the input's own shape: [N, C] symbolic, the spatial sizes static
   if (known?.length === 4 && isStatic(known[2]) && isStatic(known[3])) return [1, 1, known[2], known[3]];
-  throw new Error('scales and sizes must be constants (or sizes [N, C, h, w] with static h and w)');
+  throw new Error('scales and sizes must be known while building (constants, or sizes [N, C, h, w] from Shape with static h and w)');
 }
 
 /** Sizes that name N and C must name the input's. */
@@ -139,9 +141,9 @@ export const RESIZE_OPS: OpDef[] = [
     opType: 'Resize',
     attrs: RESIZE_ATTRS,
     differentiable: [0],
-    infer([x, roi, scales, sizes], attrs) {
+    infer([x, , scales, sizes], attrs) {
       if (!x || x.rank !== 4 || !isFloat(x.dtype)) throw new Error('input must be a float [N, C, H, W] tensor');
-      if (roi) throw new Error('roi is not supported');
+      // roi matters only to tf_crop_and_resize, which interpolationMatrix refuses: PyTorch's exports pass an empty one
       if (!['nearest', 'linear'].includes(attrs.mode)) throw new Error(`mode "${attrs.mode}" is not supported`);
       if (attrs.antialias) throw new Error('antialias is not supported');
       if (attrs.axes && String(attrs.axes) !== '2,3') throw new Error('axes must be [2, 3]');

@@ -65,7 +65,11 @@ export const SLICE_OPS: OpDef[] = [
     differentiable: [0],
     infer(inputs) {
       if (!inputs[0] || !inputs[1] || !inputs[2]) throw new Error('needs data, starts and ends');
-      return { outputs: [{ dtype: inputs[0].dtype, shape: windowOfNode(inputs).count }] };
+      const w = windowOfNode(inputs);
+      // shape arithmetic: the picked elements of a 1-D value known while building
+      const elements = inputs[0].rank === 1 ? inputs[0].knownInts() : undefined;
+      const known = elements && Array.from({ length: w.count[0] as number }, (_, i) => elements[w.start[0] + i * w.step[0]]);
+      return { outputs: [{ dtype: inputs[0].dtype, shape: w.count, known }] };
     },
     evaluate([x, s, e, a, st]) {
       const w = windowOf(x!.shape, ints(s), ints(e), a && ints(a), st && ints(st));
