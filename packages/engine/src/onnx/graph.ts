@@ -5,7 +5,6 @@
 import { GraphError } from './errors.ts';
 import { type DType, type NdArray, fromNumbers, isFloat, toNumbers } from './ndarray.ts';
 import type { AttrValue, Attrs, OpDef } from './op.ts';
-import { propagateKnown } from './known-ints.ts';
 import { lookupOp } from './ops/registry.ts';
 import { type Dim, type Shape, dim } from './shape.ts';
 
@@ -178,8 +177,7 @@ export class Graph {
     node.outputs = outputs.map((t, i) => {
       const outName = outputs.length === 1 ? name : `${name}:${i}`;
       if (i > 0 || outputs.length > 1) this.names.add(outName);
-      const known = t.known ?? (outputs.length === 1 ? propagateKnown(opType, inputs, normalized, t) : undefined);
-      return new Value(this, outName, t.dtype, t.shape.map(dim), 'node', node, undefined, known?.map(dim));
+      return new Value(this, outName, t.dtype, t.shape.map(dim), 'node', node, undefined, t.known?.map(dim));
     });
     this.nodes.push(node);
     return node.outputs as Value[];

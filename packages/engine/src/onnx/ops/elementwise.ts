@@ -7,7 +7,7 @@ import type { Value } from '../graph.ts';
 import { type DType, isFloat, toNumbers } from '../ndarray.ts';
 import { type AttrSchema, type Attrs, type AttrsOf, type OpDef, defineOp } from '../op.ts';
 import { broadcastMap, castValue } from '../reference.ts';
-import { type Dim, broadcastShapes, divDims, isStatic, mulDims } from '../shape.ts';
+import { type Dim, broadcastShapes, dimEquals, divDims, isStatic, mulDims } from '../shape.ts';
 import { unbroadcast } from './broadcast.ts';
 import { type Operand, lift } from './operand.ts';
 
@@ -99,6 +99,27 @@ function knownArithmetic(opType: string, a: Value, b: Value): Dim[] | undefined 
   return out.every((d) => d !== undefined) ? (out as Dim[]) : undefined;
 }
 
+/** Elementwise over known elements of 0-D/1-D operands (one may be a single element); undefined where any element is. */
+function knownElementwise(values: readonly Value[], fn: (...d: Dim[]) => Dim | undefined): Dim[] | undefined {
+  if (values.some((v) => v.rank > 1)) return undefined;
+  const known = values.map((v) => v.knownInts());
+  if (known.some((k) => !k)) return undefined;
+  const n = Math.max(...known.map((k) => k!.length));
+  if (known.some((k) => k!.length !== n && k!.length !== 1)) return undefined;
+  const out = Array.from({ length: n }, (_, i) => fn(...known.map((k) => k![k!.length === 1 ? 0 : i])));
+  return out.every((d) => d !== undefined) ? (out as Dim[]) : undefined;
+}
+
+/**
+ * Equal on known elements, as exporters compare shapes with -1 before Expand: a symbolic
+ * dimension is a size (at least 1), so it never equals a number below 1, and equals itself.
+ */
+const knownEqual = (a: Dim, b: Dim): Dim | undefined => {
+  if (isStatic(a) && isStatic(b)) return Number(a === b);
+  if (!isStatic(a) && !isStatic(b)) return dimEquals(a, b) ? 1 : undefined;
+  return (isStatic(a) ? a : (b as number)) < 1 ? 0 : undefined;
+};
+
 function binary(
   opType: string,
   fn: (a: number, b: number) => number,
@@ -131,7 +152,8 @@ function comparison(opType: string, fn: (a: number, b: number) => boolean): OpDe
     infer([a, b]) {
       if (!a || !b) throw new Error('needs two inputs');
       if (a.dtype !== b.dtype) throw new Error(`operand types differ: ${a.dtype} and ${b.dtype}`);
-      return { outputs: [{ dtype: 'bool', shape: broadcastShapes(a.shape, b.shape) }] };
+      const known = opType === 'Equal' && !isFloat(a.dtype) ? knownElementwise([a, b], knownEqual) : undefined;
+      return { outputs: [{ dtype: 'bool', shape: broadcastShapes(a.shape, b.shape), known }] };
     },
     evaluate([a, b]) {
       return [broadcastMap('bool', [a!, b!], (x, y) => (fn(x, y) ? 1 : 0))];
@@ -289,7 +311,9 @@ export const ELEMENTWISE_OPS: OpDef[] = [
     infer([c, a, b]) {
       if (c?.dtype !== 'bool') throw new Error('condition must be bool');
       if (!a || !b || a.dtype !== b.dtype) throw new Error('branches must have the same dtype');
-      return { outputs: [{ dtype: a.dtype, shape: broadcastShapes(c.shape, broadcastShapes(a.shape, b.shape)) }] };
+      // known elements pass through where the condition is known (exporters' Where(Equal(shape, -1), ones, shape))
+      const known = isFloat(a.dtype) ? undefined : knownElementwise([c, a, b], (cv, av, bv) => (isStatic(cv) ? (cv ? av : bv) : undefined));
+      return { outputs: [{ dtype: a.dtype, shape: broadcastShapes(c.shape, broadcastShapes(a.shape, b.shape)), known }] };
     },
     evaluate([c, a, b]) {
       return [broadcastMap(a!.dtype, [c!, a!, b!], (cv, av, bv) => (cv ? av : bv))];
