@@ -19,6 +19,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type Page, type Request, type WebSocket, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createClient } from '@excite/sdk';
+import { readFolder } from '@excite/sdk/node';
 import { initializedPglite, tempDir } from '@excite/api/src/testing/harness.ts';
 import { type ExciteProcess, startExcite } from '@excite/api/src/testing/processes.ts';
 
@@ -274,6 +276,14 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium against excite serve', 
     await expect.poll(() => page.getByTestId('run-card').getAttribute('data-status'), { timeout: 60_000 }).toBe('CANCELLED');
     await expect.poll(() => page.getByTestId('batch-counts').textContent(), { timeout: 60_000 }).toContain('1 cancelled');
     await expect(page.getByRole('button', { name: 'Cancel the batch' }).count()).resolves.toBe(0);
+  });
+
+  it('lists an imported (ONNX) model with its own architecture and the op count of its graph', async () => {
+    const client = createClient({ url: `${api}/graphql`, token });
+    const model = await client.uploadModel(await readFolder(join(ROOT, 'packages/engine/fixtures/onnx/resnet')), { name: 'lab-resnet' });
+    expect(model.kind).toBe('ONNX');
+    await page.goto(`${dashboard}/`);
+    await expect.poll(() => page.getByTestId('models-table').textContent()).toMatch(/lab-resnet.*ResNet-18-like core.*\(ONNX, \d+ ops\)/);
   });
 
   it('keeps a read token away from launching', async () => {
