@@ -213,7 +213,7 @@ export const ELEMENTWISE_OPS: OpDef[] = [
     differentiable: [0],
     infer([x]) {
       if (!x) throw new Error('missing input');
-      return { outputs: [{ dtype: x.dtype, shape: x.shape, known: x.rank === 1 ? x.knownInts() : undefined }] };
+      return { outputs: [{ dtype: x.dtype, shape: x.shape, known: x.rank <= 1 ? x.knownInts() : undefined }] };
     },
     evaluate([x]) {
       return [x!];
@@ -323,8 +323,9 @@ export const ELEMENTWISE_OPS: OpDef[] = [
     opType: 'Dropout',
     attrs: { seed: { type: 'int' } },
     differentiable: [0],
-    infer([x, ratio, training]) {
+    infer([x, ratio, training], _attrs, outputs) {
       requireFloat(x, 'data');
+      if (outputs !== undefined && outputs !== 1) throw new Error('the mask output is not supported (inference only)');
       if (ratio && !ratio.data) throw new Error('ratio must be a constant');
       if (training && (!training.data || toNumbers(training.data).some((v) => v !== 0))) throw new Error('only inference is supported (training_mode must be a constant false)');
       return { outputs: [{ dtype: x!.dtype, shape: x!.shape }] };
