@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Graph } from '../graph.ts';
 import { float32, int64, ndarray } from '../ndarray.ts';
-import { dropout, erf, erfValue, hardSigmoid, hardSwish, leakyRelu, mod } from './elementwise.ts';
+import { erfValue } from '../reference.ts';
+import { dropout, erf, hardSigmoid, hardSwish, leakyRelu, mod } from './elementwise.ts';
 import { runBoth } from './run-both.ts';
 
 describe('elementwise operators for imported graphs', () => {
