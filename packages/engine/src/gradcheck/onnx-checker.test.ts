@@ -2,7 +2,8 @@
  * An outside opinion on our protobuf: ONNX's own checker (Debian's python3-onnx) with full shape
  * inference, on an encoder and on the operators of imported encoders, with their backward graphs.
  * python3-onnx 1.12 knows opsets up to 17, so the graphs declare opset 17 and use no operator whose
- * signature changed in 18 (hence no gradient through LayerNormalization, whose rule uses ReduceMean).
+ * signature changed in 18 (hence no gradient through MaxPool and LayerNormalization, whose rules
+ * use ReduceMax and ReduceMean).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -85,12 +86,13 @@ describe.runIf(hasOnnx)('onnx.checker', () => {
     const image = g.input('image', 'float32', ['batch', 3, 9, 9]);
     const w = (name: string, shape: number[]) => g.weight(name, float32(shape, Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i + 1))));
     const stats = { scale: w('bn.scale', [3]), bias: w('bn.bias', [3]), mean: w('bn.mean', [3]), variance: g.constant(float32([3], [1, 2, 3])) };
-    const pooled = maxPool(ew.hardSwish(batchNormalization(image, stats)), { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], ceil_mode: 1 }); // [b,3,5,5]
-    const act = max(ew.leakyRelu(pooled, 0.1), min(ew.erf(pooled), ew.hardSigmoid(pooled)));
-    const readout = einsum('bchw,nc->bnhw', act, w('readout', [4, 3])); // [b,4,5,5]
-    const mask = einsum('nchw,hw->nc', readout, w('mask', [5, 5])); // [b,4]
+    const normed0 = ew.hardSwish(batchNormalization(image, stats));
+    const act = max(ew.leakyRelu(normed0, 0.1), min(ew.erf(normed0), ew.hardSigmoid(normed0)));
+    const readout = einsum('bchw,nc->bnhw', act, w('readout', [4, 3])); // [b,4,9,9]
+    const mask = einsum('nchw,hw->nc', readout, w('mask', [9, 9])); // [b,4]
     g.output(sum(mask, reshape(globalAveragePool(readout), ['batch', 4]), ew.dropout(mask)), 'rates');
-    // forward-only: LayerNormalization (opset 17), ConstantOfShape, Range, Mod
+    // forward-only: MaxPool and LayerNormalization (their gradients use opset 18's ReduceMax and ReduceMean), ConstantOfShape, Range, Mod
+    g.output(maxPool(normed0, { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], ceil_mode: 1 }), 'pooled');
     const normed = layerNormalization(g.input('tokens', 'float32', ['batch', 6, 8]), w('ln.scale', [8]), w('ln.bias', [8]));
     g.output(normed, 'normed');
     const ids = range(g.constant(int64([], [0])), g.constant(int64([], [10])), g.constant(int64([], [3])));

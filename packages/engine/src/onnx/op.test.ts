@@ -3,10 +3,13 @@
  * an op's schema, in its infer, evaluate and backward and in the builders' arguments.
  */
 import { describe, expectTypeOf, it } from 'vitest';
+import type { NdArray } from './ndarray.ts';
 import { type AttrSchema, type AttrsGiven, type AttrsOf, defineOp } from './op.ts';
 import type { AveragePoolAttrs } from './ops/average-pool.ts';
 import type { ConvAttrs, ConvTransposeAttrs } from './ops/conv.ts';
 import type { GemmAttrs } from './ops/matmul.ts';
+import type { MaxPoolAttrs } from './ops/max-pool.ts';
+import type { LayerNormalizationAttrs } from './ops/normalization.ts';
 
 const SCHEMA = {
   axis: { type: 'int', default: 0 },
@@ -24,6 +27,11 @@ describe('attribute types from a schema', () => {
 
   it('builders must give only the required ones', () => {
     expectTypeOf<AttrsGiven<typeof SCHEMA>>().toEqualTypeOf<{ axis?: number; to: number; perm?: number[]; alpha?: number; scales?: number[]; mode?: string }>();
+  });
+
+  it('a tensor attribute holds an NdArray', () => {
+    const schema = { value: { type: 'tensor' } } as const satisfies AttrSchema;
+    expectTypeOf<AttrsOf<typeof schema>>().toEqualTypeOf<{ value?: NdArray }>();
   });
 
   it('a default must have its attribute type', () => {
@@ -61,6 +69,8 @@ describe('attribute types from a schema', () => {
     expectTypeOf<GemmAttrs>().toEqualTypeOf<{ alpha?: number; beta?: number; transA?: number; transB?: number }>();
     expectTypeOf<AveragePoolAttrs>().toEqualTypeOf<{ count_include_pad?: number; kernel_shape: number[]; pads?: number[]; strides?: number[] }>();
     expectTypeOf<ConvAttrs['group']>().toEqualTypeOf<number | undefined>();
+    expectTypeOf<MaxPoolAttrs>().toEqualTypeOf<{ ceil_mode?: number; dilations?: number[]; kernel_shape: number[]; pads?: number[]; storage_order?: number; strides?: number[] }>();
+    expectTypeOf<LayerNormalizationAttrs>().toEqualTypeOf<{ axis?: number; epsilon?: number; stash_type?: number }>();
     expectTypeOf<ConvTransposeAttrs>().toEqualTypeOf<{ dilations?: number[]; group?: number; pads?: number[]; strides?: number[]; output_padding?: number[] }>();
   });
 });

@@ -102,3 +102,19 @@ export function castValue(v: number, dtype: DType): number {
       return v;
   }
 }
+
+/**
+ * erf in float64 to ~1e-15: 2/sqrt(pi) exp(-x^2) sum_n 2^n x^(2n+1) / (1*3*...*(2n+1)), a series
+ * of positive terms (no cancellation); erf(6) rounds to 1 in float64.
+ */
+export function erfValue(x: number): number {
+  const a = Math.abs(x);
+  if (a >= 6) return Math.sign(x);
+  let term = a;
+  let sum = a;
+  for (let n = 1; term > sum * 1e-17; n++) {
+    term *= (2 * a * a) / (2 * n + 1);
+    sum += term;
+  }
+  return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * Math.exp(-a * a) * sum;
+}

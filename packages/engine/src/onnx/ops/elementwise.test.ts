@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Graph } from '../graph.ts';
 import { float32, int64, ndarray } from '../ndarray.ts';
-import { dropout, erf, erfValue, hardSigmoid, hardSwish, leakyRelu, mod } from './elementwise.ts';
+import { erfValue } from '../reference.ts';
+import { dropout, erf, hardSigmoid, hardSwish, leakyRelu, mod } from './elementwise.ts';
 import { runBoth } from './run-both.ts';
 
 describe('elementwise operators for imported graphs', () => {
@@ -48,11 +49,12 @@ describe('elementwise operators for imported graphs', () => {
     expect(() => mod(fa, 2)).toThrow(/Mod.*fmod=1/);
   });
 
-  it('refuses Dropout in training mode', () => {
+  it('refuses Dropout in training mode and its mask', () => {
     const g = new Graph();
     const x = g.input('x', 'float32', [3]);
     const training = g.constant(ndarray('bool', [], Uint8Array.from([1])));
     expect(() => g.node('Dropout', [x, g.scalar(0.5, x), training])).toThrow(/Dropout.*only inference/);
     expect(g.node('Dropout', [x, g.scalar(0.5, x), g.constant(ndarray('bool', [], Uint8Array.from([0])))])[0].shape).toEqual([3]);
+    expect(() => g.node('Dropout', [x], {}, { outputs: 2 })).toThrow(/Dropout.*mask output is not supported/);
   });
 });

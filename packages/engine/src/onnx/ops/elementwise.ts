@@ -6,7 +6,7 @@
 import type { Value } from '../graph.ts';
 import { type DType, isFloat, toNumbers } from '../ndarray.ts';
 import { type AttrSchema, type Attrs, type AttrsOf, type OpDef, defineOp } from '../op.ts';
-import { broadcastMap, castValue } from '../reference.ts';
+import { broadcastMap, castValue, erfValue } from '../reference.ts';
 import { type Dim, broadcastShapes, dimEquals, divDims, isStatic, mulDims } from '../shape.ts';
 import { unbroadcast } from './broadcast.ts';
 import { type Operand, lift } from './operand.ts';
@@ -187,22 +187,6 @@ function unaryWith<const S extends AttrSchema>(
   });
 }
 
-/**
- * erf in float64 to ~1e-15: 2/sqrt(pi) exp(-x^2) sum_n 2^n x^(2n+1) / (1*3*...*(2n+1)), a series
- * of positive terms (no cancellation); erf(6) rounds to 1 in float64.
- */
-export function erfValue(x: number): number {
-  const a = Math.abs(x);
-  if (a >= 6) return Math.sign(x);
-  let term = a;
-  let sum = a;
-  for (let n = 1; term > sum * 1e-17; n++) {
-    term *= (2 * a * a) / (2 * n + 1);
-    sum += term;
-  }
-  return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * Math.exp(-a * a) * sum;
-}
-
 const sigmoidFn = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
 
 export const ELEMENTWISE_OPS: OpDef[] = [
@@ -235,7 +219,7 @@ export const ELEMENTWISE_OPS: OpDef[] = [
     differentiable: [0],
     infer([x]) {
       if (!x) throw new Error('missing input');
-      return { outputs: [{ dtype: x.dtype, shape: x.shape, known: x.rank === 1 ? x.knownInts() : undefined }] };
+      return { outputs: [{ dtype: x.dtype, shape: x.shape, known: x.rank <= 1 ? x.knownInts() : undefined }] };
     },
     evaluate([x]) {
       return [x!];
@@ -347,8 +331,9 @@ export const ELEMENTWISE_OPS: OpDef[] = [
     opType: 'Dropout',
     attrs: { seed: { type: 'int' } },
     differentiable: [0],
-    infer([x, ratio, training]) {
+    infer([x, ratio, training], _attrs, outputs) {
       requireFloat(x, 'data');
+      if (outputs !== undefined && outputs !== 1) throw new Error('the mask output is not supported (inference only)');
       if (ratio && !ratio.data) throw new Error('ratio must be a constant');
       if (training && (!training.data || toNumbers(training.data).some((v) => v !== 0))) throw new Error('only inference is supported (training_mode must be a constant false)');
       return { outputs: [{ dtype: x!.dtype, shape: x!.shape }] };

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { appendBackward } from '../autodiff.ts';
 import { Graph } from '../graph.ts';
 import { float32 } from '../ndarray.ts';
 import { maxPool, maxPoolWithIndices, poolOutputSize } from './max-pool.ts';
@@ -35,6 +36,16 @@ describe('MaxPool', () => {
         expect(r.i.data).toEqual([at(0, 1, 0), at(0, 0, 2), at(0, 2, 1), at(0, 2, 2), at(1, 0, 0), at(1, 0, 2), at(1, 2, 0), at(1, 2, 2)]);
       }
     }
+  });
+
+  it('splits the gradient of a window evenly between tied maxima, in the reference and onnxruntime', async () => {
+    const g = new Graph();
+    const x = g.input('x', 'float32', [1, 1, 2, 3]);
+    g.output(maxPool(x, { kernel_shape: [2, 2], strides: [1, 1] }), 'y'); // windows: columns {0,1} and {1,2}
+    appendBackward(g, { outputs: [{ output: 'y', seed: g.constant(float32([1, 1, 1, 2], [1, 2])) }], wrt: ['x'] });
+    const { reference, ort } = await runBoth(g, { x: float32([1, 1, 2, 3], [5, 5, 1, 5, 5, 7]) });
+    // window 1: four fives share 1; window 2: the 7 takes 2
+    for (const r of [reference, ort]) expect(r.x_grad.data).toEqual([0.25, 0.25, 0, 0.25, 0.25, 2]);
   });
 
   it('refuses auto_pad and a third output', () => {

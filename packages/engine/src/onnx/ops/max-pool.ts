@@ -1,16 +1,19 @@
 /**
- * MaxPool (2-D) with its optional Indices output. The gradient routes each output gradient to
- * the argmax of its window: MaxPool's Indices (flat offsets into x) scatter-add dy into zeros of
- * x's size, so overlapping windows that share a maximum add up.
+ * MaxPool (2-D) with its optional Indices output. The gradient goes to the maximum of each window
+ * (split evenly between ties, as ReduceMax's does) without the Indices output, which onnxruntime's
+ * WebGPU provider lacks: a grouped Conv with one-hot kernels lays the windows out as channels, a
+ * mask marks their maxima, and the ConvTranspose with the same kernels adds the masked dy back
+ * (overlapping windows sum).
  */
 import type { Value } from '../graph.ts';
 import { fromNumbers, isFloat } from '../ndarray.ts';
 import { type AttrSchema, type AttrsGiven, type AttrsOf, type OpDef, defineOp } from '../op.ts';
 import { ref } from '../reference.ts';
 import { isStatic } from '../shape.ts';
-import { constantOfShape } from './fill.ts';
-import { reshape, reshapeLike, shapeOf } from './reshape.ts';
-import { scatterElements } from './scatter-elements.ts';
+import { conv, convTranspose } from './conv.ts';
+import { cast, div, equal, mul, where } from './elementwise.ts';
+import { reduceMax, reduceSum } from './reduce.ts';
+import { reshape, unsqueeze } from './reshape.ts';
 
 const MAX_POOL_ATTRS = {
   auto_pad: { type: 'string', default: 'NOTSET' },
@@ -101,12 +104,43 @@ export const MAX_POOL_OPS: OpDef[] = [
       return [y, indices];
     },
     backward({ node, dy }) {
-      const x = node.inputs[0]!;
-      const g = x.graph;
-      const indices = node.outputs.length === 2 && node.attrs.storage_order === 0 ? node.outputs[1] : maxPoolWithIndices(x, { ...node.attrs, storage_order: 0 })[1];
-      const flat = reshape(x, [-1]);
-      const zeros = constantOfShape(shapeOf(flat), fromNumbers(x.dtype, [1], [0]));
-      return [reshapeLike(scatterElements(zeros, reshape(indices, [-1]), reshape(dy[0]!, [-1]), 0, 'add'), x)];
+      return [maxPoolGradient(node.inputs[0]!, dy[0]!, node.attrs)];
     },
   }),
 ];
+
+/** dx of MaxPool: dy to each window's maxima, through one-hot window kernels (see the file comment). */
+function maxPoolGradient(x: Value, dy: Value, a: MaxPoolAttrsOf): Value {
+  const [N, C, H, W] = x.shape as [Value['shape'][number], number, number, number];
+  if (!isStatic(C)) throw new Error('the gradient of MaxPool needs a static channel count');
+  const g = x.graph;
+  const { kernel_shape: k, strides: s, dilations: d, pads: p } = a;
+  const [Ho, Wo] = outputSizes(H, W, a);
+  const K = k[0] * k[1];
+  // window element e of channel c is output channel c * K + e: weight [C * K, 1, kh, kw], one-hot
+  const onehot = new Float64Array(C * K * K);
+  for (let c = 0; c < C; c++) for (let e = 0; e < K; e++) onehot[(c * K + e) * K + e] = 1;
+  const kernels = g.constant(fromNumbers(x.dtype, [C * K, 1, k[0], k[1]], onehot), 'max_pool_windows');
+  // end padding that makes exactly Ho x Wo windows (ceil_mode windows may reach past pads[2:])
+  const reach = [0, 1].map((i) => ([Ho, Wo][i] - 1) * s[i] + (k[i] - 1) * d[i] + 1 - p[i] - [H, W][i]);
+  const endPads = reach.map((r) => Math.max(r, 0));
+  const geometry = { strides: s, dilations: d, pads: [p[0], p[1], endPads[0], endPads[1]], group: C };
+  const windows = reshape(conv(x, kernels, undefined, geometry), [N, C, K, Ho, Wo]);
+  // padding is never a maximum: window elements outside x are -inf
+  const inside = new Float64Array(K * Ho * Wo);
+  for (let e = 0; e < K; e++)
+    for (let oh = 0; oh < Ho; oh++)
+      for (let ow = 0; ow < Wo; ow++) {
+        const ih = oh * s[0] - p[0] + Math.floor(e / k[1]) * d[0];
+        const iw = ow * s[1] - p[1] + (e % k[1]) * d[1];
+        inside[(e * Ho + oh) * Wo + ow] = ih >= 0 && ih < H && iw >= 0 && iw < W ? 1 : 0;
+      }
+  const valid = g.constant(fromNumbers('bool', [K, Ho, Wo], inside), 'max_pool_inside');
+  const candidates = where(valid, windows, g.scalar(-Infinity, x));
+  const mask = cast(equal(candidates, reduceMax(candidates, [2], true)), x.dtype);
+  const share = div(unsqueeze(dy, [2]), reduceSum(mask, [2], true));
+  const routed = reshape(mul(mask, share), [N, C * K, Ho, Wo]);
+  // the transpose covers the padded extent; output_padding restores rows no window reached
+  const outputPadding = reach.map((r) => Math.max(-r, 0));
+  return convTranspose(routed, kernels, undefined, { ...geometry, output_padding: outputPadding });
+}

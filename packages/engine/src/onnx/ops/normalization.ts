@@ -7,9 +7,8 @@
 import type { Value } from '../graph.ts';
 import { fromNumbers, isFloat } from '../ndarray.ts';
 import { type AttrSchema, type AttrsGiven, type OpDef, defineOp } from '../op.ts';
-import { type Ref, broadcastOffsets, ref } from '../reference.ts';
-import { type Shape, broadcastShapes, dimEquals, isStaticShape, normalizeAxis, size } from '../shape.ts';
-import { unbroadcast } from './broadcast.ts';
+import { type Ref, ref } from '../reference.ts';
+import { type Shape, dimEquals, isStaticShape, normalizeAxis, shapeEquals, size } from '../shape.ts';
 import { add, mul, neg, reciprocal, sqrt, sub } from './elementwise.ts';
 import { reduceMean, reduceSum } from './reduce.ts';
 import { unsqueeze } from './reshape.ts';
@@ -40,7 +39,7 @@ export function batchNormalization(x: Value, p: BatchNormalizationInputs, epsilo
 
 export type LayerNormalizationAttrs = AttrsGiven<typeof LAYER_NORM_ATTRS>;
 
-/** Normalizes x over the axes from `axis` on, then scales and shifts (scale and bias broadcast against them). */
+/** Normalizes x over the axes from `axis` on, then scales and shifts (scale and bias of the normalized shape). */
 export function layerNormalization(x: Value, scale: Value, bias?: Value, attrs: LayerNormalizationAttrs = {}): Value {
   return x.graph.node('LayerNormalization', [x, scale, bias], { ...attrs })[0];
 }
@@ -73,19 +72,11 @@ function perChannel(x: Ref, params: readonly Ref[], fn: (v: number, ...p: number
   return y;
 }
 
+/** Scale and B have the normalized shape: onnxruntime's WebGPU provider does not broadcast them. */
 function checkAffine(v: Value | undefined, what: string, normalized: Shape, dtype: string): void {
   if (!v) return;
   if (v.dtype !== dtype) throw new Error(`${what} must be ${dtype}, got ${v.dtype}`);
-  if (v.rank > normalized.length || !shapeEqualsAfterBroadcast(v.shape, normalized)) throw new Error(`${what} [${v.shape}] does not broadcast to the normalized shape [${normalized}]`);
-}
-
-function shapeEqualsAfterBroadcast(a: Shape, target: Shape): boolean {
-  try {
-    const b = broadcastShapes(a, target);
-    return b.length === target.length && b.every((d, i) => dimEquals(d, target[i]));
-  } catch {
-    return false;
-  }
+  if (!shapeEquals(v.shape, normalized)) throw new Error(`${what} [${v.shape}] must have the normalized shape [${normalized}]`);
 }
 
 export const NORMALIZATION_OPS: OpDef[] = [
@@ -148,8 +139,6 @@ export const NORMALIZATION_OPS: OpDef[] = [
       const inner = size(x!.shape.slice(axis));
       const outer = size(x!.shape.slice(0, axis));
       const normShape = x!.shape.slice(axis);
-      const sOff = broadcastOffsets(scale!.shape, normShape);
-      const bOff = bias && broadcastOffsets(bias.shape, normShape);
       const y = ref(x!.dtype, x!.shape);
       const statShape = [...x!.shape.slice(0, axis), ...normShape.map(() => 1)];
       const means = ref(x!.dtype, statShape);
@@ -159,7 +148,7 @@ export const NORMALIZATION_OPS: OpDef[] = [
         const m = row.reduce((a, b) => a + b, 0) / inner;
         const v = row.reduce((a, b) => a + (b - m) * (b - m), 0) / inner;
         const inv = 1 / Math.sqrt(v + epsilon);
-        for (let i = 0; i < inner; i++) y.data[o * inner + i] = (row[i] - m) * inv * scale!.data[sOff[i]] + (bias ? bias.data[bOff![i]] : 0);
+        for (let i = 0; i < inner; i++) y.data[o * inner + i] = (row[i] - m) * inv * scale!.data[i] + (bias ? bias.data[i] : 0);
         means.data[o] = m;
         invs.data[o] = inv;
       }
@@ -184,8 +173,8 @@ export const NORMALIZATION_OPS: OpDef[] = [
         dx = mul(inv, sub(centered, mul(xhat, reduceMean(mul(gs, xhat), axes, true))));
       }
       const leading = Array.from({ length: axis }, (_, i) => i);
-      const sumLeading = (v: Value, shape: Shape) => unbroadcast(leading.length ? reduceSum(v, leading, false) : v, shape);
-      return [dx, needs[1] ? sumLeading(mul(d, xhat), scale.shape) : undefined, needs[2] && bias ? sumLeading(d, bias.shape) : undefined];
+      const sumLeading = (v: Value) => (leading.length ? reduceSum(v, leading, false) : v);
+      return [dx, needs[1] ? sumLeading(mul(d, xhat)) : undefined, needs[2] && bias ? sumLeading(d) : undefined];
     },
   }),
 ];

@@ -1,7 +1,8 @@
 /**
  * ScatterElements: a copy of data with the elements at `indices` along one axis replaced by (or,
- * with reduction 'add', increased by) `updates`. MaxPool's gradient routes through it; the op itself
- * has no backward rule.
+ * with reduction 'add', increased by) `updates`. Reference and shape inference only: no backward
+ * rule (MaxPool's gradient, once planned through it, uses one-hot window kernels instead, since
+ * onnxruntime's WebGPU provider cannot give MaxPool's Indices).
  */
 import type { Value } from '../graph.ts';
 import { isFloat } from '../ndarray.ts';
