@@ -116,7 +116,7 @@ export class EngineSession {
 
 /**
  * Nodes the WebGPU provider claims but cannot run (onnxruntime-node 1.30): MaxPool with its
- * Indices output, which the backward rule of MaxPool uses ("The Indices output is not supported yet").
+ * Indices output, which an imported graph may ask for ("The Indices output is not supported yet").
  */
 const webgpuUnsupported = (n: Graph['nodes'][number]) => n.opType === 'MaxPool' && n.outputs.length > 1;
 
