@@ -25,6 +25,8 @@ export const QUERIES = {
   image: documents.ImageDocument,
   comparisons: documents.ComparisonsDocument,
   comparison: documents.ComparisonDocument,
+  recordings: documents.RecordingsDocument,
+  recording: documents.RecordingDocument,
   workers: documents.WorkersDocument,
   methods: documents.MethodsDocument,
 } as const;
@@ -34,6 +36,7 @@ export const MUTATIONS = {
   cancelRun: documents.CancelRunDocument,
   cancelBatch: documents.CancelBatchDocument,
   startComparison: documents.StartComparisonDocument,
+  importResponses: documents.ImportResponsesDocument,
   createToken: documents.CreateTokenDocument,
   revokeToken: documents.RevokeTokenDocument,
 } as const;

@@ -4,7 +4,7 @@
  */
 import { type SQL, and, asc, eq, exists, getTableColumns, gt, ilike, inArray, sql } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
-import { ENCODER_KINDS, batches, comparisons, datasets, images, type ModelKind, modelNeurons, models, neurons, runs } from '../../db/schema.ts';
+import { ENCODER_KINDS, batches, comparisons, datasets, images, type ModelKind, modelNeurons, models, neurons, recordings, runs } from '../../db/schema.ts';
 import { isUuid } from '../../db/uuid.ts';
 import type { GraphQLContext } from '../context.ts';
 import type { EncoderFilter, ImageFilter, InputMaybe, NeuronFilter, NeuronInput, RunFilter } from '../generated/resolvers.ts';
@@ -95,6 +95,10 @@ export function listBatches(ctx: GraphQLContext, args: PageArgs) {
 
 export function listComparisons(ctx: GraphQLContext, args: PageArgs) {
   return seqPage(ctx, comparisons, args, undefined);
+}
+
+export function listRecordings(ctx: GraphQLContext, args: PageArgs & { session?: string | null }) {
+  return seqPage(ctx, recordings, args, args.session != null ? eq(recordings.session, args.session) : undefined);
 }
 
 export function listRuns(ctx: GraphQLContext, args: PageArgs & { filter?: InputMaybe<RunFilter> }) {
