@@ -80,6 +80,8 @@ export { type EpochReport, type SessionData, type TrainOptions, type TrainResult
 export { type FitReadoutOptions, PRESETS, type PresetName, type TrainModelOptions, fitReadouts, trainModel } from './train/workflows.ts';
 export { type Evaluation, evaluateModel, isCompactModel } from './evaluate/evaluate-model.ts';
 export { mean, median, pearsonPerNeuron } from './evaluate/correlation.ts';
+export { EXACT_MAX_N, type SignedRankTest, averageRanks, fractionExplainableVariance, meanAndSem, normalSurvival, pearson, splitHalfReliability, wilcoxonSignedRank } from './evaluate/closed-loop.ts';
+export { type SimulatedRecording, brainRates, poisson, recordFromRates, simulateRecording } from './evaluate/simulate-recording.ts';
 export {
   DEMO_PRIOR,
   PRIOR_FORMAT,

@@ -26,6 +26,8 @@ export const QUERIES = {
   comparisons: documents.ComparisonsDocument,
   comparison: documents.ComparisonDocument,
   overview: documents.OverviewDocument,
+  recordings: documents.RecordingsDocument,
+  recording: documents.RecordingDocument,
   workers: documents.WorkersDocument,
   methods: documents.MethodsDocument,
 } as const;
@@ -35,6 +37,7 @@ export const MUTATIONS = {
   cancelRun: documents.CancelRunDocument,
   cancelBatch: documents.CancelBatchDocument,
   startComparison: documents.StartComparisonDocument,
+  importResponses: documents.ImportResponsesDocument,
   createToken: documents.CreateTokenDocument,
   revokeToken: documents.RevokeTokenDocument,
 } as const;

@@ -311,4 +311,64 @@ export const comparisons = pgTable(
   (t) => [uniqueIndex('comparisons_seq').on(t.seq)],
 );
 
-export const TABLES = { blobs, models, modelFiles, neurons, modelNeurons, datasets, datasetFiles, batches, runs, runCheckpoints, images, scores, comparisons, apiTokens };
+/**
+ * A closed-loop recording: the responses of a session's neurons to stimuli excite made (and natural
+ * references shown beside them), imported once per (session, name) (recordings/import.ts).
+ */
+export const recordings = pgTable(
+  'recordings',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    seq: seq(),
+    name: text('name').notNull(),
+    session: text('session').notNull(),
+    /** rows of the responses: the session's neuron indices, in order */
+    neuronIndices: integer('neuron_indices').array().notNull(),
+    stimulusCount: integer('stimulus_count').notNull(),
+    /** the largest number of repeats of any stimulus */
+    maxRepeats: integer('max_repeats').notNull(),
+    /** the token that imported it (null: the token was since deleted) */
+    tokenId: uuid('token_id'),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('recordings_session_name').on(t.session, t.name), uniqueIndex('recordings_seq').on(t.seq)],
+);
+
+/** A stimulus of a recording: an image excite stored, or a column of an uploaded image set (a natural reference). */
+export const recordingStimuli = pgTable(
+  'recording_stimuli',
+  {
+    recordingId: uuid('recording_id')
+      .notNull()
+      .references(() => recordings.id, { onDelete: 'cascade' }),
+    /** the stimulus number of the exported set (images.csv), or the number the importer gave a dataset column */
+    stimulus: integer('stimulus').notNull(),
+    imageId: uuid('image_id').references(() => images.id),
+    datasetId: uuid('dataset_id').references(() => datasets.id),
+    datasetImage: integer('dataset_image'),
+  },
+  (t) => [primaryKey({ columns: [t.recordingId, t.stimulus] }), index('recording_stimuli_image').on(t.imageId)],
+);
+
+/** One neuron's recorded response to one stimulus: the mean over its repeats, their standard error and the repeats themselves. */
+export const recordedResponses = pgTable(
+  'recorded_responses',
+  {
+    recordingId: uuid('recording_id')
+      .notNull()
+      .references(() => recordings.id, { onDelete: 'cascade' }),
+    stimulus: integer('stimulus').notNull(),
+    neuronId: uuid('neuron_id')
+      .notNull()
+      .references(() => neurons.id),
+    mean: doublePrecision('mean').notNull(),
+    /** null with a single repeat */
+    sem: doublePrecision('sem'),
+    repeats: integer('repeats').notNull(),
+    /** the recorded repeats (missing ones left out), for noise ceilings */
+    samples: doublePrecision('samples').array().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.recordingId, t.stimulus, t.neuronId] }), index('recorded_responses_neuron').on(t.neuronId)],
+);
+
+export const TABLES = { blobs, models, modelFiles, neurons, modelNeurons, datasets, datasetFiles, batches, runs, runCheckpoints, images, scores, comparisons, apiTokens, recordings, recordingStimuli, recordedResponses };

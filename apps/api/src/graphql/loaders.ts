@@ -2,9 +2,10 @@
 import DataLoader from 'dataloader';
 import { and, asc, count, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
-import { type RunStatus, batches, blobs, datasetFiles, datasets, images, modelFiles, modelNeurons, models, neurons, runs, scores } from '../db/schema.ts';
+import { type RunStatus, batches, blobs, datasetFiles, datasets, images, modelFiles, modelNeurons, models, neurons, recordedResponses, recordingStimuli, recordings, runs, scores } from '../db/schema.ts';
+import { type RecordingAnalysisResult, analyzeRecording } from '../recordings/analysis.ts';
 import { isUuid } from '../db/uuid.ts';
-import type { BatchRow, BlobRow, CellParent, DatasetRow, FileRow, ImageRow, ModelRow, NeuronRow, RunRow } from './mappers.ts';
+import type { BatchRow, BlobRow, CellParent, DatasetRow, FileRow, ImageRow, ModelRow, NeuronRow, RecordedResponseRow, RecordingRow, RunRow } from './mappers.ts';
 
 export type RunCounts = Record<RunStatus, number>;
 
@@ -25,6 +26,13 @@ export interface Loaders {
   runCounts: DataLoader<string, RunCounts>;
   /** a batch's score statistics of its succeeded runs, per generator, evaluator and method (comparison cells) */
   scoreStatsOfBatch: DataLoader<string, CellParent[]>;
+  recording: DataLoader<string, RecordingRow | undefined>;
+  /** an image's recorded responses of its own neuron, oldest recording first */
+  recordedOfImage: DataLoader<string, RecordedResponseRow[]>;
+  /** a recording's neurons, in the order of its rows */
+  neuronsOfRecording: DataLoader<string, NeuronRow[]>;
+  /** a recording's closed-loop statistics, computed once per request */
+  recordingAnalysis: DataLoader<string, RecordingAnalysisResult>;
 }
 
 function byKey<K, V, R>(keys: readonly K[], rows: R[], key: (r: R) => K, value: (r: R) => V): (V | undefined)[] {
@@ -97,5 +105,44 @@ export function createLoaders(db: Db, options: { cache: boolean }): Loaders {
         .groupBy(runs.batchId, runs.generatorId, scores.evaluatorId, runs.method);
       return grouped(keys, rows, (r) => r.batchId).map((rs) => rs.map(({ batchId: _, ...cell }) => cell));
     }),
+    recording: loader(async (keys) => byKey(keys, ids(keys).length ? await db.select().from(recordings).where(inArray(recordings.id, ids(keys))) : [], (r) => r.id, (r) => r)),
+    recordedOfImage: loader(async (keys) => {
+      const rows = ids(keys).length
+        ? await db
+            .select({ imageId: recordingStimuli.imageId, response: recordedResponses })
+            .from(recordingStimuli)
+            .innerJoin(images, eq(images.id, recordingStimuli.imageId))
+            .innerJoin(recordings, eq(recordings.id, recordingStimuli.recordingId))
+            .innerJoin(recordedResponses, and(eq(recordedResponses.recordingId, recordingStimuli.recordingId), eq(recordedResponses.stimulus, recordingStimuli.stimulus), eq(recordedResponses.neuronId, images.neuronId)))
+            .where(inArray(recordingStimuli.imageId, ids(keys)))
+            .orderBy(asc(recordings.seq))
+        : [];
+      return grouped(keys, rows, (r) => r.imageId!).map((rs) => rs.map((r) => r.response));
+    }),
+    neuronsOfRecording: loader(async (keys) => {
+      const recs = ids(keys).length ? await db.select().from(recordings).where(inArray(recordings.id, ids(keys))) : [];
+      const sessions = [...new Set(recs.map((r) => r.session))];
+      const rows = sessions.length ? await db.select().from(neurons).where(inArray(neurons.session, sessions)) : [];
+      return keys.map((k) => {
+        const rec = recs.find((r) => r.id === k);
+        if (!rec) return [];
+        const byIndex = new Map(rows.filter((n) => n.session === rec.session).map((n) => [n.index, n]));
+        return rec.neuronIndices.map((i) => byIndex.get(i)!);
+      });
+    }),
+    recordingAnalysis: new DataLoader<string, RecordingAnalysisResult>(
+      async (keys) => {
+        const out: RecordingAnalysisResult[] = [];
+        for (const id of keys) {
+          const [rec] = isUuid(id) ? await db.select().from(recordings).where(eq(recordings.id, id)) : [];
+          if (!rec) throw new Error(`recording ${id} is missing`);
+          const rows = await db.select().from(neurons).where(eq(neurons.session, rec.session));
+          const byIndex = new Map(rows.map((n) => [n.index, n.id]));
+          out.push(await analyzeRecording(db, rec, rec.neuronIndices.map((i) => byIndex.get(i)!)));
+        }
+        return out;
+      },
+      { cache: true },
+    ),
   };
 }

@@ -1,5 +1,5 @@
 /** What the resolvers' parents are: database rows and event payloads (codegen.ts maps schema types onto these). */
-import type { batches, blobs, comparisons, datasets, images, models, neurons, runs } from '../db/schema.ts';
+import type { batches, blobs, comparisons, datasets, images, models, neurons, recordedResponses, recordingStimuli, recordings, runs } from '../db/schema.ts';
 import type { ProgressMessage, StatusMessage } from '../events/messages.ts';
 
 export type ModelRow = typeof models.$inferSelect;
@@ -10,6 +10,10 @@ export type BatchRow = typeof batches.$inferSelect;
 export type RunRow = typeof runs.$inferSelect;
 export type ImageRow = typeof images.$inferSelect;
 export type ComparisonRow = typeof comparisons.$inferSelect;
+export type RecordingRow = typeof recordings.$inferSelect;
+export type RecordedResponseRow = typeof recordedResponses.$inferSelect;
+export type RecordedStimulusRow = typeof recordingStimuli.$inferSelect & { natural: boolean };
+export type { NeuronMethodParent, MethodPairParent, EvaluatorAgreementParent, NeuronCeilingParent, NoiseCeilingParent } from '../recordings/analysis.ts';
 /** a file of a model or dataset folder */
 export interface FileRow {
   path: string;

@@ -37,13 +37,18 @@ export async function writeTinyPrior(dir: string, seed = 2): Promise<void> {
   await writePrior(dir, config, new Map(parameters.trainable.map((n) => [n, graph.weights.get(n)!.data!])), { name: 'tiny-prior' });
 }
 
-/** A compact model's Keras tensors with 2 channels per layer (conv0, four separable layers, dense). */
-export function compactNeuronBytes(seed: number): Uint8Array {
+/**
+ * A compact model's Keras tensors with 2 channels per layer (conv0, four separable layers, dense).
+ * `gain` > 0 makes a neuron whose rate varies with the image (batch-norm scales of 1, weights of
+ * standard deviation `gain`, a dense layer around 5), as a brain for simulated recordings (with a
+ * gain of 0.3 its rates run from about 3 to 5); 0: weights of 0.1, a nearly constant rate.
+ */
+export function compactNeuronBytes(seed: number, gain = 0): Uint8Array {
   const rng = new Rng(seed);
   const tensors = new Map<string, NdArray>();
-  const put = (name: string, shape: number[], values?: Float32Array) => tensors.set(name, float32(shape, values ?? rng.normals(shape.reduce((a, b) => a * b, 1), 0.1)));
+  const put = (name: string, shape: number[], values?: Float32Array) => tensors.set(name, float32(shape, values ?? rng.normals(shape.reduce((a, b) => a * b, 1), gain || 0.1)));
   const bn = (layer: number, c: number) => {
-    for (const t of ['gamma', 'beta', 'mean']) put(`bn${layer}.${t}`, [c]);
+    for (const t of ['gamma', 'beta', 'mean']) put(`bn${layer}.${t}`, [c], gain && t === 'gamma' ? new Float32Array(c).fill(1) : undefined);
     put(`bn${layer}.var`, [c], new Float32Array(c).fill(1));
   };
   const c = 2;
@@ -56,14 +61,14 @@ export function compactNeuronBytes(seed: number): Uint8Array {
     put(`sep${layer}.bias`, [c]);
     bn(layer, c);
   }
-  put('dense.kernel', [28 * 28 * c, 1]);
-  put('dense.bias', [1], new Float32Array([1]));
+  put('dense.kernel', [28 * 28 * c, 1], gain ? rng.normals(28 * 28 * c, 0.02) : undefined);
+  put('dense.bias', [1], new Float32Array([gain ? 5 : 1]));
   return encodeSafetensors(tensors);
 }
 
-export async function writeTinyCompact(dir: string, neurons = [1, 2]): Promise<void> {
+export async function writeTinyCompact(dir: string, neurons = [1, 2], gain = 0): Promise<void> {
   await mkdir(dir, { recursive: true });
-  await Promise.all(neurons.map((n) => writeFile(join(dir, `neuron${n}.safetensors`), compactNeuronBytes(10 + n))));
+  await Promise.all(neurons.map((n) => writeFile(join(dir, `neuron${n}.safetensors`), compactNeuronBytes(10 + n, gain))));
 }
 
 /** `count` random 16x16 PNG images (gray noise with a bright square at a different place each). */

@@ -19,6 +19,8 @@ export const ErrorCode = {
   DATASET_REQUIRED: 'DATASET_REQUIRED',
   /** An upload with two parts of the same name (file path or field): HTTP 400. */
   DUPLICATE_PART: 'DUPLICATE_PART',
+  /** importResponses: a neuron with no recorded value for any stimulus, or a stimulus with none for any neuron (NaN only): HTTP 400. */
+  EMPTY_RESPONSES: 'EMPTY_RESPONSES',
   /** The token's role does not cover the operation (the message names the role needed): HTTP 403. */
   FORBIDDEN: 'FORBIDDEN',
   /** Anything else: a bug or an unavailable database. */
@@ -35,6 +37,8 @@ export const ErrorCode = {
   JSON_TOO_LARGE: 'JSON_TOO_LARGE',
   /** An ONNX model whose metadata contradicts its graph (channels, size, neuron count; the message names both values): HTTP 400. */
   META_CONTRADICTS_GRAPH: 'META_CONTRADICTS_GRAPH',
+  /** importResponses: responses whose neuron axis does not match the session's neurons (or the `neurons` given), or stimuli with different neuron counts: HTTP 400. */
+  NEURON_COUNT_MISMATCH: 'NEURON_COUNT_MISMATCH',
   /** Weights or responses with NaN or infinite values where numbers are needed: HTTP 400. */
   NON_FINITE_VALUES: 'NON_FINITE_VALUES',
   /** No object with that id (of that type); over HTTP also a path the service does not serve (404) or a method a path does not answer (405). */
@@ -49,6 +53,8 @@ export const ErrorCode = {
   QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
   /** The token sent more requests than its rate limit allows, or spent its query cost budget for the minute: HTTP 429 with Retry-After. */
   RATE_LIMITED: 'RATE_LIMITED',
+  /** importResponses: the session already has a recording of that name (import again with `replace: true` to replace it): HTTP 400. */
+  RECORDING_EXISTS: 'RECORDING_EXISTS',
   /** A request body over the size limit: HTTP 413. */
   REQUEST_TOO_LARGE: 'REQUEST_TOO_LARGE',
   /** The operation did not finish within the service's time limit: HTTP 503 (over WebSocket the same error). */
@@ -57,6 +63,8 @@ export const ErrorCode = {
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   /** A neuron the generator does not predict (or no such neuron). */
   UNKNOWN_NEURON: 'UNKNOWN_NEURON',
+  /** importResponses: a stimulus that is not in the exported set, an image id the service does not store, a dataset column out of range, or an image made for a neuron of another session: HTTP 400. */
+  UNKNOWN_STIMULUS: 'UNKNOWN_STIMULUS',
   /** An ONNX model with an operator excite cannot differentiate (the message names the node, its op type and opset, and lists what is supported): HTTP 400. */
   UNSUPPORTED_OPERATOR: 'UNSUPPORTED_OPERATOR',
   /** An upload over the size limits. */

@@ -2,7 +2,8 @@
  * A batch's or a run's images on disk for a stimulus presentation rig: each image as an 8-bit PNG
  * (pixel space) and a float32 .npy (the space the method ran in), numbered in a fixed order
  * (generator, method, neuron or target, seed, position in the run), and images.csv with one row
- * per image: its files, what made it and every evaluator's score.
+ * per image: its files, what made it, every evaluator's score and, once a recording showed it, its
+ * neuron's recorded response (mean, standard error, repeats) per recording.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -85,13 +86,26 @@ export async function exportImages(
   for (const { scores } of images) for (const s of scores) evaluators.set(s.evaluator.id, s.evaluator.name);
   const names = [...evaluators.values()];
   const columns = [...evaluators].map(([id, name]) => `score:${names.filter((n) => n === name).length > 1 ? id : name}`);
-  const header = ['stimulus', 'png', 'npy', 'image', 'run', 'batch', 'generator', 'method', 'kind', 'session', 'neuron', 'seed', 'index', 'source_index', 'width', 'height', 'channels', 'space', 'activation', 'energy', ...columns];
+  // the recorded response of the image's neuron, per recording that showed it: mean, standard error, repeats
+  const recordings = new Map<string, string>();
+  for (const { recorded } of images) for (const r of recorded) recordings.set(r.recording.id, r.recording.name);
+  const recordingNames = [...recordings.values()];
+  const recordingColumns = [...recordings].flatMap(([id, name]) => {
+    const label = recordingNames.filter((n) => n === name).length > 1 ? id : name;
+    return [`recorded:${label}`, `recorded_sem:${label}`, `recorded_repeats:${label}`];
+  });
+  const header = ['stimulus', 'png', 'npy', 'image', 'run', 'batch', 'generator', 'method', 'kind', 'session', 'neuron', 'seed', 'index', 'source_index', 'width', 'height', 'channels', 'space', 'activation', 'energy', ...columns, ...recordingColumns];
   const rows = exported.map(({ stimulus, png, npy, image }) => {
     const score = new Map(image.scores.map((s) => [s.evaluator.id, s.value]));
+    const recorded = new Map(image.recorded.map((r) => [r.recording.id, r]));
     return [
       stimulus, png, npy, image.id, image.run.id, image.run.batch.id, image.generator.name, image.method, image.kind,
       image.neuron?.session, image.neuron?.index, image.seed, image.index, image.sourceIndex, image.width, image.height, image.channels, image.space,
       image.activation, image.energy, ...[...evaluators.keys()].map((id) => score.get(id)),
+      ...[...recordings.keys()].flatMap((id) => {
+        const r = recorded.get(id);
+        return [r?.mean, r?.sem, r?.repeats];
+      }),
     ];
   });
   const csv = join(outDir, 'images.csv');

@@ -4,15 +4,17 @@ import type { Resolvers } from '../generated/resolvers.ts';
 import { mutation } from './mutation.ts';
 import { query } from './query.ts';
 import { DateTime, JSONScalar } from './scalars.ts';
+import { recordingMutations, recordingQueries, recordingTypes } from './recordings.ts';
 import { subscription } from './subscription.ts';
 import { typeResolvers } from './types.ts';
 
 export const resolvers: Resolvers = {
   ...typeResolvers,
+  ...recordingTypes,
   DateTime,
   JSON: JSONScalar,
-  Query: query,
-  Mutation: mutation,
+  Query: { ...query, ...recordingQueries },
+  Mutation: { ...mutation, ...recordingMutations },
   Subscription: subscription,
   // GraphQL's enum names to the values the database stores
   ...ENUM_VALUES,

@@ -5,7 +5,7 @@
  */
 import { type SQL, and, asc, desc, eq, exists, getTableColumns, gt, ilike, inArray, lt, sql } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
-import { ENCODER_KINDS, batches, comparisons, datasets, images, type ModelKind, modelNeurons, models, neurons, runs } from '../../db/schema.ts';
+import { ENCODER_KINDS, batches, comparisons, datasets, images, type ModelKind, modelNeurons, models, neurons, recordings, runs } from '../../db/schema.ts';
 import { isUuid } from '../../db/uuid.ts';
 import type { RunRow } from '../mappers.ts';
 import type { GraphQLContext } from '../context.ts';
@@ -101,6 +101,10 @@ export function listBatches(ctx: GraphQLContext, args: PageArgs) {
 
 export function listComparisons(ctx: GraphQLContext, args: PageArgs) {
   return seqPage(ctx, comparisons, { ...args, order: args.order ?? 'NEWEST_FIRST' }, undefined);
+}
+
+export function listRecordings(ctx: GraphQLContext, args: PageArgs & { session?: string | null }) {
+  return seqPage(ctx, recordings, args, args.session != null ? eq(recordings.session, args.session) : undefined);
 }
 
 export function listRuns(ctx: GraphQLContext, args: PageArgs & { filter?: InputMaybe<RunFilter> }) {

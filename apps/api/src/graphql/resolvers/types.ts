@@ -117,6 +117,7 @@ export const typeResolvers: Resolvers = {
         .map((s) => ({ ...s, generator: s.evaluatorId === run.generatorId }))
         .sort((a, b) => Number(b.generator) - Number(a.generator) || name.get(a.evaluatorId)!.localeCompare(name.get(b.evaluatorId)!) || a.evaluatorId.localeCompare(b.evaluatorId));
     },
+    recorded: (i, _, ctx) => (i.neuronId ? ctx.loaders.recordedOfImage.load(i.id) : []),
   },
   Score: {
     evaluator: (s, _, ctx) => modelOf(ctx, s.evaluatorId),
