@@ -2,7 +2,7 @@
  * The diffusion prior as a model directory (a contract: docs/formats.md, Prior): `model.json` with
  * kind "prior" (the UNet's arguments, the image space, the diffusion process it was trained on,
  * provenance and metrics) beside `weights.safetensors` (the UNet's state_dict names, see
- * models/unet.ts). Spec section 3: DDPM, epsilon prediction, linear betas 1e-4..0.02 over T = 1000.
+ * models/unet.ts). The process (docs/formats.md, Prior): DDPM, epsilon prediction, linear betas 1e-4..0.02 over T = 1000.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';

@@ -59,7 +59,7 @@ function checkPrediction(x: NdArray, p: DenoiserOutput): void {
 }
 
 /**
- * Spec section 4 step 1: x0 = sqrt(1/abar_k) x_t - sqrt(1/abar_k - 1) eps, optionally clipped.
+ * The prediction of x0 (docs/synthesis.md, "The EGG step"): x0 = sqrt(1/abar_k) x_t - sqrt(1/abar_k - 1) eps, optionally clipped.
  */
 export function predictX0(schedule: DiffusionSchedule, k: number, x: NdArray, eps: NdArray, options: StepOptions = {}): Float64Array {
   const abar = schedule.alphasCumprod[k];

@@ -71,7 +71,7 @@ export interface EggStepOptions extends GuidanceOptions {
 }
 
 /**
- * A whole EGG step as one graph (spec 4 steps 1-3), so that a step is one session run with no
+ * A whole EGG step as one graph (docs/synthesis.md, "The EGG step"), so that a step is one session run with no
  * arithmetic on the host: the step graph above, then
  *   x_pre = c1 x0 + c2 x_t + sigma z,   x_{t-1} = x_pre - lambda g / (||g|| + 1e-6),  g = dE/dx_t,
  * the norm per image. The update runs in float64 from the float32 x_t, eps (v), z and g, rounding
