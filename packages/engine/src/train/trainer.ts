@@ -50,12 +50,18 @@ export interface TrainOptions {
   onBatch?: (done: number, total: number) => void;
   /** stops training between batches (the checkpoint keeps the last finished epoch) */
   signal?: AbortSignal;
+  /** a checkpoint also within an epoch once this many seconds passed since the last one */
+  checkpointSeconds?: number;
+  /** after each checkpoint is written whole */
+  onCheckpoint?: () => Promise<void>;
 }
 
 /** What the encoder adds to the loop's checkpoint (with the best weights as a tensor file). */
 interface EncoderState {
   plateau: PlateauState;
   history: EpochReport[];
+  /** the epoch's training loss so far (a checkpoint within an epoch) */
+  partial?: { trainLoss: number; trainImages: number };
 }
 
 export interface EpochReport {
@@ -132,6 +138,7 @@ export async function trainEncoder(options: TrainOptions): Promise<TrainResult> 
   let best = copyWeights(weights);
   const history: EpochReport[] = [];
 
+  let partial: EncoderState['partial'];
   const saved = await resumeLoop(options.checkpoint, optimizer, rng);
   if (saved) {
     const own = saved.own.state as EncoderState;
@@ -140,6 +147,7 @@ export async function trainEncoder(options: TrainOptions): Promise<TrainResult> 
     optimizer.lr = own.plateau.lr;
     plateau.state = own.plateau;
     history.push(...own.history);
+    if (saved.within) partial = own.partial;
   }
 
   // inference graph of core + readouts, weights fed: validation and (frozen core) features
@@ -185,11 +193,13 @@ export async function trainEncoder(options: TrainOptions): Promise<TrainResult> 
     optimizer,
     rng,
     start: saved?.round ?? 0,
+    within: saved?.within,
     rounds: plateauOptions.maxEpochs,
     batches: () => {
       started = performance.now();
-      trainLoss = 0;
-      trainImages = 0;
+      trainLoss = partial?.trainLoss ?? 0;
+      trainImages = partial?.trainImages ?? 0;
+      partial = undefined;
       const batches: Batch[] = [];
       for (const s of options.sessions) {
         const order = rng.permutation(s.train.images.shape[0]);
@@ -230,7 +240,9 @@ export async function trainEncoder(options: TrainOptions): Promise<TrainResult> 
       return decision.action === 'stop';
     },
     // every epoch, the last one too: a later run with a higher epoch limit continues from it
-    checkpoint: options.checkpoint ? { dir: options.checkpoint, every: 1, atEnd: true, own: () => ({ state: { plateau: plateau.state, history } satisfies EncoderState, tensors: { best } }) } : undefined,
+    checkpoint: options.checkpoint
+      ? { dir: options.checkpoint, every: 1, atEnd: true, seconds: options.checkpointSeconds, written: options.onCheckpoint, own: () => ({ state: { plateau: plateau.state, history, partial: { trainLoss, trainImages } } satisfies EncoderState, tensors: { best } }) }
+      : undefined,
     onBatch: options.onBatch,
     signal: options.signal,
   });
