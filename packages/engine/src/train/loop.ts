@@ -59,7 +59,8 @@ export interface LoopOptions<B, R extends StepResult> {
   /** after a round's batches (validation, learning-rate schedule); true ends the run */
   endRound?: (round: number) => Promise<boolean> | boolean;
   checkpoint?: LoopCheckpoint;
-  onBatch?: (done: number, total: number) => void;
+  /** after each batch's update: batches done of the round's total, and the batch's result */
+  onBatch?: (done: number, total: number, result: R) => void;
   signal?: AbortSignal;
 }
 
@@ -131,7 +132,7 @@ export async function runLoop<B, R extends StepResult>(o: LoopOptions<B, R>): Pr
       const weights = o.weights();
       o.optimizer.step(new Map([...result.grads.keys()].map((n) => [n, weights.get(n)!.data as Float32Array])), result.grads);
       o.afterStep?.(result, batch, round);
-      o.onBatch?.(i + 1, batches.length);
+      o.onBatch?.(i + 1, batches.length, result);
       const c = o.checkpoint;
       if (c?.seconds && i + 1 < batches.length && performance.now() - saved >= c.seconds * 1000) {
         await saveLoop(o, c, round, { batch: i + 1, roundRng });

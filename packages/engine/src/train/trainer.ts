@@ -47,7 +47,8 @@ export interface TrainOptions {
   checkpoint?: string;
   threads?: number;
   onEpoch?: (report: EpochReport) => void;
-  onBatch?: (done: number, total: number) => void;
+  /** after each batch: batches done of the epoch's total, and the batch's Poisson loss per image */
+  onBatch?: (done: number, total: number, loss: number) => void;
   /** stops training between batches (the checkpoint keeps the last finished epoch) */
   signal?: AbortSignal;
   /** a checkpoint also within an epoch once this many seconds passed since the last one */
@@ -220,7 +221,7 @@ export async function trainEncoder(options: TrainOptions): Promise<TrainResult> 
       };
       if (objective.noiseInput) feeds[objective.noiseInput.name] = noiseFor(spec, objective.noiseInput.shape, idx.length, rng);
       const out = await session.run(feeds);
-      return { loss: (out.loss.data as Float32Array)[0], grads: new Map([...objective.grads].map(([n, g]) => [n, out[g].data as Float32Array])), out, pixels: x.shape[2] * x.shape[3] };
+      return { loss: (out.loss.data as Float32Array)[0], grads: new Map([...objective.grads].map(([n, g]) => [n, out[g].data as Float32Array])), out, pixels: x.shape[2] * x.shape[3], images: idx.length };
     },
     label: ({ id }, epoch) => `epoch ${epoch + 1} (session ${id})`,
     afterStep: ({ loss, out, pixels }, { id, idx }) => {
@@ -243,7 +244,7 @@ export async function trainEncoder(options: TrainOptions): Promise<TrainResult> 
     checkpoint: options.checkpoint
       ? { dir: options.checkpoint, every: 1, atEnd: true, seconds: options.checkpointSeconds, written: options.onCheckpoint, own: () => ({ state: { plateau: plateau.state, history, partial: { trainLoss, trainImages } } satisfies EncoderState, tensors: { best } }) }
       : undefined,
-    onBatch: options.onBatch,
+    onBatch: options.onBatch && ((done, total, r) => options.onBatch!(done, total, r.loss / r.images)),
     signal: options.signal,
   });
 

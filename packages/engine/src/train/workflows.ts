@@ -26,7 +26,8 @@ export interface ProgressEvents {
   /** a member starts training (index, count); kept: it was finished by an earlier, interrupted run of the same command */
   onMember?: (index: number, count: number, seed: number, kept?: boolean) => void;
   onEpoch?: (report: EpochReport) => void;
-  onBatch?: (done: number, total: number) => void;
+  /** batches done of the epoch's total, and the batch's Poisson loss per image */
+  onBatch?: (done: number, total: number, loss: number) => void;
 }
 
 /** What a service adds to a training: stopping it, checkpoints within epochs, and a hook after each checkpoint. */

@@ -4,10 +4,10 @@
  */
 import { type SQL, and, asc, eq, exists, getTableColumns, gt, ilike, inArray, sql } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
-import { ENCODER_KINDS, batches, comparisons, datasets, images, type ModelKind, modelNeurons, models, neurons, runs } from '../../db/schema.ts';
+import { ENCODER_KINDS, batches, comparisons, datasets, images, type ModelKind, modelNeurons, models, neurons, runs, trainings } from '../../db/schema.ts';
 import { isUuid } from '../../db/uuid.ts';
 import type { GraphQLContext } from '../context.ts';
-import type { EncoderFilter, ImageFilter, InputMaybe, NeuronFilter, NeuronInput, RunFilter } from '../generated/resolvers.ts';
+import type { EncoderFilter, ImageFilter, InputMaybe, NeuronFilter, NeuronInput, RunFilter, TrainingFilter } from '../generated/resolvers.ts';
 import { decodeCursor, pageSize, toPage } from '../pagination.ts';
 
 interface PageArgs {
@@ -91,6 +91,11 @@ export function listDatasets(ctx: GraphQLContext, args: PageArgs) {
 
 export function listBatches(ctx: GraphQLContext, args: PageArgs) {
   return seqPage(ctx, batches, args, undefined);
+}
+
+export function listTrainings(ctx: GraphQLContext, args: PageArgs & { filter?: InputMaybe<TrainingFilter> }) {
+  const f = args.filter ?? {};
+  return seqPage(ctx, trainings, args, and(f.status?.length ? inArray(trainings.status, f.status) : undefined, f.kind?.length ? inArray(trainings.kind, f.kind) : undefined));
 }
 
 export function listComparisons(ctx: GraphQLContext, args: PageArgs) {

@@ -5,7 +5,7 @@ import { comparisons, neurons } from '../../db/schema.ts';
 import { isUuid } from '../../db/uuid.ts';
 import { notFound } from '../../errors.ts';
 import type { QueryResolvers } from '../generated/resolvers.ts';
-import { listBatches, listComparisons, listDatasets, listEncoders, listImages, listNeurons, listPriors, listRuns } from './lists.ts';
+import { listBatches, listComparisons, listDatasets, listEncoders, listImages, listNeurons, listPriors, listRuns, listTrainings } from './lists.ts';
 import { methodInfos } from './methods.ts';
 import { listWorkers } from './workers.ts';
 
@@ -51,4 +51,6 @@ export const query: QueryResolvers = {
     return c ?? null;
   },
   workers: (_, __, ctx) => listWorkers(ctx),
+  training: async (_, { id }, ctx) => (await ctx.loaders.training.load(id)) ?? null,
+  trainings: (_, args, ctx) => listTrainings(ctx, args),
 };
