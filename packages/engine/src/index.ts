@@ -77,7 +77,7 @@ export { type OnnxEncoder, type OnnxMeta, type OnnxModelJson, OUTPUT_TRANSFORMS,
 export { supportedOnnxOps } from './import/import-graph.ts';
 export { type EncoderGraph, type NeuronRef, encoderGraph } from './models/encoder-graph.ts';
 export { type EpochReport, type SessionData, type TrainOptions, type TrainResult, trainEncoder } from './train/trainer.ts';
-export { type FitReadoutOptions, PRESETS, type PresetName, type TrainModelOptions, fitReadouts, trainModel } from './train/workflows.ts';
+export { type FitReadoutOptions, PRESETS, type PresetName, type RecipeOptions, type TrainModelOptions, type TrainingControl, fitReadouts, trainModel } from './train/workflows.ts';
 export { type Evaluation, evaluateModel, isCompactModel } from './evaluate/evaluate-model.ts';
 export { mean, median, pearsonPerNeuron } from './evaluate/correlation.ts';
 export { EXACT_MAX_N, type SignedRankTest, averageRanks, fractionExplainableVariance, meanAndSem, normalSurvival, pearson, splitHalfReliability, wilcoxonSignedRank } from './evaluate/closed-loop.ts';

@@ -10,7 +10,11 @@ export const MODEL_KINDS = ['encoder', 'ensemble', 'compact', 'onnx', 'prior'] a
 /** the kinds that predict neurons: they evaluate, and all but compact models generate */
 export const ENCODER_KINDS = ['encoder', 'ensemble', 'compact', 'onnx'] as const satisfies readonly ModelKind[];
 export type ModelKind = (typeof MODEL_KINDS)[number];
-export const MODEL_SOURCES = ['demo', 'upload'] as const;
+export const MODEL_SOURCES = ['demo', 'upload', 'trained'] as const;
+export type ModelSource = (typeof MODEL_SOURCES)[number];
+export const TRAINING_KINDS = ['encoder', 'readout', 'prior'] as const;
+export type TrainingKind = (typeof TRAINING_KINDS)[number];
+export type TrainingArchitecture = 'attention' | 'gaussian';
 /** the engine's method registry names them */
 export const METHODS = METHOD_NAMES;
 export type Method = MethodName;
@@ -221,6 +225,95 @@ export const runCheckpoints = pgTable('run_checkpoints', {
   updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
 });
 
+/** A training's recipe as it runs: the input's settings with their defaults filled in. */
+export interface TrainingRecipe {
+  architecture: TrainingArchitecture;
+  /** ENCODER: the engine's preset; READOUT: null (the core's) */
+  preset: string | null;
+  imageRange: string | null;
+  validationFraction: number;
+  members: number;
+  seed: number;
+  maxEpochs: number;
+  lr: number;
+  batchSize: number;
+  patience: number;
+  decayFactor: number;
+  maxDecays: number;
+  minLr: number;
+}
+
+/** One finished epoch of one member (the engine's EpochReport and the member). */
+export interface TrainingEpochRow {
+  member: number;
+  epoch: number;
+  trainLoss: number;
+  valLoss: number;
+  valCorrelation: number;
+  lr: number;
+  improved: boolean;
+  action: string;
+  seconds: number;
+}
+
+/**
+ * A training: an encoder (or readouts on a frozen core) fitted to recordings by a worker, on the
+ * queue, leases and fencing of runs (runs/training-store.ts); on success the model it registered.
+ */
+export const trainings = pgTable(
+  'trainings',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    seq: seq(),
+    name: text('name').notNull(),
+    kind: text('kind', { enum: TRAINING_KINDS }).notNull(),
+    /** the datasets, in session order */
+    datasetIds: uuid('dataset_ids').array().notNull(),
+    coreId: uuid('core_id').references(() => models.id),
+    recipe: jsonb('recipe').$type<TrainingRecipe>().notNull(),
+    jobId: uuid('job_id').notNull(),
+    status: text('status', { enum: RUN_STATUSES }).notNull().default('queued'),
+    attempts: integer('attempts').notNull().default(0),
+    worker: text('worker'),
+    device: text('device'),
+    leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true, mode: 'date' }),
+    member: integer('member').notNull().default(0),
+    /** epochs the current member finished */
+    epoch: integer('epoch').notNull().default(0),
+    /** batches done of the epoch in progress, of `steps` */
+    step: integer('step').notNull().default(0),
+    steps: integer('steps').notNull().default(0),
+    bestValLoss: doublePrecision('best_val_loss'),
+    lastValLoss: doublePrecision('last_val_loss'),
+    bestValCorrelation: doublePrecision('best_val_correlation'),
+    lastValCorrelation: doublePrecision('last_val_correlation'),
+    history: jsonb('history').$type<TrainingEpochRow[]>().notNull().default([]),
+    modelId: uuid('model_id').references(() => models.id),
+    error: jsonb('error').$type<RunError>(),
+    createdAt: createdAt(),
+    /** the first attempt's start (elapsed time counts from it) */
+    startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }),
+    finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
+    progressAt: timestamp('progress_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [uniqueIndex('trainings_seq').on(t.seq), index('trainings_status').on(t.status, t.leaseExpiresAt), index('trainings_job').on(t.jobId)],
+);
+
+/**
+ * The last checkpoint of an unfinished training: the engine's output folder (finished members,
+ * the current member's checkpoint folder) as one zip, written by the attempt that holds it.
+ */
+export const trainingCheckpoints = pgTable('training_checkpoints', {
+  trainingId: uuid('training_id')
+    .primaryKey()
+    .references(() => trainings.id, { onDelete: 'cascade' }),
+  attempt: integer('attempt').notNull(),
+  /** where it was: member, epochs done, batches done of the next epoch */
+  state: jsonb('state').$type<{ member: number; epoch: number; step: number; history: TrainingEpochRow[] }>().notNull(),
+  folder: bytea('folder').notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
+
 export const TOKEN_ROLES = ['read', 'run', 'admin'] as const;
 export type TokenRole = (typeof TOKEN_ROLES)[number];
 
@@ -371,4 +464,4 @@ export const recordedResponses = pgTable(
   (t) => [primaryKey({ columns: [t.recordingId, t.stimulus, t.neuronId] }), index('recorded_responses_neuron').on(t.neuronId)],
 );
 
-export const TABLES = { blobs, models, modelFiles, neurons, modelNeurons, datasets, datasetFiles, batches, runs, runCheckpoints, images, scores, comparisons, apiTokens, recordings, recordingStimuli, recordedResponses };
+export const TABLES = { blobs, models, modelFiles, neurons, modelNeurons, datasets, datasetFiles, batches, runs, runCheckpoints, images, scores, comparisons, apiTokens, recordings, recordingStimuli, recordedResponses, trainings, trainingCheckpoints };

@@ -30,9 +30,29 @@ export interface StatusMessage {
   at: string;
 }
 
+/** A training's batch, epoch or status change (every one of them, in order, from its worker or the store). */
+export interface TrainingMessage {
+  trainingId: string;
+  kind: 'batch' | 'epoch' | 'status';
+  attempt: number;
+  member: number;
+  /** 1-based: the epoch a batch belongs to, or the epoch validated */
+  epoch: number;
+  batch?: number;
+  batches?: number;
+  loss?: number;
+  valLoss?: number;
+  valCorrelation?: number;
+  lr?: number;
+  status: RunStatus;
+  error?: RunError | null;
+  at: string;
+}
+
 export interface Topics {
   progress: ProgressMessage;
   status: StatusMessage;
+  training: TrainingMessage;
 }
 
 export type Topic = keyof Topics;

@@ -2,10 +2,10 @@
 import DataLoader from 'dataloader';
 import { and, asc, count, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
-import { type RunStatus, batches, blobs, datasetFiles, datasets, images, modelFiles, modelNeurons, models, neurons, recordedResponses, recordingStimuli, recordings, runs, scores } from '../db/schema.ts';
+import { type RunStatus, batches, blobs, datasetFiles, datasets, images, modelFiles, modelNeurons, models, neurons, recordedResponses, recordingStimuli, recordings, runs, scores, trainings } from '../db/schema.ts';
 import { type RecordingAnalysisResult, analyzeRecording } from '../recordings/analysis.ts';
 import { isUuid } from '../db/uuid.ts';
-import type { BatchRow, BlobRow, CellParent, DatasetRow, FileRow, ImageRow, ModelRow, NeuronRow, RecordedResponseRow, RecordingRow, RunRow } from './mappers.ts';
+import type { BatchRow, BlobRow, CellParent, DatasetRow, FileRow, ImageRow, ModelRow, NeuronRow, RecordedResponseRow, RecordingRow, RunRow, TrainingRow } from './mappers.ts';
 
 export type RunCounts = Record<RunStatus, number>;
 
@@ -15,6 +15,7 @@ export interface Loaders {
   dataset: DataLoader<string, DatasetRow | undefined>;
   batch: DataLoader<string, BatchRow | undefined>;
   run: DataLoader<string, RunRow | undefined>;
+  training: DataLoader<string, TrainingRow | undefined>;
   image: DataLoader<string, ImageRow | undefined>;
   blob: DataLoader<string, BlobRow | undefined>;
   modelFiles: DataLoader<string, FileRow[]>;
@@ -57,6 +58,7 @@ export function createLoaders(db: Db, options: { cache: boolean }): Loaders {
     dataset: loader(async (keys) => byKey(keys, ids(keys).length ? await db.select().from(datasets).where(inArray(datasets.id, ids(keys))) : [], (r) => r.id, (r) => r)),
     batch: loader(async (keys) => byKey(keys, ids(keys).length ? await db.select().from(batches).where(inArray(batches.id, ids(keys))) : [], (r) => r.id, (r) => r)),
     run: loader(async (keys) => byKey(keys, ids(keys).length ? await db.select().from(runs).where(inArray(runs.id, ids(keys))) : [], (r) => r.id, (r) => r)),
+    training: loader(async (keys) => byKey(keys, ids(keys).length ? await db.select().from(trainings).where(inArray(trainings.id, ids(keys))) : [], (r) => r.id, (r) => r)),
     image: loader(async (keys) => byKey(keys, ids(keys).length ? await db.select().from(images).where(inArray(images.id, ids(keys))) : [], (r) => r.id, (r) => r)),
     blob: loader(async (keys) => byKey(keys, await db.select().from(blobs).where(inArray(blobs.hash, [...keys])), (r) => r.hash, (r) => r)),
     modelFiles: loader(async (keys) => grouped(keys, await db.select().from(modelFiles).where(inArray(modelFiles.modelId, ids(keys))).orderBy(asc(modelFiles.path)), (r) => r.modelId)),

@@ -1,6 +1,6 @@
 /** What the resolvers' parents are: database rows and event payloads (codegen.ts maps schema types onto these). */
-import type { batches, blobs, comparisons, datasets, images, models, neurons, recordedResponses, recordingStimuli, recordings, runs } from '../db/schema.ts';
-import type { ProgressMessage, StatusMessage } from '../events/messages.ts';
+import type { batches, blobs, comparisons, datasets, images, models, neurons, recordedResponses, recordingStimuli, recordings, runs, TrainingEpochRow, TrainingRecipe, trainings } from '../db/schema.ts';
+import type { ProgressMessage, StatusMessage, TrainingMessage } from '../events/messages.ts';
 
 export type ModelRow = typeof models.$inferSelect;
 export type NeuronRow = typeof neurons.$inferSelect;
@@ -39,3 +39,7 @@ export interface CellParent {
 export type StatusEventParent = StatusMessage;
 export type { TokenInfo as TokenParent } from '../auth/tokens.ts';
 export type ProgressEventParent = ProgressMessage;
+export type TrainingRow = typeof trainings.$inferSelect;
+export type TrainingRecipeParent = TrainingRecipe;
+export type TrainingEpochParent = TrainingEpochRow;
+export type TrainingEventParent = TrainingMessage;

@@ -88,6 +88,16 @@ export class ModelLoader {
     });
   }
 
+  /** A model's folder as uploaded (a READOUT training's core). */
+  modelFolder(modelId: string): Promise<string> {
+    return this.materialize('models', modelId, modelFiles, modelFiles.modelId);
+  }
+
+  /** A dataset's folder (images.zip, responses.npy): what the engine's trainers read. */
+  datasetFolder(datasetId: string): Promise<string> {
+    return this.materialize('datasets', datasetId, datasetFiles, datasetFiles.datasetId);
+  }
+
   private async row(modelId: string): Promise<ModelRow> {
     const [row] = await this.database.db.select().from(models).where(eq(models.id, modelId));
     if (!row) throw new Error(`model ${modelId} is not registered`);

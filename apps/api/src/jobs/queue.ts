@@ -7,6 +7,12 @@ import PgBoss from 'pg-boss';
 import type { Database, ExecuteSql } from '../db/database.ts';
 
 export const SYNTHESIS_QUEUE = 'excite-synthesis';
+/** trainings have a queue of their own: a worker takes one training besides its one batch of runs, so long trainings never hold up short runs */
+export const TRAINING_QUEUE = 'excite-training';
+
+export interface TrainingJob {
+  trainingId: string;
+}
 
 export interface SynthesisJob {
   runIds: string[];
@@ -31,8 +37,8 @@ export class JobQueue {
     // processes starting together would deadlock in pg-boss's installation: one at a time
     await database.exclusive(async () => {
       await boss.start();
-      if (!(await boss.getQueue(SYNTHESIS_QUEUE))) {
-        await boss.createQueue(SYNTHESIS_QUEUE, { name: SYNTHESIS_QUEUE, retryLimit: RETRY_LIMIT, retryDelay: 1, expireInSeconds: EXPIRE_SECONDS, retentionDays: 7 });
+      for (const name of [SYNTHESIS_QUEUE, TRAINING_QUEUE]) {
+        if (!(await boss.getQueue(name))) await boss.createQueue(name, { name, retryLimit: RETRY_LIMIT, retryDelay: 1, expireInSeconds: EXPIRE_SECONDS, retentionDays: 7 });
       }
     });
     return new JobQueue(boss);
@@ -45,6 +51,27 @@ export class JobQueue {
       jobs.map((j) => ({ id: j.id, name: SYNTHESIS_QUEUE, data: { runIds: j.runIds } satisfies SynthesisJob, retryLimit: RETRY_LIMIT, retryDelay: 1, expireInSeconds: EXPIRE_SECONDS })),
       { db: { executeSql: executeSql as PgBoss.Db['executeSql'] } },
     );
+  }
+
+  /** Inserts a training's job with the caller's transaction. */
+  async enqueueTraining(executeSql: ExecuteSql, job: { id: string; trainingId: string }): Promise<void> {
+    await this.boss.insert([{ id: job.id, name: TRAINING_QUEUE, data: { trainingId: job.trainingId } satisfies TrainingJob, retryLimit: RETRY_LIMIT, retryDelay: 1, expireInSeconds: EXPIRE_SECONDS }], {
+      db: { executeSql: executeSql as PgBoss.Db['executeSql'] },
+    });
+  }
+
+  /** Cancels trainings' jobs in the caller's transaction. */
+  async cancelTrainingJobs(jobIds: readonly string[], executeSql: ExecuteSql): Promise<void> {
+    if (jobIds.length) await this.boss.cancel(TRAINING_QUEUE, [...jobIds], { db: { executeSql: executeSql as PgBoss.Db['executeSql'] } });
+  }
+
+  /** Runs `handler` on one training at a time; resolves to the worker's id. */
+  workTrainings(pollSeconds: number, handler: (job: PgBoss.Job<TrainingJob>) => Promise<void>): Promise<string> {
+    return this.boss.work<TrainingJob>(TRAINING_QUEUE, { batchSize: 1, pollingIntervalSeconds: pollSeconds }, async ([job]) => handler(job));
+  }
+
+  async stopWorkingTrainings(): Promise<void> {
+    await this.boss.offWork(TRAINING_QUEUE);
   }
 
   /** Cancels jobs (a started one stops through its runs' cancellation), in the caller's transaction. */

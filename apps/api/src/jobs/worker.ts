@@ -32,6 +32,7 @@ import { type RunCheckpoint, loadCheckpoints } from './checkpoints.ts';
 import { encodePng } from './encode.ts';
 import { ModelLoader } from './model-loader.ts';
 import type { JobQueue, SynthesisJob } from './queue.ts';
+import { TrainingWorker } from './training-worker.ts';
 import { type Trace, writeResults } from './result-writer.ts';
 import { type RunCheckpoints, type RunStep, type SynthesisOutput, type SynthesisTask, synthesize } from './synthesize.ts';
 
@@ -79,9 +80,13 @@ export class Worker {
   /** compiled graphs kept between jobs (one job runs at a time, so an evicted session is idle) */
   private readonly sessions?: SessionCache;
 
+  /** the training slot: one training at a time beside the one job of runs (jobs/training-worker.ts) */
+  private readonly trainings: TrainingWorker;
+
   constructor(private readonly deps: WorkerDeps) {
     this.loader = new ModelLoader(deps.database, deps.blobs, join(deps.config.dataDir, 'cache'), archiveLimits(deps.config.limits));
     this.store = new RunStore(deps);
+    this.trainings = new TrainingWorker({ ...deps, name: this.name, device: this.device, loader: this.loader });
     if (deps.config.sessionCache > 0) this.sessions = new SessionCache({ capacity: deps.config.sessionCache });
   }
 
@@ -96,11 +101,13 @@ export class Worker {
       this.running = running.finally(() => (this.running = undefined)).catch(() => undefined);
       return running;
     });
+    await this.trainings.start();
   }
 
-  /** Looks for a job now (after runs were queued in this process). */
+  /** Looks for a job now (after runs or a training were queued in this process). */
   wake(): void {
     if (this.workerId) this.deps.queue.wake(this.workerId);
+    this.trainings.wake();
   }
 
   /**
@@ -108,6 +115,7 @@ export class Worker {
    * runs back to the queue; after `shutdownSeconds` they are handed back without that step.
    */
   async stop(): Promise<void> {
+    const trainings = this.trainings.stop();
     this.stopping = true;
     clearInterval(this.sweeper);
     await this.deps.queue.stopWorking();
@@ -123,6 +131,7 @@ export class Worker {
       }
     }
     await this.sweeping;
+    await trainings;
     this.unsubscribe?.();
     await this.sessions?.clear();
   }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { and, eq, inArray } from 'drizzle-orm';
 import { type NeuronRef, pathInside } from '@excite/engine';
 import type { Database, Db } from '../db/database.ts';
-import { type ModelKind, modelFiles, modelNeurons, models, neurons } from '../db/schema.ts';
+import { type ModelKind, type ModelSource, modelFiles, modelNeurons, models, neurons } from '../db/schema.ts';
 import { BlobStore, MEDIA_TYPES, type StoredBlob, recordBlobs } from '../storage/blobs.ts';
 import { inspectModelFolder } from './inspect-model.ts';
 
@@ -25,7 +25,7 @@ export interface Registry {
   blobs: BlobStore;
 }
 
-export async function registerModelFolder(registry: Registry, dir: string, options: { name?: string; session?: string; source: 'demo' | 'upload' }): Promise<Registration<ModelRow> & { kind: ModelKind; neurons: number }> {
+export async function registerModelFolder(registry: Registry, dir: string, options: { name?: string; session?: string; source: ModelSource }): Promise<Registration<ModelRow> & { kind: ModelKind; neurons: number }> {
   const model = await inspectModelFolder(dir, options);
   const stored = await Promise.all(model.files.map(async (path) => ({ path, blob: await registry.blobs.putFile(pathInside(dir, path, join(dir, 'model.json'), 'file'), mediaTypeOf(path)) })));
   const hash = contentHash(stored.map((f) => ({ path: f.path, hash: f.blob.hash })));

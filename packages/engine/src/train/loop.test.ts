@@ -16,7 +16,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
  * `stopAt` aborts during that round, `nanAt` makes its loss NaN; the run resumes from its
  * checkpoint if there is one.
  */
-async function toy(o: { rounds: number; checkpoint?: Omit<LoopCheckpoint, 'own'>; stopAt?: number; endAt?: number; nanAt?: number }) {
+async function toy(o: { rounds: number; checkpoint?: Omit<LoopCheckpoint, 'own'>; stopAt?: number; endAt?: number; nanAt?: number; stopAfterSteps?: number }) {
   let weights = new Map<string, NdArray>([['w', float32([1], [5])]]);
   const optimizer = new AdamW({ lr: 0.1 });
   const rng = new Rng(3);
@@ -27,17 +27,20 @@ async function toy(o: { rounds: number; checkpoint?: Omit<LoopCheckpoint, 'own'>
     seen.push(...(saved.own.state as number[]));
   }
   const abort = new AbortController();
+  let steps = 0;
   await runLoop({
     weights: () => weights,
     optimizer,
     rng,
     start: saved?.round ?? 0,
+    within: saved?.within,
     rounds: o.rounds,
     batches: (round) => {
       if (round === o.stopAt) abort.abort(new Error('stopped'));
       return [rng.uniform(), rng.uniform()];
     },
     step: async (target, round) => {
+      if (++steps === o.stopAfterSteps) abort.abort(new Error('stopped'));
       const w = (weights.get('w')!.data as Float32Array)[0];
       return { loss: round === o.nanAt ? NaN : (w - target) ** 2, grads: new Map([['w', Float32Array.of(2 * (w - target))]]) };
     },
@@ -64,6 +67,16 @@ describe('the training loop', () => {
     expect(resumed).toEqual(straight);
     // every 2 rounds, and not after the last one
     expect((await readCheckpoint<{ round: number }>(checkpoint.dir))!.state.round).toBe(4);
+  });
+
+  it('checkpoints within a round when its seconds pass, and resumes there to the same result', async () => {
+    const straight = await toy({ rounds: 4 });
+    const checkpoint = { dir: join(root, 'within'), every: 1, atEnd: false, seconds: 1e-9 };
+    // the 4th step is round 2's second batch: stopped before it, after a checkpoint of round 2's first batch
+    await expect(toy({ rounds: 4, checkpoint, stopAfterSteps: 5 })).rejects.toThrow('stopped');
+    const saved = await readCheckpoint<{ round: number; within?: { batch: number } }>(checkpoint.dir);
+    expect(saved!.state).toMatchObject({ round: 2, within: { batch: 1 } });
+    expect(await toy({ rounds: 4, checkpoint })).toEqual(straight);
   });
 
   it('ends when a round says so, and saves that round when asked to', async () => {

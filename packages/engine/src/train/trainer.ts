@@ -47,15 +47,22 @@ export interface TrainOptions {
   checkpoint?: string;
   threads?: number;
   onEpoch?: (report: EpochReport) => void;
-  onBatch?: (done: number, total: number) => void;
+  /** after each batch: batches done of the epoch's total, and the batch's Poisson loss per image */
+  onBatch?: (done: number, total: number, loss: number) => void;
   /** stops training between batches (the checkpoint keeps the last finished epoch) */
   signal?: AbortSignal;
+  /** a checkpoint also within an epoch once this many seconds passed since the last one */
+  checkpointSeconds?: number;
+  /** after each checkpoint is written whole */
+  onCheckpoint?: () => Promise<void>;
 }
 
 /** What the encoder adds to the loop's checkpoint (with the best weights as a tensor file). */
 interface EncoderState {
   plateau: PlateauState;
   history: EpochReport[];
+  /** the epoch's training loss so far (a checkpoint within an epoch) */
+  partial?: { trainLoss: number; trainImages: number };
 }
 
 export interface EpochReport {
@@ -132,6 +139,7 @@ export async function trainEncoder(options: TrainOptions): Promise<TrainResult> 
   let best = copyWeights(weights);
   const history: EpochReport[] = [];
 
+  let partial: EncoderState['partial'];
   const saved = await resumeLoop(options.checkpoint, optimizer, rng);
   if (saved) {
     const own = saved.own.state as EncoderState;
@@ -140,6 +148,7 @@ export async function trainEncoder(options: TrainOptions): Promise<TrainResult> 
     optimizer.lr = own.plateau.lr;
     plateau.state = own.plateau;
     history.push(...own.history);
+    if (saved.within) partial = own.partial;
   }
 
   // inference graph of core + readouts, weights fed: validation and (frozen core) features
@@ -185,11 +194,13 @@ export async function trainEncoder(options: TrainOptions): Promise<TrainResult> 
     optimizer,
     rng,
     start: saved?.round ?? 0,
+    within: saved?.within,
     rounds: plateauOptions.maxEpochs,
     batches: () => {
       started = performance.now();
-      trainLoss = 0;
-      trainImages = 0;
+      trainLoss = partial?.trainLoss ?? 0;
+      trainImages = partial?.trainImages ?? 0;
+      partial = undefined;
       const batches: Batch[] = [];
       for (const s of options.sessions) {
         const order = rng.permutation(s.train.images.shape[0]);
@@ -210,7 +221,7 @@ export async function trainEncoder(options: TrainOptions): Promise<TrainResult> 
       };
       if (objective.noiseInput) feeds[objective.noiseInput.name] = noiseFor(spec, objective.noiseInput.shape, idx.length, rng);
       const out = await session.run(feeds);
-      return { loss: (out.loss.data as Float32Array)[0], grads: new Map([...objective.grads].map(([n, g]) => [n, out[g].data as Float32Array])), out, pixels: x.shape[2] * x.shape[3] };
+      return { loss: (out.loss.data as Float32Array)[0], grads: new Map([...objective.grads].map(([n, g]) => [n, out[g].data as Float32Array])), out, pixels: x.shape[2] * x.shape[3], images: idx.length };
     },
     label: ({ id }, epoch) => `epoch ${epoch + 1} (session ${id})`,
     afterStep: ({ loss, out, pixels }, { id, idx }) => {
@@ -230,8 +241,10 @@ export async function trainEncoder(options: TrainOptions): Promise<TrainResult> 
       return decision.action === 'stop';
     },
     // every epoch, the last one too: a later run with a higher epoch limit continues from it
-    checkpoint: options.checkpoint ? { dir: options.checkpoint, every: 1, atEnd: true, own: () => ({ state: { plateau: plateau.state, history } satisfies EncoderState, tensors: { best } }) } : undefined,
-    onBatch: options.onBatch,
+    checkpoint: options.checkpoint
+      ? { dir: options.checkpoint, every: 1, atEnd: true, seconds: options.checkpointSeconds, written: options.onCheckpoint, own: () => ({ state: { plateau: plateau.state, history, partial: { trainLoss, trainImages } } satisfies EncoderState, tensors: { best } }) }
+      : undefined,
+    onBatch: options.onBatch && ((done, total, r) => options.onBatch!(done, total, r.loss / r.images)),
     signal: options.signal,
   });
 

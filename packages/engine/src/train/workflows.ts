@@ -26,10 +26,29 @@ export interface ProgressEvents {
   /** a member starts training (index, count); kept: it was finished by an earlier, interrupted run of the same command */
   onMember?: (index: number, count: number, seed: number, kept?: boolean) => void;
   onEpoch?: (report: EpochReport) => void;
-  onBatch?: (done: number, total: number) => void;
+  /** batches done of the epoch's total, and the batch's Poisson loss per image */
+  onBatch?: (done: number, total: number, loss: number) => void;
 }
 
-export interface TrainModelOptions extends ProgressEvents {
+/** What a service adds to a training: stopping it, checkpoints within epochs, and a hook after each checkpoint. */
+export interface TrainingControl {
+  signal?: AbortSignal;
+  checkpointSeconds?: number;
+  /** after each checkpoint is written whole, and after each member is written */
+  onCheckpoint?: () => Promise<void>;
+}
+
+/** The recipe's settings beyond the plateau schedule. */
+export interface RecipeOptions {
+  /** session ids, one per data folder (default: the folders' names) */
+  sessions?: readonly string[];
+  lr?: number;
+  batchSize?: number;
+  /** merged over the provenance model.json records (a service names its datasets rather than its cache folders) */
+  provenance?: Record<string, unknown>;
+}
+
+export interface TrainModelOptions extends ProgressEvents, TrainingControl, RecipeOptions {
   data: readonly string[];
   arch: 'attention' | 'gaussian';
   preset?: PresetName;
@@ -69,9 +88,11 @@ async function finishedMember(dir: string, seed: number, command: string | undef
   return training?.seed === seed && training.command === command;
 }
 
+type MemberEvents = Pick<ProgressEvents, 'onEpoch' | 'onBatch'> & TrainingControl & Pick<RecipeOptions, 'lr' | 'batchSize'>;
+
 async function trainMembers(
-  o: ProgressEvents & { out: string; members: number; seed: number; command?: string },
-  train: (seed: number, checkpoint: string, events: ProgressEvents) => Promise<{ spec: EncoderSpec; result: TrainResult; provenance: Record<string, unknown> }>,
+  o: ProgressEvents & TrainingControl & RecipeOptions & { out: string; members: number; seed: number; command?: string },
+  train: (seed: number, checkpoint: string, events: MemberEvents) => Promise<{ spec: EncoderSpec; result: TrainResult; provenance: Record<string, unknown> }>,
 ): Promise<string> {
   const dirs: string[] = [];
   for (let i = 0; i < o.members; i++) {
@@ -85,17 +106,24 @@ async function trainMembers(
     }
     o.onMember?.(i, o.members, seed);
     const started = performance.now();
-    const { spec, result, provenance } = await train(seed, checkpoint, { onEpoch: o.onEpoch, onBatch: o.onBatch });
+    const { spec, result, provenance } = await train(seed, checkpoint, { onEpoch: o.onEpoch, onBatch: o.onBatch, signal: o.signal, checkpointSeconds: o.checkpointSeconds, onCheckpoint: o.onCheckpoint, lr: o.lr, batchSize: o.batchSize });
     await writeEncoder(dir, spec, result.weights, {
       name: o.members > 1 ? `${o.out}/member-${i}` : o.out,
-      training: { ...provenance, seed, epochs: result.history.length, best_epoch: result.bestEpoch, seconds: Math.round((performance.now() - started) / 1000), device: 'cpu', machine: machine(), command: o.command },
+      training: { ...provenance, seed, epochs: result.history.length, best_epoch: result.bestEpoch, seconds: Math.round((performance.now() - started) / 1000), device: 'cpu', machine: machine(), command: o.command, ...o.provenance },
       metrics: metricsOf(result),
     });
     await rm(checkpoint, { recursive: true, force: true });
+    await o.onCheckpoint?.();
     dirs.push(o.members > 1 ? `member-${i}` : '.');
   }
   if (o.members > 1) await writeEnsemble(o.out, dirs, { name: o.out, training: { seeds: dirs.map((_, i) => o.seed + i), command: o.command } });
   return o.out;
+}
+
+function renameSessions(loaded: LoadedSession[], names: readonly string[] | undefined): void {
+  if (!names) return;
+  if (names.length !== loaded.length) throw new Error(`${names.length} session names for ${loaded.length} data folders`);
+  loaded.forEach((l, i) => (l.id = names[i]));
 }
 
 /** `excite train`: core and readouts of every given session, M members with seeds seed..seed+M-1. */
@@ -104,6 +132,7 @@ export async function trainModel(o: TrainModelOptions): Promise<string> {
   const base = PRESETS[preset];
   const loaded: LoadedSession[] = [];
   for (const dir of o.data) loaded.push(await loadSession(dir, o.images, base.input));
+  renameSessions(loaded, o.sessions);
   const ids = new Set(loaded.map((l) => l.id));
   if (ids.size !== loaded.length) throw new Error('two --data folders have the same name: sessions are named by their folder');
   const stats = statisticsOf(loaded);
@@ -120,7 +149,7 @@ export async function trainModel(o: TrainModelOptions): Promise<string> {
   });
 }
 
-export interface FitReadoutOptions extends ProgressEvents {
+export interface FitReadoutOptions extends ProgressEvents, TrainingControl, RecipeOptions {
   /** a trained model or ensemble folder whose core is kept frozen */
   core: string;
   data: readonly string[];
@@ -139,6 +168,7 @@ export async function fitReadouts(o: FitReadoutOptions): Promise<string> {
   const input = members[0].spec.input;
   const loaded: LoadedSession[] = [];
   for (const dir of o.data) loaded.push(await loadSession(dir, o.images, input));
+  renameSessions(loaded, o.sessions);
   let index = 0;
   return trainMembers({ ...o, members: members.length, seed: o.seed ?? 1 }, async (seed, checkpoint, events) => {
     const member = members[index++];

@@ -15,14 +15,22 @@ export const ErrorCode = {
   BAD_USER_INPUT: 'BAD_USER_INPUT',
   /** More runs than one call may start (the service's limit is in the message). */
   BATCH_TOO_LARGE: 'BATCH_TOO_LARGE',
+  /** startTraining: a READOUT training without `core` (the trained encoder whose core stays frozen). */
+  CORE_REQUIRED: 'CORE_REQUIRED',
   /** A method that needs a dataset (natural images, reconstruction targets), without one. */
   DATASET_REQUIRED: 'DATASET_REQUIRED',
+  /** startTraining: a dataset that is an image set, without responses.npy: training needs recorded responses. */
+  DATASET_WITHOUT_RESPONSES: 'DATASET_WITHOUT_RESPONSES',
   /** An upload with two parts of the same name (file path or field): HTTP 400. */
   DUPLICATE_PART: 'DUPLICATE_PART',
+  /** startTraining: two datasets with the same name: each dataset is a session of the model, named by the dataset's name. */
+  DUPLICATE_SESSION: 'DUPLICATE_SESSION',
   /** importResponses: a neuron with no recorded value for any stimulus, or a stimulus with none for any neuron (NaN only): HTTP 400. */
   EMPTY_RESPONSES: 'EMPTY_RESPONSES',
   /** The token's role does not cover the operation (the message names the role needed): HTTP 403. */
   FORBIDDEN: 'FORBIDDEN',
+  /** startTraining: datasets whose images differ in size (the message names each dataset's width x height): one model's sessions share an input space. */
+  IMAGE_SIZE_MISMATCH: 'IMAGE_SIZE_MISMATCH',
   /** Anything else: a bug or an unavailable database. */
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
   /** An ONNX model that is not a readable ONNX file, or not one graph from one image to one [batch, neurons] output: HTTP 400. */
@@ -43,6 +51,8 @@ export const ErrorCode = {
   NON_FINITE_VALUES: 'NON_FINITE_VALUES',
   /** No object with that id (of that type); over HTTP also a path the service does not serve (404) or a method a path does not answer (405). */
   NOT_FOUND: 'NOT_FOUND',
+  /** startTraining: a training kind the service does not train yet (PRIOR: docs/service.md#trainings says why). */
+  NOT_YET_SUPPORTED: 'NOT_YET_SUPPORTED',
   /** A recording or model without neurons: HTTP 400. */
   NO_NEURONS: 'NO_NEURONS',
   /** A path in an uploaded manifest (an ensemble's members) that leads outside its folder: HTTP 400. */
@@ -140,6 +150,8 @@ export type ModelKind = typeof ModelKind[keyof typeof ModelKind];
 export const ModelSource = {
   /** registered from models/demo at start-up */
   DEMO: 'DEMO',
+  /** trained by the service (startTraining): its training field holds the provenance */
+  TRAINED: 'TRAINED',
   /** uploaded through POST /upload/model */
   UPLOAD: 'UPLOAD'
 } as const;
@@ -185,3 +197,30 @@ export const TokenRole = {
 } as const;
 
 export type TokenRole = typeof TokenRole[keyof typeof TokenRole];
+/** The readout of a trained encoder. */
+export const TrainingArchitecture = {
+  ATTENTION: 'ATTENTION',
+  GAUSSIAN: 'GAUSSIAN'
+} as const;
+
+export type TrainingArchitecture = typeof TrainingArchitecture[keyof typeof TrainingArchitecture];
+export const TrainingEventKind = {
+  /** a batch: loss */
+  BATCH: 'BATCH',
+  /** an epoch's validation: valLoss, valCorrelation, lr */
+  EPOCH: 'EPOCH',
+  /** a status change (queued again, running, and the terminal one that ends the stream) */
+  STATUS: 'STATUS'
+} as const;
+
+export type TrainingEventKind = typeof TrainingEventKind[keyof typeof TrainingEventKind];
+export const TrainingKind = {
+  /** a core and one readout per dataset (excite train) */
+  ENCODER: 'ENCODER',
+  /** a diffusion prior: not trained by the service yet (NOT_YET_SUPPORTED) */
+  PRIOR: 'PRIOR',
+  /** new readouts for the datasets on the frozen core of a trained encoder or ensemble (excite fit-readout) */
+  READOUT: 'READOUT'
+} as const;
+
+export type TrainingKind = typeof TrainingKind[keyof typeof TrainingKind];

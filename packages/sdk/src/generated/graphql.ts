@@ -100,6 +100,8 @@ export type ModelKind =
 export type ModelSource =
   /** registered from models/demo at start-up */
   | 'DEMO'
+  /** trained by the service (startTraining): its training field holds the provenance */
+  | 'TRAINED'
   /** uploaded through POST /upload/model */
   | 'UPLOAD';
 

@@ -5,11 +5,11 @@
  */
 import { type SQL, and, asc, desc, eq, exists, getTableColumns, gt, ilike, inArray, lt, sql } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
-import { ENCODER_KINDS, batches, comparisons, datasets, images, type ModelKind, modelNeurons, models, neurons, recordings, runs } from '../../db/schema.ts';
+import { ENCODER_KINDS, batches, comparisons, datasets, images, type ModelKind, modelNeurons, models, neurons, recordings, runs, trainings } from '../../db/schema.ts';
 import { isUuid } from '../../db/uuid.ts';
 import type { RunRow } from '../mappers.ts';
 import type { GraphQLContext } from '../context.ts';
-import type { EncoderFilter, ImageFilter, InputMaybe, ListOrder, NeuronFilter, NeuronInput, RunFilter } from '../generated/resolvers.ts';
+import type { EncoderFilter, ImageFilter, InputMaybe, ListOrder, NeuronFilter, NeuronInput, RunFilter, TrainingFilter } from '../generated/resolvers.ts';
 import { decodeCursor, pageSize, toPage } from '../pagination.ts';
 
 interface PageArgs {
@@ -97,6 +97,11 @@ export function listDatasets(ctx: GraphQLContext, args: PageArgs) {
 
 export function listBatches(ctx: GraphQLContext, args: PageArgs) {
   return seqPage(ctx, batches, { ...args, order: args.order ?? 'NEWEST_FIRST' }, undefined);
+}
+
+export function listTrainings(ctx: GraphQLContext, args: PageArgs & { filter?: InputMaybe<TrainingFilter> }) {
+  const f = args.filter ?? {};
+  return seqPage(ctx, trainings, args, and(f.status?.length ? inArray(trainings.status, f.status) : undefined, f.kind?.length ? inArray(trainings.kind, f.kind) : undefined));
 }
 
 export function listComparisons(ctx: GraphQLContext, args: PageArgs) {

@@ -9,6 +9,12 @@ import { RunStore } from '../../runs/run-store.ts';
 import { type BatchRow, createBatch, type StartRunsRequest } from '../../runs/start-runs.ts';
 import type { Services } from '../../services.ts';
 import { ServiceError, notFound } from '../../errors.ts';
+import { and as andWhere, eq as eqWhere } from 'drizzle-orm';
+import { readImageArchive } from '@excite/engine';
+import { archiveLimits } from '../../config.ts';
+import { datasetFiles } from '../../db/schema.ts';
+import { type ImageSizeOf, createTraining } from '../../runs/start-training.ts';
+import { TrainingStore, statusMessage } from '../../runs/training-store.ts';
 import type { MutationResolvers } from '../generated/resolvers.ts';
 
 /** After the commit: subscribers hear of the queued runs, a local worker wakes up. */
@@ -19,7 +25,34 @@ async function announce(services: Services, batch: BatchRow, jobs: QueuedJob[]):
   services.wakeWorker();
 }
 
+/** The size of a dataset's first image, read from its stored images.zip. */
+const imageSizeOf = (services: Services): ImageSizeOf => async (db, datasetId) => {
+  const [file] = await db
+    .select({ blob: datasetFiles.blob })
+    .from(datasetFiles)
+    .where(andWhere(eqWhere(datasetFiles.datasetId, datasetId), eqWhere(datasetFiles.path, 'images.zip')));
+  if (!file) throw new Error(`dataset ${datasetId} has no images.zip`);
+  const archive = await readImageArchive(services.blobs.path(file.blob), archiveLimits(services.config.limits));
+  const image = await archive.image(0);
+  return { width: image.shape[2], height: image.shape[1] };
+};
+
 export const mutation: MutationResolvers = {
+  async startTraining(_, { input }, ctx) {
+    const { services } = ctx;
+    const row = await services.database.transaction((scope) => createTraining({ queue: services.queue, imageSize: imageSizeOf(services) }, scope, input));
+    await services.bus.publish('training', [statusMessage(row)]);
+    services.wakeWorker();
+    return row;
+  },
+
+  async cancelTraining(_, { id }, ctx) {
+    if (!(await ctx.loaders.training.load(id))) throw notFound('training', id);
+    await new TrainingStore(ctx.services).cancel(id);
+    ctx.loaders.training.clear(id);
+    return (await ctx.loaders.training.load(id))!;
+  },
+
   async startRuns(_, { input }, ctx) {
     const { services } = ctx;
     const request: StartRunsRequest = { ...input, generators: [input.generator] };

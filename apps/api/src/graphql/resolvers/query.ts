@@ -5,7 +5,7 @@ import { comparisons, neurons } from '../../db/schema.ts';
 import { isUuid } from '../../db/uuid.ts';
 import { notFound } from '../../errors.ts';
 import type { QueryResolvers } from '../generated/resolvers.ts';
-import { listBatches, listComparisons, listDatasets, listEncoders, listImages, listNeurons, listPriors, listRuns, overviewCounts } from './lists.ts';
+import { listBatches, listComparisons, listDatasets, listEncoders, listImages, listNeurons, listPriors, listRuns, overviewCounts, listTrainings } from './lists.ts';
 import { methodInfos } from './methods.ts';
 import { listWorkers } from './workers.ts';
 
@@ -52,4 +52,6 @@ export const query: QueryResolvers = {
   },
   overview: (_, __, ctx) => overviewCounts(ctx.services.database.db),
   workers: (_, __, ctx) => listWorkers(ctx),
+  training: async (_, { id }, ctx) => (await ctx.loaders.training.load(id)) ?? null,
+  trainings: (_, args, ctx) => listTrainings(ctx, args),
 };

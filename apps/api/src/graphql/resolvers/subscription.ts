@@ -1,6 +1,6 @@
 /** Subscriptions: one run's steps (replayed, then live, ending with the run) and status changes. */
 import { TERMINAL_STATUSES } from '../../db/schema.ts';
-import type { ProgressMessage, StatusMessage } from '../../events/messages.ts';
+import type { ProgressMessage, StatusMessage, TrainingMessage } from '../../events/messages.ts';
 import { notFound } from '../../errors.ts';
 import type { SubscriptionResolvers } from '../generated/resolvers.ts';
 
@@ -25,5 +25,17 @@ export const subscription: SubscriptionResolvers = {
       return ctx.services.hub.statusChanges((m) => (!batch || m.batchId === batch) && (!run || m.runId === run));
     },
     resolve: (event: StatusMessage) => event,
+  },
+  trainingProgress: {
+    async subscribe(_, { training: trainingId }, ctx) {
+      const training = await ctx.loaders.training.load(trainingId);
+      if (!training) throw notFound('training', trainingId);
+      const now = async () => {
+        ctx.loaders.training.clear(trainingId);
+        return ctx.loaders.training.load(trainingId);
+      };
+      return ctx.services.hub.followTraining(training, now);
+    },
+    resolve: (event: TrainingMessage) => event,
   },
 };

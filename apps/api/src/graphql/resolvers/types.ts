@@ -4,7 +4,7 @@ import { modelNeurons, neurons } from '../../db/schema.ts';
 import type { ModelMeta } from '../../registry/inspect-model.ts';
 import type { GraphQLContext } from '../context.ts';
 import type { Resolvers, RunErrorCode } from '../generated/resolvers.ts';
-import type { CellParent, ModelRow } from '../mappers.ts';
+import type { CellParent, ModelRow, TrainingRow } from '../mappers.ts';
 import { decodeCursor, pageSize, toPage } from '../pagination.ts';
 import { listRuns } from './lists.ts';
 
@@ -24,7 +24,35 @@ const files = {
   blob: (f: { blob: string }, _: unknown, ctx: GraphQLContext) => required(ctx.loaders.blob.load(f.blob), `blob ${f.blob}`),
 };
 
+/** The remaining time's upper bound: every epoch left at maxEpochs, at the mean epoch time so far. */
+function remainingSeconds(t: TrainingRow): number | null {
+  if (t.status !== 'running' && t.status !== 'queued') return null;
+  if (t.history.length === 0) return null;
+  const perEpoch = t.history.reduce((s, h) => s + h.seconds, 0) / t.history.length;
+  const left = (t.recipe.members - t.member) * t.recipe.maxEpochs - t.epoch - t.step / Math.max(1, t.steps);
+  return Math.max(0, left * perEpoch);
+}
+
 export const typeResolvers: Resolvers = {
+  Training: {
+    datasets: async (t, _, ctx) => Promise.all(t.datasetIds.map((id) => required(ctx.loaders.dataset.load(id), `dataset ${id}`))),
+    core: (t, _, ctx) => (t.coreId ? modelOf(ctx, t.coreId) : null),
+    model: (t, _, ctx) => (t.modelId ? modelOf(ctx, t.modelId) : null),
+    members: (t) => t.recipe.members,
+    maxEpochs: (t) => t.recipe.maxEpochs,
+    error: (t) => (t.error ? { code: t.error.code as RunErrorCode, message: t.error.message } : null),
+    elapsedSeconds: (t) => (t.startedAt ? ((t.finishedAt ?? new Date()).getTime() - t.startedAt.getTime()) / 1000 : null),
+    remainingSeconds,
+    updatedAt: (t) => t.progressAt,
+  },
+  TrainingProgressEvent: {
+    error: (e) => (e.error ? { code: e.error.code as RunErrorCode, message: e.error.message } : null),
+    at: (e) => new Date(e.at),
+    training: async (e, _, ctx) => {
+      ctx.loaders.training.clear(e.trainingId);
+      return required(ctx.loaders.training.load(e.trainingId), `training ${e.trainingId}`);
+    },
+  },
   Blob: {
     url: (b) => `/blobs/${b.hash}`,
   },
