@@ -123,7 +123,7 @@ export function closedLoopSuite(backend: Backend): void {
 
     it('imports the simulated recording: every image gets its recorded response, equal to the compact model within the noise', async () => {
       const recording = await importResponsesFromFiles(client, { stimuli: csv, responses: responsesFile, repeats: true });
-      expect(recording).toMatchObject({ name: 'day1', session: 's1', stimulusCount: 12, maxRepeats: REPEATS });
+      expect(recording).toMatchObject({ name: 'day1', session: 's1', stimulusCount: 12, maxRepeats: REPEATS, importedBy: expect.any(String) });
       expect(recording.neurons.map((n) => n.index)).toEqual([0, 1, 2]);
       expect(await counts()).toEqual([1, 12, 36]);
       // the same name again is refused, unless replaced

@@ -815,6 +815,8 @@ export type Recording = {
   analysis: RecordingAnalysis;
   createdAt: Scalars['DateTime']['output'];
   id: Scalars['ID']['output'];
+  /** the name of the token that imported it */
+  importedBy?: Maybe<Scalars['String']['output']>;
   /** the most repeats any stimulus had */
   maxRepeats: Scalars['Int']['output'];
   name: Scalars['String']['output'];
@@ -1643,6 +1645,7 @@ export type RecordingResolvers<ContextType = GraphQLContext, ParentType extends 
   analysis?: Resolver<ResolversTypes['RecordingAnalysis'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  importedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   maxRepeats?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   neurons?: Resolver<Array<ResolversTypes['Neuron']>, ParentType, ContextType>;

@@ -1,6 +1,6 @@
 /** The closed loop: importing recorded responses, recordings and their analysis (recordings/). */
 import { and, asc, eq } from 'drizzle-orm';
-import { neurons, recordedResponses, recordingStimuli } from '../../db/schema.ts';
+import { apiTokens, neurons, recordedResponses, recordingStimuli } from '../../db/schema.ts';
 import { importResponses } from '../../recordings/import.ts';
 import type { GraphQLContext } from '../context.ts';
 import type { MutationResolvers, QueryResolvers, Resolvers } from '../generated/resolvers.ts';
@@ -46,6 +46,11 @@ export const recordingTypes: Resolvers = {
         .orderBy(asc(recordedResponses.stimulus), asc(recordedResponses.neuronId));
     },
     analysis: (r) => r,
+    async importedBy(r, _, ctx) {
+      if (!r.tokenId) return null;
+      const [token] = await ctx.services.database.db.select({ name: apiTokens.name }).from(apiTokens).where(eq(apiTokens.id, r.tokenId));
+      return token?.name ?? null;
+    },
   },
   RecordingAnalysis: {
     perNeuron: async (r, _, ctx) => (await ctx.loaders.recordingAnalysis.load(r.id)).perNeuron,
