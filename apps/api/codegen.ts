@@ -46,7 +46,7 @@ const config: CodegenConfig = {
           Recording: '../mappers.ts#RecordingRow',
           RecordedResponse: '../mappers.ts#RecordedResponseRow',
           RecordedStimulus: '../mappers.ts#RecordedStimulusRow',
-          RecordingAnalysis: '../mappers.ts#RecordingRow',
+          RecordingAnalysis: '../mappers.ts#RecordingAnalysisParent',
           NeuronMethodResponse: '../mappers.ts#NeuronMethodParent',
           MethodPairTest: '../mappers.ts#MethodPairParent',
           EvaluatorAgreement: '../mappers.ts#EvaluatorAgreementParent',

@@ -9,12 +9,14 @@
  */
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Command } from 'commander';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { decodeNpy, fractionExplainableVariance, pearson, splitHalfReliability, wilcoxonSignedRank } from '@excite/engine';
 import { type ExciteClient, createClient, isExciteError } from '@excite/sdk';
 import { exportImages, importResponsesFromFiles, readStimulusCsv, responsesInput } from '@excite/sdk/node';
-import { simulateRecordingFiles } from './cli/commands/simulate-recording.ts';
+import { responsesCommand } from './cli/commands/responses.ts';
+import { simulateRecordingCommand, simulateRecordingFiles } from './cli/commands/simulate-recording.ts';
 import { writeImages, writeTinyCompact, writeTinyEnsemble, writeTinyPrior } from './testing/fixtures.ts';
 import { type Backend, type TestService, folderFiles, startTestService, tempDir } from './testing/harness.ts';
 
@@ -121,7 +123,7 @@ export function closedLoopSuite(backend: Backend): void {
 
     it('imports the simulated recording: every image gets its recorded response, equal to the compact model within the noise', async () => {
       const recording = await importResponsesFromFiles(client, { stimuli: csv, responses: responsesFile, repeats: true });
-      expect(recording).toMatchObject({ name: 'day1', session: 's1', stimulusCount: 12, maxRepeats: REPEATS });
+      expect(recording).toMatchObject({ name: 'day1', session: 's1', stimulusCount: 12, maxRepeats: REPEATS, importedBy: expect.any(String) });
       expect(recording.neurons.map((n) => n.index)).toEqual([0, 1, 2]);
       expect(await counts()).toEqual([1, 12, 36]);
       // the same name again is refused, unless replaced
@@ -213,12 +215,43 @@ export function closedLoopSuite(backend: Backend): void {
       expect(analysis.noiseCeiling.meanFev).toBeCloseTo(mean(analysis.noiseCeiling.neurons.map((c: any) => c.fev)), 9);
     });
 
+    /** `excite <command> <args>` in this process: what it printed on stdout, or the error it ended with */
+    async function excite(command: Command, ...args: string[]): Promise<string> {
+      const out: string[] = [];
+      vi.spyOn(console, 'log').mockImplementation((line: string) => void out.push(line));
+      vi.spyOn(console, 'error').mockImplementation(() => undefined);
+      try {
+        await command.exitOverride().parseAsync(args, { from: 'user' });
+      } finally {
+        vi.restoreAllMocks();
+      }
+      return out.join('\n');
+    }
+
+    it('runs the same loop from the command line: simulate-recording, responses import (refusing with the code first), responses analysis', async () => {
+      const connection = ['--url', `${t.url}/graphql`, '--token', t.token];
+      const out = join(folders, 'day2.npy');
+      const simulated = JSON.parse(await excite(simulateRecordingCommand(), '--stimuli', csv, '--compact', join(folders, 's1'), '--repeats', '3', '--seed', '9', '--scale', '50', '--out', out, '--json'));
+      expect(simulated).toMatchObject({ out, session: 's1', neurons: [0, 1, 2], stimuli: 12, repeats: 3, scale: 50 });
+      const before = await counts();
+      await expect(excite(responsesCommand(), 'import', '--stimuli', csv, '--responses', out, '--shown', '1-11,99', ...connection)).rejects.toThrow(/^UNKNOWN_STIMULUS: stimulus 99 is not in/);
+      await expect(excite(responsesCommand(), 'import', '--stimuli', csv, '--responses', out, '--neurons', '0,1', ...connection)).rejects.toThrow(/^NEURON_COUNT_MISMATCH: /);
+      expect(await counts()).toEqual(before);
+      const id = await excite(responsesCommand(), 'import', '--stimuli', csv, '--responses', out, '--repeats', ...connection);
+      const analysis = JSON.parse(await excite(responsesCommand(), 'analysis', id, '--json', ...connection));
+      expect(analysis).toMatchObject({ id, name: 'day2', session: 's1', maxRepeats: 3 });
+      expect(analysis.analysis.methodPairs.map((p: { a: string; b: string | null }) => `${p.a}-${p.b}`)).toEqual(['EGG-GA', 'EGG-null', 'GA-null']);
+      expect(await counts()).toEqual([before[0] + 1, before[1] + 12, before[2] + 36]);
+    });
+
     it('replaces a recording explicitly, in one transaction', async () => {
-      const before = await t.ok('{ recordings { nodes { id } } }');
+      const before = await t.ok('{ recordings { nodes { id name } } }');
+      const day1 = before.recordings.nodes.find((r: { name: string }) => r.name === 'day1').id;
+      const counted = await counts();
       const replaced = await importResponsesFromFiles(client, { stimuli: csv, responses: responsesFile, replace: true });
-      expect(replaced.id).not.toBe(before.recordings.nodes[0].id);
-      expect(await counts()).toEqual([1, 12, 36]);
-      expect(await client.recording({ id: before.recordings.nodes[0].id })).toBeNull();
+      expect(replaced.id).not.toBe(day1);
+      expect(await counts()).toEqual(counted);
+      expect(await client.recording({ id: day1 })).toBeNull();
     });
   });
 }

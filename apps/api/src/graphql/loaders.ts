@@ -2,8 +2,7 @@
 import DataLoader from 'dataloader';
 import { and, asc, count, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
-import { type RunStatus, batches, blobs, datasetFiles, datasets, images, modelFiles, modelNeurons, models, neurons, recordedResponses, recordingStimuli, recordings, runs, scores, trainings } from '../db/schema.ts';
-import { type RecordingAnalysisResult, analyzeRecording } from '../recordings/analysis.ts';
+import { type RunStatus, apiTokens, batches, blobs, datasetFiles, datasets, images, modelFiles, modelNeurons, models, neurons, recordedResponses, recordingStimuli, recordings, runs, scores, trainings } from '../db/schema.ts';
 import { isUuid } from '../db/uuid.ts';
 import type { BatchRow, BlobRow, CellParent, DatasetRow, FileRow, ImageRow, ModelRow, NeuronRow, RecordedResponseRow, RecordingRow, RunRow, TrainingRow } from './mappers.ts';
 
@@ -30,10 +29,10 @@ export interface Loaders {
   recording: DataLoader<string, RecordingRow | undefined>;
   /** an image's recorded responses of its own neuron, oldest recording first */
   recordedOfImage: DataLoader<string, RecordedResponseRow[]>;
+  /** a token's name (who imported a recording) */
+  tokenName: DataLoader<string, string | undefined>;
   /** a recording's neurons, in the order of its rows */
   neuronsOfRecording: DataLoader<string, NeuronRow[]>;
-  /** a recording's closed-loop statistics, computed once per request */
-  recordingAnalysis: DataLoader<string, RecordingAnalysisResult>;
 }
 
 function byKey<K, V, R>(keys: readonly K[], rows: R[], key: (r: R) => K, value: (r: R) => V): (V | undefined)[] {
@@ -121,6 +120,7 @@ export function createLoaders(db: Db, options: { cache: boolean }): Loaders {
         : [];
       return grouped(keys, rows, (r) => r.imageId!).map((rs) => rs.map((r) => r.response));
     }),
+    tokenName: loader(async (keys) => byKey(keys, ids(keys).length ? await db.select({ id: apiTokens.id, name: apiTokens.name }).from(apiTokens).where(inArray(apiTokens.id, ids(keys))) : [], (r) => r.id, (r) => r.name)),
     neuronsOfRecording: loader(async (keys) => {
       const recs = ids(keys).length ? await db.select().from(recordings).where(inArray(recordings.id, ids(keys))) : [];
       const sessions = [...new Set(recs.map((r) => r.session))];
@@ -132,19 +132,5 @@ export function createLoaders(db: Db, options: { cache: boolean }): Loaders {
         return rec.neuronIndices.map((i) => byIndex.get(i)!);
       });
     }),
-    recordingAnalysis: new DataLoader<string, RecordingAnalysisResult>(
-      async (keys) => {
-        const out: RecordingAnalysisResult[] = [];
-        for (const id of keys) {
-          const [rec] = isUuid(id) ? await db.select().from(recordings).where(eq(recordings.id, id)) : [];
-          if (!rec) throw new Error(`recording ${id} is missing`);
-          const rows = await db.select().from(neurons).where(eq(neurons.session, rec.session));
-          const byIndex = new Map(rows.map((n) => [n.index, n.id]));
-          out.push(await analyzeRecording(db, rec, rec.neuronIndices.map((i) => byIndex.get(i)!)));
-        }
-        return out;
-      },
-      { cache: true },
-    ),
   };
 }

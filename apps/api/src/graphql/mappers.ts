@@ -13,7 +13,7 @@ export type ComparisonRow = typeof comparisons.$inferSelect;
 export type RecordingRow = typeof recordings.$inferSelect;
 export type RecordedResponseRow = typeof recordedResponses.$inferSelect;
 export type RecordedStimulusRow = typeof recordingStimuli.$inferSelect & { natural: boolean };
-export type { NeuronMethodParent, MethodPairParent, EvaluatorAgreementParent, NeuronCeilingParent, NoiseCeilingParent } from '../recordings/analysis.ts';
+export type { NeuronMethodParent, MethodPairParent, EvaluatorAgreementParent, NeuronCeilingParent, NoiseCeilingParent, RecordingAnalysisResult as RecordingAnalysisParent } from '../recordings/analysis.ts';
 /** a file of a model or dataset folder */
 export interface FileRow {
   path: string;

@@ -121,28 +121,46 @@ export async function importResponses(database: Database, request: ImportRespons
   }
 
   const maxRepeats = Math.max(...request.stimuli.flatMap((s) => s.responses.map((r) => r.filter((v) => v !== null).length)));
-  return database.transaction(async ({ db: tx }) => {
-    const [existing] = await tx.select({ id: recordings.id }).from(recordings).where(and(eq(recordings.session, session), eq(recordings.name, name)));
-    if (existing) {
-      if (!request.replace) throw refuse('RECORDING_EXISTS', `session "${session}" already has a recording named "${name}" (${existing.id}): import it again with replace to replace it`, { recording: existing.id });
-      await tx.delete(recordings).where(eq(recordings.id, existing.id));
-    }
-    const [recording] = await tx
-      .insert(recordings)
-      .values({ name, session, neuronIndices: rows.map((n) => n.index), stimulusCount: request.stimuli.length, maxRepeats, tokenId })
-      .returning();
-    await tx.insert(recordingStimuli).values(
-      request.stimuli.map((s) => ({ recordingId: recording.id, stimulus: s.stimulus, imageId: s.image ?? null, datasetId: s.dataset ?? null, datasetImage: s.datasetImage ?? null })),
-    );
-    const responses = request.stimuli.flatMap((s) =>
-      rows.flatMap((n, j) => {
-        const samples = s.responses[j].filter((v): v is number => v !== null);
-        if (samples.length === 0) return [];
-        const { mean, sem } = meanAndSem(samples);
-        return [{ recordingId: recording.id, stimulus: s.stimulus, neuronId: n.id, mean, sem, repeats: samples.length, samples }];
-      }),
-    );
-    for (let i = 0; i < responses.length; i += 1000) await tx.insert(recordedResponses).values(responses.slice(i, i + 1000));
-    return recording;
-  });
+  try {
+    return await write();
+  } catch (e) {
+    // another import of the same name committed between our check and our insert
+    if (isUniqueViolation(e, 'recordings_session_name')) throw refuse('RECORDING_EXISTS', `session "${session}" already has a recording named "${name}": import it again with replace to replace it`);
+    throw e;
+  }
+
+  function write() {
+    return database.transaction(async ({ db: tx }) => {
+      const [existing] = await tx.select({ id: recordings.id }).from(recordings).where(and(eq(recordings.session, session), eq(recordings.name, name)));
+      if (existing) {
+        if (!request.replace) throw refuse('RECORDING_EXISTS', `session "${session}" already has a recording named "${name}" (${existing.id}): import it again with replace to replace it`, { recording: existing.id });
+        await tx.delete(recordings).where(eq(recordings.id, existing.id));
+      }
+      const [recording] = await tx
+        .insert(recordings)
+        .values({ name, session, neuronIndices: rows.map((n) => n.index), stimulusCount: request.stimuli.length, maxRepeats, tokenId })
+        .returning();
+      await tx.insert(recordingStimuli).values(
+        request.stimuli.map((s) => ({ recordingId: recording.id, stimulus: s.stimulus, imageId: s.image ?? null, datasetId: s.dataset ?? null, datasetImage: s.datasetImage ?? null })),
+      );
+      const responses = request.stimuli.flatMap((s) =>
+        rows.flatMap((n, j) => {
+          const samples = s.responses[j].filter((v): v is number => v !== null);
+          if (samples.length === 0) return [];
+          const { mean, sem } = meanAndSem(samples);
+          return [{ recordingId: recording.id, stimulus: s.stimulus, neuronId: n.id, mean, sem, repeats: samples.length, samples }];
+        }),
+      );
+      for (let i = 0; i < responses.length; i += 1000) await tx.insert(recordedResponses).values(responses.slice(i, i + 1000));
+      return recording;
+    });
+  }
+}
+
+/** A unique-index violation (SQLSTATE 23505) of `constraint`, from PostgreSQL or PGlite, possibly wrapped by Drizzle. */
+function isUniqueViolation(e: unknown, constraint: string): boolean {
+  for (let err = e as { code?: string; constraint?: string; message?: string; cause?: unknown } | undefined; err; err = err.cause as typeof err) {
+    if (err.code === '23505') return err.constraint === constraint || (err.message ?? '').includes(constraint);
+  }
+  return false;
 }

@@ -1,7 +1,9 @@
 /** The closed loop: importing recorded responses, recordings and their analysis (recordings/). */
 import { and, asc, eq } from 'drizzle-orm';
 import { neurons, recordedResponses, recordingStimuli } from '../../db/schema.ts';
-import { importResponses } from '../../recordings/import.ts';
+import type { Db } from '../../db/database.ts';
+import { analyzeRecording } from '../../recordings/analysis.ts';
+import { type RecordingRow, importResponses } from '../../recordings/import.ts';
 import type { GraphQLContext } from '../context.ts';
 import type { MutationResolvers, QueryResolvers, Resolvers } from '../generated/resolvers.ts';
 import { listRecordings } from './lists.ts';
@@ -13,6 +15,13 @@ async function required<T>(value: Promise<T | undefined>, what: string): Promise
 }
 
 const neuronOf = (ctx: GraphQLContext, id: string) => required(ctx.loaders.neuron.load(id), `neuron ${id}`);
+
+/** A recording's analysis from its rows: its neurons (the session's, by the indices it recorded), then the statistics. */
+async function analysisOf(db: Db, recording: RecordingRow) {
+  const rows = await db.select().from(neurons).where(eq(neurons.session, recording.session));
+  const byIndex = new Map(rows.map((n) => [n.index, n.id]));
+  return analyzeRecording(db, recording, recording.neuronIndices.map((i) => byIndex.get(i)!));
+}
 
 export const recordingQueries: Pick<QueryResolvers, 'recordings' | 'recording'> = {
   recordings: (_, args, ctx) => listRecordings(ctx, args),
@@ -45,13 +54,9 @@ export const recordingTypes: Resolvers = {
         .where(and(eq(recordedResponses.recordingId, r.id), neuronId ? eq(recordedResponses.neuronId, neuronId) : undefined, stimulus != null ? eq(recordedResponses.stimulus, stimulus) : undefined))
         .orderBy(asc(recordedResponses.stimulus), asc(recordedResponses.neuronId));
     },
-    analysis: (r) => r,
-  },
-  RecordingAnalysis: {
-    perNeuron: async (r, _, ctx) => (await ctx.loaders.recordingAnalysis.load(r.id)).perNeuron,
-    methodPairs: async (r, _, ctx) => (await ctx.loaders.recordingAnalysis.load(r.id)).methodPairs,
-    evaluators: async (r, _, ctx) => (await ctx.loaders.recordingAnalysis.load(r.id)).evaluators,
-    noiseCeiling: async (r, _, ctx) => (await ctx.loaders.recordingAnalysis.load(r.id)).noiseCeiling,
+    /** statements of its own (the responses, stimuli and scores of the recording): the operation guard counts them as such */
+    analysis: (r, _, ctx) => analysisOf(ctx.services.database.db, r),
+    importedBy: async (r, _, ctx) => (r.tokenId ? ((await ctx.loaders.tokenName.load(r.tokenId)) ?? null) : null),
   },
   RecordedStimulus: {
     image: async (s, _, ctx) => (s.imageId ? ((await ctx.loaders.image.load(s.imageId)) ?? null) : null),
