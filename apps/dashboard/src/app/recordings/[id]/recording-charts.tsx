@@ -12,18 +12,20 @@ import { METHOD_LABEL } from '@/lib/format.ts';
 import { summarize } from '@/lib/generalization-matrix.ts';
 import type { MethodSpread, PairedPoint } from '@/lib/recording-analysis.ts';
 
-const round = (v: number) => Number(v.toPrecision(3));
+/** an axis end on a half (ECharts prints the end it is given as a tick) */
+const upToHalf = (v: number) => Math.ceil(v * 2) / 2;
+const downToTenth = (v: number) => Math.floor(v * 10) / 10;
 
 export function RelativeResponseChart({ spread }: { spread: MethodSpread[] }) {
   const option = useMemo(() => {
     const values = spread.flatMap((s) => s.points.map((p) => p.relative));
-    const top = Math.max(1.2, ...values) * 1.05;
+    const top = upToHalf(Math.max(1.2, ...values) * 1.05);
     return {
       animation: false,
       tooltip: { trigger: 'item' },
-      grid: { left: 64, right: 110, top: 16, bottom: 40 },
+      grid: { left: 64, right: 24, top: 16, bottom: 40 },
       xAxis: { type: 'category', data: spread.map((s) => METHOD_LABEL[s.method]) },
-      yAxis: { type: 'value', name: 'recorded / best natural', nameLocation: 'middle', nameGap: 44, min: 0, max: round(top) },
+      yAxis: { type: 'value', name: 'recorded / best natural', nameLocation: 'middle', nameGap: 44, min: 0, max: top },
       series: [
         {
           name: 'spread over neurons',
@@ -37,7 +39,7 @@ export function RelativeResponseChart({ spread }: { spread: MethodSpread[] }) {
             silent: true,
             symbol: 'none',
             lineStyle: { color: '#b3261e', type: 'dashed' },
-            label: { formatter: 'best natural image (1.0)', position: 'end' },
+            label: { formatter: 'best natural image (1.0)', position: 'insideEndTop' },
             data: [{ yAxis: 1 }],
           },
         },
@@ -58,8 +60,8 @@ export function RelativeResponseChart({ spread }: { spread: MethodSpread[] }) {
 export function PairedChart({ a, b, points, relative }: { a: Method; b: Method; points: PairedPoint[]; relative: boolean }) {
   const option = useMemo(() => {
     const values = points.flatMap((p) => [p.a, p.b]);
-    const lo = Math.min(0, ...values);
-    const hi = round(Math.max(...values, relative ? 1 : 0) * 1.05 || 1);
+    const lo = Math.min(0, downToTenth(Math.min(...values)));
+    const hi = upToHalf(Math.max(...values, relative ? 1 : 0) * 1.05) || 1;
     const unit = relative ? ' (/ best natural)' : ' (recorded)';
     return {
       animation: false,
@@ -79,7 +81,7 @@ export function PairedChart({ a, b, points, relative }: { a: Method; b: Method; 
             silent: true,
             symbol: 'none',
             lineStyle: { color: '#888', type: 'dashed' },
-            label: { formatter: `above: ${METHOD_LABEL[a]} wins`, position: 'end' },
+            label: { formatter: `above: ${METHOD_LABEL[a]} drove the neuron harder`, position: 'insideEndTop' },
             data: [[{ coord: [lo, lo] }, { coord: [hi, hi] }]],
           },
         },
@@ -101,10 +103,10 @@ export function EvaluatorChart({ evaluators, ceiling }: { evaluators: EvaluatorB
       animation: false,
       legend: { top: 0 },
       tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
-      grid: { left: 160, right: 40, top: 32, bottom: 40 },
+      grid: { left: 160, right: 40, top: 48, bottom: 40 },
       // best first, at the top
       yAxis: { type: 'category', inverse: true, data: evaluators.map((e) => e.name) },
-      xAxis: { type: 'value', name: 'Pearson r with the recording', nameLocation: 'middle', nameGap: 26, min: (v: { min: number }) => Math.min(0, round(v.min)), max: 1 },
+      xAxis: { type: 'value', name: 'Pearson r with the recording', nameLocation: 'middle', nameGap: 26, min: (v: { min: number }) => Math.min(0, downToTenth(v.min)), max: 1 },
       series: [
         {
           name: 'r over all stimuli',
@@ -118,7 +120,8 @@ export function EvaluatorChart({ evaluators, ceiling }: { evaluators: EvaluatorB
                   silent: true,
                   symbol: 'none',
                   lineStyle: { color: '#b3261e', type: 'dashed' },
-                  label: { formatter: `noise ceiling ${ceiling.toFixed(2)}`, position: 'end' },
+                  // the category axis runs downwards: its start is the top
+                  label: { formatter: `noise ceiling ${ceiling.toFixed(2)}`, position: 'start' },
                   data: [{ xAxis: ceiling }],
                 },
         },
@@ -138,7 +141,7 @@ export function NoiseCeilingChart({ neurons }: { neurons: { neuron: string; fev:
       tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
       grid: { left: 56, right: 16, top: 32, bottom: 48 },
       xAxis: { type: 'category', data: neurons.map((n) => n.neuron), name: 'neuron', nameLocation: 'middle', nameGap: 30 },
-      yAxis: { type: 'value', min: (v: { min: number }) => Math.min(0, round(v.min)), max: 1 },
+      yAxis: { type: 'value', min: (v: { min: number }) => Math.min(0, downToTenth(v.min)), max: 1 },
       series: [
         { name: 'FEV', type: 'bar', itemStyle: { color: '#1f4e8c' }, data: neurons.map((n) => n.fev) },
         { name: 'split-half reliability', type: 'bar', itemStyle: { color: '#8fb0dc' }, data: neurons.map((n) => n.splitHalfR) },
