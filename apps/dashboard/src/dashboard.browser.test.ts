@@ -58,6 +58,11 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium against excite serve', 
   let token: string;
   const pageErrors: string[] = [];
 
+  /**
+   * The visible element of a test id: React reveals a streamed Suspense boundary a moment after
+   * its content arrives (in a hidden div), so for an instant the page holds it twice.
+   */
+  const visible = (testId: string) => page.getByTestId(testId).filter({ visible: true });
   const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 
   beforeAll(async () => {
@@ -117,7 +122,7 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium against excite serve', 
 
   it('signs in with the link excite serve printed and shows the demo models and the worker', async () => {
     await page.goto(`${dashboard}/sign-in?token=${token}`);
-    await page.getByTestId('models-table').waitFor();
+    await visible('models-table').waitFor();
     // the token left the address bar for an HTTP-only cookie that the page's scripts cannot read
     expect(new URL(page.url()).pathname).toBe('/');
     expect(page.url()).not.toContain('token=');
@@ -126,10 +131,10 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium against excite serve', 
     expect(await page.evaluate('document.cookie')).not.toContain(token);
     expect(await page.evaluate('JSON.stringify(localStorage)')).not.toContain(token);
     await expect.poll(() => page.getByTestId('viewer').textContent()).toContain('admin');
-    const models = await page.getByTestId('models-table').textContent();
+    const models = await visible('models-table').textContent();
     expect(models).toContain('attention-train');
     expect(models).toMatch(/201025: 0\.\d\d/);
-    expect(await page.getByTestId('workers-table').textContent()).toContain('embedded');
+    expect(await visible('workers-table').textContent()).toContain('embedded');
     await shot('overview');
   });
 
@@ -149,7 +154,7 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium against excite serve', 
     // the bound: at most 3 connections to the API's /graphql in one view, the status subscription's socket included; in fact no HTTP request at all
     const traffic = await apiTraffic(async () => {
       await page.goto(`${dashboard}/`);
-      await page.getByTestId('models-table').waitFor();
+      await visible('models-table').waitFor();
       // long enough for a poll of the old dashboard (every 3 s) to show
       await page.waitForTimeout(4_000);
     });
@@ -289,7 +294,7 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium against excite serve', 
     const model = await client.uploadModel(await readFolder(join(ROOT, 'packages/engine/fixtures/onnx/resnet')), { name: 'lab-resnet' });
     expect(model.kind).toBe('ONNX');
     await page.goto(`${dashboard}/`);
-    await expect.poll(() => page.getByTestId('models-table').textContent()).toMatch(/lab-resnet.*ResNet-18-like core.*\(ONNX, \d+ ops\)/);
+    await expect.poll(() => visible('models-table').textContent()).toMatch(/lab-resnet.*ResNet-18-like core.*\(ONNX, \d+ ops\)/);
   });
 
   // the demo models' neurons are those of V4 session 201025: its compact models are the brain, so without the V4 data there is no brain to record
