@@ -6,23 +6,29 @@
  * until the final image, finds stored data in the first HTML of a page, starts a comparison of the
  * demo models (GA and EGG) and finds its matrix, opens a neuron's page with the images of both
  * methods and their scores, cancels a sampling batch from its page, and checks that a read token
- * cannot launch.
+ * cannot launch, and runs the closed loop (GA, EGG and top natural images for two neurons of the demo
+ * session, exported, "recorded" by `excite simulate-recording` with the V4 compact models as the
+ * brain, imported through the SDK) to the recording's analysis page, its plots and its numbers.
  * A screenshot of every page goes to .cache/dashboard-screenshots (EXCITE_SCREENSHOTS=docs/screenshots
  * refreshes those of docs/dashboard.md).
  *
  * Needs /usr/bin/chromium (`apt-get install chromium`; .ci/run installs it): skipped without it.
  */
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { type Browser, type Page, type Request, type WebSocket, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { readImageArchive } from '@excite/engine';
+import { V4_DATA } from '@excite/engine/testing';
 import { createClient } from '@excite/sdk';
-import { readFolder } from '@excite/sdk/node';
+import { exportImages, importResponsesFromFiles, readFolder } from '@excite/sdk/node';
 import { initializedPglite, tempDir } from '@excite/api/src/testing/harness.ts';
-import { type ExciteProcess, startExcite } from '@excite/api/src/testing/processes.ts';
+import { EXCITE_BIN, type ExciteProcess, startExcite } from '@excite/api/src/testing/processes.ts';
 
 // this suite's time limit: builds and serves the dashboard and drives Chromium through whole runs (its own waits go to 300 s)
 vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
@@ -52,6 +58,11 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium against excite serve', 
   let token: string;
   const pageErrors: string[] = [];
 
+  /**
+   * The visible element of a test id: React reveals a streamed Suspense boundary a moment after
+   * its content arrives (in a hidden div), so for an instant the page holds it twice.
+   */
+  const visible = (testId: string) => page.getByTestId(testId).filter({ visible: true });
   const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 
   beforeAll(async () => {
@@ -111,7 +122,7 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium against excite serve', 
 
   it('signs in with the link excite serve printed and shows the demo models and the worker', async () => {
     await page.goto(`${dashboard}/sign-in?token=${token}`);
-    await page.getByTestId('models-table').waitFor();
+    await visible('models-table').waitFor();
     // the token left the address bar for an HTTP-only cookie that the page's scripts cannot read
     expect(new URL(page.url()).pathname).toBe('/');
     expect(page.url()).not.toContain('token=');
@@ -120,10 +131,10 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium against excite serve', 
     expect(await page.evaluate('document.cookie')).not.toContain(token);
     expect(await page.evaluate('JSON.stringify(localStorage)')).not.toContain(token);
     await expect.poll(() => page.getByTestId('viewer').textContent()).toContain('admin');
-    const models = await page.getByTestId('models-table').textContent();
+    const models = await visible('models-table').textContent();
     expect(models).toContain('attention-train');
     expect(models).toMatch(/201025: 0\.\d\d/);
-    expect(await page.getByTestId('workers-table').textContent()).toContain('embedded');
+    expect(await visible('workers-table').textContent()).toContain('embedded');
     await shot('overview');
   });
 
@@ -143,7 +154,7 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium against excite serve', 
     // the bound: at most 3 connections to the API's /graphql in one view, the status subscription's socket included; in fact no HTTP request at all
     const traffic = await apiTraffic(async () => {
       await page.goto(`${dashboard}/`);
-      await page.getByTestId('models-table').waitFor();
+      await visible('models-table').waitFor();
       // long enough for a poll of the old dashboard (every 3 s) to show
       await page.waitForTimeout(4_000);
     });
@@ -283,7 +294,108 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium against excite serve', 
     const model = await client.uploadModel(await readFolder(join(ROOT, 'packages/engine/fixtures/onnx/resnet')), { name: 'lab-resnet' });
     expect(model.kind).toBe('ONNX');
     await page.goto(`${dashboard}/`);
-    await expect.poll(() => page.getByTestId('models-table').textContent()).toMatch(/lab-resnet.*ResNet-18-like core.*\(ONNX, \d+ ops\)/);
+    await expect.poll(() => visible('models-table').textContent()).toMatch(/lab-resnet.*ResNet-18-like core.*\(ONNX, \d+ ops\)/);
+  });
+
+  // the demo models' neurons are those of V4 session 201025: its compact models are the brain, so without the V4 data there is no brain to record
+  it.skipIf(!V4_DATA)(`runs the simulated closed loop and shows the recording's analysis with its plots${V4_DATA ? '' : ' (skipped: no V4 data at ../shared/data/v4; set EXCITE_V4_DATA)'}`, async () => {
+    const client = createClient({ url: `${api}/graphql`, token });
+    const loop = join(data, 'closed-loop');
+    // the brain: the compact models of neurons 0 and 1 of session 201025 (the folder's name is the session), registered as the ground truth too
+    const brain = join(loop, '201025');
+    await mkdir(brain, { recursive: true });
+    await Promise.all([0, 1].map((k) => copyFile(join(V4_DATA!, 'compact/201025', `neuron${k}.safetensors`), join(brain, `neuron${k}.safetensors`))));
+    const truth = await client.uploadModel(await readFolder(brain), { name: 'brain-201025' });
+    // the session's first 40 natural images, for the top natural images of each neuron (the baseline)
+    const archive = await readImageArchive(join(V4_DATA!, 'sessions/201025/images.zip'));
+    const natural = await client.uploadDataset(
+      archive.names.slice(0, 40).map((name, k) => ({ path: `natural-201025/${basename(name)}`, data: archive.bytes(k) })),
+      { name: 'natural-201025' },
+    );
+
+    // the night before: GA, EGG and the top natural images of neurons 0 and 1, exported for the rig
+    const encoders = await client.encoders({ first: 100 });
+    const generator = encoders.nodes.find((e) => e.name === 'attention-train')!;
+    const neurons = [0, 1].map((index) => ({ session: '201025', index }));
+    const batch = await client.startRuns({ input: { generator: generator.id, methods: ['GA', 'EGG', 'TOP_K'], neurons, seeds: [0], dataset: natural.id, settings: { steps: 20, k: 2 }, label: 'closed loop' } });
+    await expect.poll(async () => (await client.batch({ id: batch.id }))?.done, { timeout: 300_000, interval: 1000 }).toBe(true);
+    expect((await client.batch({ id: batch.id }))!.counts).toMatchObject({ succeeded: 6, failed: 0 });
+    const { csv, images } = await exportImages(client, { batch: batch.id }, join(loop, 'night1'));
+    expect(images).toHaveLength(2 * (1 + 1 + 2));
+
+    // the rig: `excite simulate-recording` with the compact models as the brain, Poisson repeats
+    const responses = join(loop, 'day1.npy');
+    const { stdout } = await promisify(execFile)(process.execPath, [EXCITE_BIN, 'simulate-recording', '--stimuli', csv, '--compact', brain, '--repeats', '6', '--scale', '100', '--seed', '1', '--out', responses, '--json']);
+    expect(JSON.parse(stdout)).toMatchObject({ session: '201025', neurons: [0, 1], stimuli: 8, repeats: 6 });
+
+    // the morning after: imported through the SDK (the rows are neurons 0 and 1 of the session)
+    const recording = await importResponsesFromFiles(client, { stimuli: csv, responses, neurons: [0, 1], repeats: true });
+    const { analysis } = (await client.recording({ id: recording.id }))!;
+
+    // the list, newest first, links to it from the nav bar
+    await page.goto(`${dashboard}/`);
+    await page.getByRole('navigation').getByRole('link', { name: 'Recordings' }).click();
+    const list = page.getByTestId('recordings-table');
+    await list.waitFor();
+    expect((await list.locator('tbody tr').first().locator('td').allTextContents()).slice(0, 5)).toEqual(['day1', '201025', '8', '2', '6']);
+    await list.getByRole('link', { name: 'day1' }).click();
+    await page.waitForURL(`${dashboard}/recordings/${recording.id}`);
+    expect(await page.getByTestId('recording-name').textContent()).toBe('day1');
+
+    // the plots are drawn (SVG)
+    for (const chart of ['relative-response-chart', 'paired-chart', 'evaluator-chart', 'noise-ceiling-chart']) await page.getByTestId(chart).locator('svg').waitFor();
+    expect(await page.getByTestId('relative-response-chart').textContent()).toContain('best natural image (1.0)');
+    expect(await page.getByTestId('evaluator-chart').textContent()).toContain('brain-201025');
+
+    // the tables hold the API's numbers
+    const value = async (cell: ReturnType<Page['locator']>) => Number(await cell.locator('[data-value]').first().getAttribute('data-value'));
+    const perNeuron = page.getByTestId('per-neuron-table');
+    expect(analysis.perNeuron.map((p) => `${p.neuron.index}${p.method}`)).toEqual(['0EGG', '0GA', '1EGG', '1GA']);
+    for (const p of analysis.perNeuron) {
+      const row = perNeuron.locator(`tr[data-neuron="${p.neuron.index}"]`);
+      const cell = row.locator(`td[data-method="${p.method}"]`);
+      expect(await value(cell.locator('[data-cell=response]'))).toBe(p.response);
+      expect(await value(cell.locator('[data-cell=relative]'))).toBe(p.relativeToNatural);
+      expect(await value(row.locator('[data-cell=best-natural]'))).toBe(p.bestNatural);
+    }
+    const pairs = page.getByTestId('method-pairs-table');
+    expect(await pairs.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-pair')))).toEqual(['EGG-GA', 'EGG-natural', 'GA-natural']);
+    for (const p of analysis.methodPairs) {
+      const row = pairs.locator(`tr[data-pair="${p.a}-${p.b ?? 'natural'}"]`);
+      expect(Number(await row.locator('[data-cell=neurons]').textContent())).toBe(p.neurons);
+      expect(p.neurons).toBe(2);
+      expect(await value(row.locator('[data-cell=p]'))).toBe(p.pValue);
+      expect(await value(row.locator('[data-cell=effect-size]'))).toBe(p.effectSize);
+      expect(await value(row.locator('[data-cell=w-plus]'))).toBe(p.wPlus);
+      expect(await value(row.locator('[data-cell=median-difference]'))).toBe(p.medianDifference);
+    }
+    // the evaluators best first, the brain's own model first of all
+    const evaluators = page.getByTestId('evaluators-table');
+    expect(await evaluators.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-evaluator')))).toEqual(analysis.evaluators.map((e) => e.evaluator.name));
+    expect(analysis.evaluators[0].evaluator.id).toBe(truth.id);
+    expect(analysis.evaluators.map((e) => e.evaluator.name)).toEqual(expect.arrayContaining(['attention-train', 'brain-201025']));
+    for (const e of analysis.evaluators) {
+      const row = evaluators.locator(`tr[data-evaluator="${e.evaluator.name}"]`);
+      expect(await value(row.locator('[data-cell=r]'))).toBe(e.r);
+      expect(Number(await row.locator('[data-cell=pairs]').textContent())).toBe(e.pairs);
+    }
+    const noise = page.getByTestId('noise-table');
+    for (const n of analysis.noiseCeiling.neurons) {
+      const row = noise.locator(`tr[data-neuron="${n.neuron.index}"]`);
+      expect(await value(row.locator('[data-cell=fev]'))).toBe(n.fev);
+      expect(await value(row.locator('[data-cell=split-half]'))).toBe(n.splitHalfR);
+    }
+    expect(await value(page.getByTestId('noise-summary'))).toBe(analysis.noiseCeiling.meanFev);
+    await shot('recording');
+
+    // the neuron's page shows each image's recorded response beside its scores
+    await page.goto(`${dashboard}/neurons/201025/0`);
+    await page.getByTestId('neuron-recorded').first().waitFor();
+    expect(await page.getByTestId('neuron-recorded').first().textContent()).toContain('day1');
+    // ... and so does the batch's page under each final image
+    await page.goto(`${dashboard}/batches/${batch.id}`);
+    await page.getByTestId('image-recorded').first().waitFor();
+    expect(await page.getByTestId('image-recorded').count()).toBe(8);
   });
 
   it('keeps a read token away from launching', async () => {

@@ -9,6 +9,7 @@ const LINKS = [
   { href: '/runs/new', label: 'Launch' },
   { href: '/neurons', label: 'Neurons' },
   { href: '/comparisons', label: 'Comparisons' },
+  { href: '/recordings', label: 'Recordings' },
 ];
 
 export function NavBar({ who }: { who: ReactNode }) {

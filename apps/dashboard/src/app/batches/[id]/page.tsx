@@ -122,7 +122,7 @@ async function FinalResult({ id, client }: { id: string; client: ExciteClient })
     <>
       <FinalImages
         title={`${METHOD_LABEL[run.method]} · ${neuronLabel(run.neuron)} · seed ${run.seed}`}
-        images={run.images.map((i) => ({ id: i.id, url: i.png.url, width: i.width, activation: i.activation, method: i.method }))}
+        images={run.images.map((i) => ({ id: i.id, url: i.png.url, width: i.width, activation: i.activation, method: i.method, recorded: i.recorded }))}
         succeeded={run.status === 'SUCCEEDED'}
       />
       {curves && curves.stepAxis.length > 1 && <ProgressCurves stepAxis={curves.stepAxis} energy={curves.energy} activation={curves.activation} />}

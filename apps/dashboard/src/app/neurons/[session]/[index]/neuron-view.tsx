@@ -7,6 +7,7 @@
  * server; this client component arranges them and zooms.
  */
 import type { Image, Method } from '@excite/sdk';
+import Link from 'next/link';
 import { useMemo, useState } from 'react';
 import { FileDownload, FileImage } from '@/components/file-image.tsx';
 import { ZoomDialog } from '@/components/zoom-dialog.tsx';
@@ -95,6 +96,8 @@ export function NeuronImages({ images, predictedBy, session, index }: { images: 
 function ScoresTable({ images, evaluators, onZoom, session, index }: { images: Image[]; evaluators: Evaluator[]; onZoom: (i: Image) => void; session: string; index: number }) {
   const sorted = [...images].sort((a, b) => METHOD_ORDER.indexOf(a.method) - METHOD_ORDER.indexOf(b.method) || a.generator.name.localeCompare(b.generator.name) || a.seed - b.seed || a.index - b.index);
   const bestOf = new Map(evaluators.map((e) => [e.id, Math.max(...images.map((i) => i.scores.find((s) => s.evaluator.id === e.id)?.value ?? -Infinity))]));
+  // each recording that showed one of the images: a column of recorded responses
+  const recorded = images.some((i) => i.recorded.length > 0);
   const stem = (i: Image) => `${i.method.toLowerCase()}_${i.generator.name.replace(/[^\w.-]+/g, '-')}_${session}-${index}_s${i.seed}${i.index ? `_${i.index}` : ''}`;
   return (
     <div className="scroll-x">
@@ -111,6 +114,7 @@ function ScoresTable({ images, evaluators, onZoom, session, index }: { images: I
                 {e.kind === 'COMPACT' && <div className="small muted">ground truth</div>}
               </th>
             ))}
+            {recorded && <th title="the neuron's recorded response to the image: mean ± SEM over the repeats, per recording">recorded</th>}
             <th>export</th>
           </tr>
         </thead>
@@ -137,6 +141,18 @@ function ScoresTable({ images, evaluators, onZoom, session, index }: { images: I
                   </td>
                 );
               })}
+              {recorded && (
+                <td className="num nowrap" data-testid="neuron-recorded">
+                  {i.recorded.length
+                    ? i.recorded.map((r) => (
+                        <div key={r.recording.id} title={`${r.repeats} repeats, stimulus ${r.stimulus}`}>
+                          {formatNumber(r.mean)}
+                          {r.sem !== null && r.sem !== undefined ? ` ± ${formatNumber(r.sem, 2)}` : ''} <Link href={`/recordings/${r.recording.id}`}>{r.recording.name}</Link>
+                        </div>
+                      ))
+                    : '—'}
+                </td>
+              )}
               <td className="nowrap">
                 <FileDownload url={i.png.url} fileName={`${stem(i)}.png`} label="PNG" /> · <FileDownload url={i.array.url} fileName={`${stem(i)}.npy`} label="npy" />
               </td>
