@@ -27,6 +27,8 @@ export const QUERIES = {
   comparison: documents.ComparisonDocument,
   workers: documents.WorkersDocument,
   methods: documents.MethodsDocument,
+  training: documents.TrainingDocument,
+  trainings: documents.TrainingsDocument,
 } as const;
 
 export const MUTATIONS = {
@@ -36,11 +38,14 @@ export const MUTATIONS = {
   startComparison: documents.StartComparisonDocument,
   createToken: documents.CreateTokenDocument,
   revokeToken: documents.RevokeTokenDocument,
+  startTraining: documents.StartTrainingDocument,
+  cancelTraining: documents.CancelTrainingDocument,
 } as const;
 
 export const SUBSCRIPTIONS = {
   runProgress: documents.RunProgressDocument,
   runStatusChanged: documents.RunStatusChangedDocument,
+  trainingProgress: documents.TrainingProgressDocument,
 } as const;
 
 export type Queries = typeof QUERIES;

@@ -579,7 +579,7 @@ export type Query = {
   /** every token, revoked ones too (admin) */
   tokens: Array<ApiToken>;
   training?: Maybe<Training>;
-  /** latest first */
+  /** in the order they were started */
   trainings: TrainingConnection;
   /** the token this request is made with */
   viewer: ApiToken;
