@@ -243,6 +243,8 @@ export class TrainingWorker {
       },
       signal,
       checkpointSeconds: config.checkpointSeconds,
+      // a shutdown keeps the batches done (a cancel's checkpoint is refused by the store: nothing is kept)
+      checkpointOnAbort: true,
     };
     const common = {
       data: folders,
