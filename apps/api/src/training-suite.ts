@@ -215,6 +215,9 @@ export function trainingSuite(backend: Backend): void {
         if (e.data!.trainingProgress.kind === 'BATCH') batches.push(e.data!.trainingProgress);
         if (batches.length === 3) break;
       }
+      // the worker shows the training it computes
+      const { workers } = await t.ok('{ workers { embedded running training { id status } } }');
+      expect(workers.find((w: { embedded: boolean }) => w.embedded)).toMatchObject({ training: { id: startTraining.id, status: 'RUNNING' } });
       await t.service.worker!.stop();
       const { training } = await t.ok(TRAINING, { id: startTraining.id });
       expect(training).toMatchObject({ status: 'QUEUED', attempts: 1 });
