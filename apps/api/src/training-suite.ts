@@ -206,5 +206,24 @@ export function trainingSuite(backend: Backend): void {
       const again = await t.ok('mutation($id: ID!) { cancelTraining(id: $id) { status } }', { id: startTraining.id });
       expect(again.cancelTraining.status).toBe('CANCELLED');
     });
+
+    // last: it stops the service's worker
+    it('a shutdown keeps the batches done in a checkpoint and hands the training back to the queue', async () => {
+      const { startTraining } = await t.ok(START, { input: { kind: 'ENCODER', datasets: [ids.labB], maxEpochs: 500, settings: { batchSize: 4, patience: 100 } } });
+      const batches: TrainingEvent[] = [];
+      for await (const e of t.ws.iterate<{ trainingProgress: TrainingEvent }>({ query: EVENTS, variables: { id: startTraining.id } })) {
+        if (e.data!.trainingProgress.kind === 'BATCH') batches.push(e.data!.trainingProgress);
+        if (batches.length === 3) break;
+      }
+      // the worker shows the training it computes
+      const { workers } = await t.ok('{ workers { embedded running training { id status } } }');
+      expect(workers.find((w: { embedded: boolean }) => w.embedded)).toMatchObject({ training: { id: startTraining.id, status: 'RUNNING' } });
+      await t.service.worker!.stop();
+      const { training } = await t.ok(TRAINING, { id: startTraining.id });
+      expect(training).toMatchObject({ status: 'QUEUED', attempts: 1 });
+      const { rows } = await t.service.database.executeSql(`SELECT state FROM training_checkpoints WHERE training_id = '${startTraining.id}'`);
+      const state = rows[0].state as { epoch: number; step: number };
+      expect(state.epoch * 1000 + state.step).toBeGreaterThanOrEqual(3);
+    });
   });
 }

@@ -11,7 +11,7 @@ export { MUTATIONS, QUERIES, SUBSCRIPTIONS, type ConnectionQuery, type NodeOf } 
 // operation documents, result and variable types, input types
 export * from './generated/graphql.ts';
 // the schema's enums as values too (these names shadow graphql.ts's type-only ones, which are the same unions)
-export { DatasetKind, ErrorCode, GaOptimizer, ImageKind, Method, ModelKind, ModelSource, RunErrorCode, RunStatus, TokenRole } from './generated/enums.ts';
+export { DatasetKind, ErrorCode, GaOptimizer, ImageKind, Method, ModelKind, ModelSource, RunErrorCode, RunStatus, TokenRole, TrainingArchitecture, TrainingEventKind, TrainingKind } from './generated/enums.ts';
 
 import type { ApiTokenFieldsFragment, BatchFieldsFragment, ComparisonFieldsFragment, DatasetFieldsFragment, EncoderFieldsFragment, ImageFieldsFragment, NeuronFieldsFragment, PriorFieldsFragment, ProgressEventFieldsFragment, RunFieldsFragment, RunStatusEventFieldsFragment, WorkerStatusFieldsFragment } from './generated/graphql.ts';
 /** Short names of the fragments' types: the objects the client's methods return. */

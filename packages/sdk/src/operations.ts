@@ -30,6 +30,8 @@ export const QUERIES = {
   recording: documents.RecordingDocument,
   workers: documents.WorkersDocument,
   methods: documents.MethodsDocument,
+  training: documents.TrainingDocument,
+  trainings: documents.TrainingsDocument,
 } as const;
 
 export const MUTATIONS = {
@@ -40,11 +42,14 @@ export const MUTATIONS = {
   importResponses: documents.ImportResponsesDocument,
   createToken: documents.CreateTokenDocument,
   revokeToken: documents.RevokeTokenDocument,
+  startTraining: documents.StartTrainingDocument,
+  cancelTraining: documents.CancelTrainingDocument,
 } as const;
 
 export const SUBSCRIPTIONS = {
   runProgress: documents.RunProgressDocument,
   runStatusChanged: documents.RunStatusChangedDocument,
+  trainingProgress: documents.TrainingProgressDocument,
 } as const;
 
 export type Queries = typeof QUERIES;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LocalBus } from './bus.ts';
-import type { ProgressMessage, StatusMessage } from './messages.ts';
+import type { ProgressMessage, StatusMessage, TrainingMessage } from './messages.ts';
 import { ProgressHub } from './progress-hub.ts';
 
 const step = (runId: string, step: number, attempt = 1): ProgressMessage => ({
@@ -69,6 +69,38 @@ describe('the progress hub', () => {
     await stream.return!();
     await bus.publish('status', [status('x', 'succeeded')]);
     expect(await stream.next()).toEqual({ value: undefined, done: true });
+    hub.close();
+  });
+
+  it('replays a training as its history reads after a resume: the events a new attempt computes again leave the log', async () => {
+    const bus = new LocalBus();
+    const hub = new ProgressHub(bus);
+    await hub.start();
+    const at = new Date().toISOString();
+    const batch = (epoch: number, b: number, attempt = 1): TrainingMessage => ({ trainingId: 't', kind: 'batch', attempt, member: 0, epoch, batch: b, batches: 3, loss: 1, status: 'running', at });
+    const epochEnd = (epoch: number, attempt = 1): TrainingMessage => ({ trainingId: 't', kind: 'epoch', attempt, member: 0, epoch, valLoss: 1, valCorrelation: 0.5, lr: 1e-3, status: 'running', at });
+    const state = (s: TrainingMessage['status'], attempt: number): TrainingMessage => ({ trainingId: 't', kind: 'status', attempt, member: 0, epoch: 1, status: s, at });
+    // attempt 1 got to epoch 2 batch 2, its checkpoint was at epoch 2 batch 1; attempt 2 goes on from there
+    await bus.publish('training', [state('running', 1), batch(1, 1), batch(1, 2), batch(1, 3), epochEnd(1), batch(2, 1), batch(2, 2), state('queued', 1), state('running', 2), batch(2, 2, 2)]);
+    const live = hub.followTraining({ id: 't', status: 'running', attempts: 2, member: 0, epoch: 1, history: [], error: null }, async () => ({ id: 't', status: 'running', attempts: 2, member: 0, epoch: 1, history: [], error: null }));
+    await bus.publish('training', [batch(2, 3, 2), epochEnd(2, 2), state('succeeded', 2)]);
+    const events = await drain(live);
+    const key = (e: TrainingMessage) => (e.kind === 'status' ? `${e.status}@${e.attempt}` : `${e.epoch}.${e.batch ?? 'end'}@${e.attempt}`);
+    expect(events.map(key)).toEqual(['running@1', '1.1@1', '1.2@1', '1.3@1', '1.end@1', '2.1@1', 'queued@1', 'running@2', '2.2@2', '2.3@2', '2.end@2', 'succeeded@2']);
+    // a subscriber after the end gets the same and ends at once
+    const late = await drain(hub.followTraining({ id: 't', status: 'succeeded', attempts: 2, member: 0, epoch: 2, history: [], error: null }, async () => ({ id: 't', status: 'succeeded', attempts: 2, member: 0, epoch: 2, history: [], error: null })));
+    expect(late.map(key)).toEqual(events.map(key));
+    hub.close();
+  });
+
+  it('replays the stored history of a training this process saw nothing of, and ends with its end', async () => {
+    const hub = new ProgressHub(new LocalBus());
+    await hub.start();
+    const history = [1, 2].map((epoch) => ({ member: 0, epoch, trainLoss: 2, valLoss: 1, valCorrelation: 0.4, lr: 1e-3, improved: true, action: 'continue', seconds: 1 }));
+    const row = { id: 'u', status: 'failed' as const, attempts: 1, member: 0, epoch: 2, history, error: { code: 'DIVERGED', message: 'nan' } };
+    const events = await drain(hub.followTraining(row, async () => row));
+    expect(events.map((e) => [e.kind, e.epoch, e.status])).toEqual([['epoch', 1, 'running'], ['epoch', 2, 'running'], ['status', 2, 'failed']]);
+    expect(events.at(-1)!.error).toEqual({ code: 'DIVERGED', message: 'nan' });
     hub.close();
   });
 });

@@ -6,7 +6,7 @@
  *
  *   claim     the training becomes RUNNING here with a lease, renewed while it trains
  *   resume    its last checkpoint (a zip of the engine's output folder: finished members and the
- *             current member's checkpoint folder) is unpacked into a scratch folder
+ *             current member's checkpoint folder) is unpacked into a scratch folder of this machine
  *   train     the engine's own workflows (trainModel, fitReadouts) on the datasets' folders, the
  *             sessions named by the datasets' names: every batch and epoch goes out on the bus,
  *             the progress columns at most once a second and at every epoch; after every epoch and
@@ -20,6 +20,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inArray } from 'drizzle-orm';
@@ -33,6 +34,31 @@ import { type HeldTraining, type TrainingProgress, type TrainingRow, TrainingSto
 import type { ModelLoader } from './model-loader.ts';
 import type { TrainingJob } from './queue.ts';
 import type { WorkerDeps } from './worker.ts';
+
+/**
+ * Where a training's output folder grows: on this machine, not the shared data folder (the
+ * checkpoints that matter are in the database); a killed worker's folder is removed by the next
+ * worker that starts on this machine.
+ */
+const SCRATCH = join(tmpdir(), 'excite-trainings');
+
+async function removeLeftScratch(): Promise<void> {
+  const entries = await readdir(SCRATCH).catch(() => [] as string[]);
+  for (const entry of entries) {
+    const pid = Number(entry.split('.').at(-1));
+    if (!Number.isInteger(pid) || pid === process.pid || alive(pid)) continue;
+    await rm(join(SCRATCH, entry), { recursive: true, force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 class Stop extends Error {
   constructor(readonly why: 'dropped' | 'shutdown') {
@@ -97,6 +123,7 @@ export class TrainingWorker {
   }
 
   async start(): Promise<void> {
+    await removeLeftScratch();
     this.unsubscribe = this.deps.bus.subscribe('training', (m) => this.onTraining(m));
     await this.deps.bus.ready();
     await this.sweep();
@@ -155,7 +182,7 @@ export class TrainingWorker {
         (e) => config.log(`excite: renewing the lease of training ${row.id} failed: ${(e as Error).message}`),
       );
     }, (config.leaseSeconds * 1000) / 3);
-    const scratch = join(config.dataDir, 'trainings', `${row.id}.${row.attempts}.${process.pid}`);
+    const scratch = join(SCRATCH, `${row.id}.${row.attempts}.${process.pid}`);
     try {
       await rm(scratch, { recursive: true, force: true });
       const out = join(scratch, 'model');
@@ -243,6 +270,8 @@ export class TrainingWorker {
       },
       signal,
       checkpointSeconds: config.checkpointSeconds,
+      // a shutdown keeps the batches done (a cancel's checkpoint is refused by the store: nothing is kept)
+      checkpointOnAbort: true,
     };
     const common = {
       data: folders,

@@ -79,6 +79,15 @@ describe('the training loop', () => {
     expect(await toy({ rounds: 4, checkpoint })).toEqual(straight);
   });
 
+  it('an abort within a round first checkpoints the batches done when asked to (a service\'s shutdown)', async () => {
+    const straight = await toy({ rounds: 4 });
+    const checkpoint = { dir: join(root, 'abort-save'), every: 1, atEnd: false, saveOnAbort: true };
+    // aborted during round 2's first batch: that batch finishes and is kept
+    await expect(toy({ rounds: 4, checkpoint, stopAfterSteps: 5 })).rejects.toThrow('stopped');
+    expect((await readCheckpoint<{ round: number; within?: { batch: number } }>(checkpoint.dir))!.state).toMatchObject({ round: 2, within: { batch: 1 } });
+    expect(await toy({ rounds: 4, checkpoint })).toEqual(straight);
+  });
+
   it('ends when a round says so, and saves that round when asked to', async () => {
     const checkpoint = { dir: join(root, 'end'), every: 1, atEnd: true };
     const ended = await toy({ rounds: 6, checkpoint, endAt: 2 });

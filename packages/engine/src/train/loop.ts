@@ -30,6 +30,8 @@ export interface LoopCheckpoint {
   seconds?: number;
   /** after each checkpoint is written whole (a service copies the folder into its database) */
   written?: () => Promise<void>;
+  /** an abort within a round first checkpoints the batches done (a service's shutdown keeps the batch in flight) */
+  saveOnAbort?: boolean;
 }
 
 /** Where a checkpoint written within a round left it: the batches done and the generator as the round began. */
@@ -124,9 +126,13 @@ export async function runLoop<B, R extends StepResult>(o: LoopOptions<B, R>): Pr
     if (within) o.rng.setState(roundRng);
     const batches = o.batches(round);
     if (within) o.rng.setState(now);
-    for (let i = within?.batch ?? 0; i < batches.length; i++) {
+    const from = within?.batch ?? 0;
+    for (let i = from; i < batches.length; i++) {
       const batch = batches[i];
-      o.signal?.throwIfAborted();
+      if (o.signal?.aborted) {
+        if (o.checkpoint?.saveOnAbort && i > from) await saveLoop(o, o.checkpoint, round, { batch: i, roundRng });
+        o.signal.throwIfAborted();
+      }
       const result = await o.step(batch, round);
       if (!Number.isFinite(result.loss)) throw new Error(`the training loss is ${result.loss} at ${o.label(batch, round)}: lower the learning rate`);
       const weights = o.weights();

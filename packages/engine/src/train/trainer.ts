@@ -55,6 +55,8 @@ export interface TrainOptions {
   checkpointSeconds?: number;
   /** after each checkpoint is written whole */
   onCheckpoint?: () => Promise<void>;
+  /** an abort within an epoch first checkpoints the batches done */
+  checkpointOnAbort?: boolean;
 }
 
 /** What the encoder adds to the loop's checkpoint (with the best weights as a tensor file). */
@@ -242,7 +244,7 @@ export async function trainEncoder(options: TrainOptions): Promise<TrainResult> 
     },
     // every epoch, the last one too: a later run with a higher epoch limit continues from it
     checkpoint: options.checkpoint
-      ? { dir: options.checkpoint, every: 1, atEnd: true, seconds: options.checkpointSeconds, written: options.onCheckpoint, own: () => ({ state: { plateau: plateau.state, history, partial: { trainLoss, trainImages } } satisfies EncoderState, tensors: { best } }) }
+      ? { dir: options.checkpoint, every: 1, atEnd: true, seconds: options.checkpointSeconds, written: options.onCheckpoint, saveOnAbort: options.checkpointOnAbort, own: () => ({ state: { plateau: plateau.state, history, partial: { trainLoss, trainImages } } satisfies EncoderState, tensors: { best } }) }
       : undefined,
     onBatch: options.onBatch && ((done, total, r) => options.onBatch!(done, total, r.loss / r.images)),
     signal: options.signal,

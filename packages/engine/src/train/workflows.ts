@@ -36,6 +36,8 @@ export interface TrainingControl {
   checkpointSeconds?: number;
   /** after each checkpoint is written whole, and after each member is written */
   onCheckpoint?: () => Promise<void>;
+  /** an abort within an epoch first checkpoints the batches done */
+  checkpointOnAbort?: boolean;
 }
 
 /** The recipe's settings beyond the plateau schedule. */
@@ -106,7 +108,7 @@ async function trainMembers(
     }
     o.onMember?.(i, o.members, seed);
     const started = performance.now();
-    const { spec, result, provenance } = await train(seed, checkpoint, { onEpoch: o.onEpoch, onBatch: o.onBatch, signal: o.signal, checkpointSeconds: o.checkpointSeconds, onCheckpoint: o.onCheckpoint, lr: o.lr, batchSize: o.batchSize });
+    const { spec, result, provenance } = await train(seed, checkpoint, { onEpoch: o.onEpoch, onBatch: o.onBatch, signal: o.signal, checkpointSeconds: o.checkpointSeconds, onCheckpoint: o.onCheckpoint, checkpointOnAbort: o.checkpointOnAbort, lr: o.lr, batchSize: o.batchSize });
     await writeEncoder(dir, spec, result.weights, {
       name: o.members > 1 ? `${o.out}/member-${i}` : o.out,
       training: { ...provenance, seed, epochs: result.history.length, best_epoch: result.bestEpoch, seconds: Math.round((performance.now() - started) / 1000), device: 'cpu', machine: machine(), command: o.command, ...o.provenance },

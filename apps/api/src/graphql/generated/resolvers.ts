@@ -1344,7 +1344,7 @@ export type Trajectory = {
   energy: Blob;
 };
 
-/** A worker process, as the runs it claimed tell (workers report nothing else). */
+/** A worker process, as the runs and trainings it claimed tell (workers report nothing else). */
 export type WorkerStatus = {
   __typename?: 'WorkerStatus';
   /** cpu, webgpu or cuda */
@@ -1357,8 +1357,10 @@ export type WorkerStatus = {
   lastSeenAt?: Maybe<Scalars['DateTime']['output']>;
   /** host:pid */
   name: Scalars['String']['output'];
-  /** runs it computes now */
+  /** runs it computes now (not counting its training) */
   running: Scalars['Int']['output'];
+  /** the training it computes now, beside its runs (a worker takes one at a time) */
+  training?: Maybe<Training>;
 };
 
 
@@ -1524,7 +1526,7 @@ export type ResolversTypes = {
   TrainingRecipe: ResolverTypeWrapper<TrainingRecipeParentParent>;
   TrainingSettingsInput: TrainingSettingsInput;
   Trajectory: ResolverTypeWrapper<TrajectoryParentParent>;
-  WorkerStatus: ResolverTypeWrapper<WorkerStatus>;
+  WorkerStatus: ResolverTypeWrapper<Omit<WorkerStatus, 'training'> & { training?: Maybe<ResolversTypes['Training']> }>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -1604,7 +1606,7 @@ export type ResolversParentTypes = {
   TrainingRecipe: TrainingRecipeParentParent;
   TrainingSettingsInput: TrainingSettingsInput;
   Trajectory: TrajectoryParentParent;
-  WorkerStatus: WorkerStatus;
+  WorkerStatus: Omit<WorkerStatus, 'training'> & { training?: Maybe<ResolversParentTypes['Training']> };
 };
 
 export type ApiTokenResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ApiToken'] = ResolversParentTypes['ApiToken']> = {
@@ -2158,6 +2160,7 @@ export type WorkerStatusResolvers<ContextType = GraphQLContext, ParentType exten
   lastSeenAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   running?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  training?: Resolver<Maybe<ResolversTypes['Training']>, ParentType, ContextType>;
 };
 
 export type Resolvers<ContextType = GraphQLContext> = {

@@ -7,6 +7,7 @@ import type { Resolvers, RunErrorCode } from '../generated/resolvers.ts';
 import type { CellParent, ModelRow, TrainingRow } from '../mappers.ts';
 import { decodeCursor, pageSize, toPage } from '../pagination.ts';
 import { listRuns } from './lists.ts';
+import { trainingOfWorker } from './workers.ts';
 
 const metaOf = (row: ModelRow) => row.meta as ModelMeta;
 
@@ -34,6 +35,9 @@ function remainingSeconds(t: TrainingRow): number | null {
 }
 
 export const typeResolvers: Resolvers = {
+  WorkerStatus: {
+    training: (w, _, ctx) => trainingOfWorker(ctx, w.name),
+  },
   Training: {
     datasets: async (t, _, ctx) => Promise.all(t.datasetIds.map((id) => required(ctx.loaders.dataset.load(id), `dataset ${id}`))),
     core: (t, _, ctx) => (t.coreId ? modelOf(ctx, t.coreId) : null),
