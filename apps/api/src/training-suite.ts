@@ -123,6 +123,16 @@ export function trainingSuite(backend: Backend): void {
         expect(r.errors?.[0]?.extensions?.code, JSON.stringify(input)).toBe(code);
       }
       expect({ trainings: await t.count('trainings'), jobs: await t.count('pgboss.job') }).toEqual(before);
+
+      // the ranges enforced are the ones a form reads
+      const { trainingOptions } = await t.ok('{ trainingOptions { kinds architectures defaultPreset maxDatasets presets { name inputHeight channels } settings { name integer default min minExclusive max maxExclusive } } }');
+      expect(trainingOptions).toMatchObject({ kinds: ['ENCODER', 'READOUT'], architectures: ['ATTENTION', 'GAUSSIAN'], defaultPreset: 'demo', maxDatasets: 32 });
+      expect(trainingOptions.presets.map((p: { name: string }) => p.name).sort()).toEqual(['demo', 'demo-alt', 'paper']);
+      const setting = (name: string) => trainingOptions.settings.find((x: { name: string }) => x.name === name);
+      expect(setting('maxEpochs')).toEqual({ name: 'maxEpochs', integer: true, default: 200, min: 1, minExclusive: false, max: 1000, maxExclusive: false });
+      expect(setting('decayFactor')).toMatchObject({ min: 0, minExclusive: true, max: 1, maxExclusive: true, default: 0.3 });
+      expect(setting('lr')).toMatchObject({ minExclusive: true, max: 0.1, default: 0.003 });
+      expect(trainingOptions.settings.map((x: { name: string }) => x.name).sort()).toEqual(['batchSize', 'decayFactor', 'lr', 'maxDecays', 'maxEpochs', 'members', 'minLr', 'patience', 'seed', 'validationFraction']);
     });
 
     it('trains an encoder, streams every batch and epoch in order, registers the model and generates with it', async () => {

@@ -6,7 +6,7 @@ import { isUuid } from '../../db/uuid.ts';
 import { notFound } from '../../errors.ts';
 import type { QueryResolvers } from '../generated/resolvers.ts';
 import { listBatches, listComparisons, listDatasets, listEncoders, listImages, listNeurons, listPriors, listRuns, listTrainings } from './lists.ts';
-import { methodInfos } from './methods.ts';
+import { methodInfos, trainingOptions } from './methods.ts';
 import { listWorkers } from './workers.ts';
 
 export const query: QueryResolvers = {
@@ -52,5 +52,6 @@ export const query: QueryResolvers = {
   },
   workers: (_, __, ctx) => listWorkers(ctx),
   training: async (_, { id }, ctx) => (await ctx.loaders.training.load(id)) ?? null,
+  trainingOptions: () => trainingOptions(),
   trainings: (_, args, ctx) => listTrainings(ctx, args),
 };
