@@ -218,13 +218,27 @@ export function trainingSuite(backend: Backend): void {
     });
 
     // last: it stops the service's worker
-    it('a shutdown keeps the batches done in a checkpoint and hands the training back to the queue', async () => {
+    it('runs go on beside a long training; a shutdown keeps its batches done in a checkpoint and hands it back to the queue', async () => {
+      expect(encoderId).not.toBe('');
       const { startTraining } = await t.ok(START, { input: { kind: 'ENCODER', datasets: [ids.labB], maxEpochs: 500, settings: { batchSize: 4, patience: 100 } } });
       const batches: TrainingEvent[] = [];
       for await (const e of t.ws.iterate<{ trainingProgress: TrainingEvent }>({ query: EVENTS, variables: { id: startTraining.id } })) {
         if (e.data!.trainingProgress.kind === 'BATCH') batches.push(e.data!.trainingProgress);
         if (batches.length === 3) break;
       }
+      // a run started now does not wait for the training: the worker computes it beside it
+      const { startRuns } = await t.ok(`mutation($input: StartRunsInput!) { startRuns(input: $input) { id } }`, {
+        input: { generator: encoderId, methods: ['GA'], neurons: [{ session: 'lab-a', index: 1 }], settings: { steps: 3 } },
+      });
+      for (;;) {
+        const { batch } = await t.ok(`query($id: ID!) { batch(id: $id) { done counts { succeeded } } }`, { id: startRuns.id });
+        if (batch.done) {
+          expect(batch.counts.succeeded).toBe(1);
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect((await t.ok(TRAINING, { id: startTraining.id })).training.status).toBe('RUNNING');
       // the worker shows the training it computes
       const { workers } = await t.ok('{ workers { embedded running training { id status } } }');
       expect(workers.find((w: { embedded: boolean }) => w.embedded)).toMatchObject({ training: { id: startTraining.id, status: 'RUNNING' } });
