@@ -197,6 +197,17 @@ export function trainingSuite(backend: Backend): void {
       expect(training.model.training.service).toMatchObject({ kind: 'readout', core: encoderId });
     });
 
+    it('trains an ensemble: members one after another, each with its seed, registered as one model', async () => {
+      const { startTraining } = await t.ok(START, { input: { kind: 'ENCODER', datasets: [ids.labB], members: 2, maxEpochs: 1, seed: 7, settings: { batchSize: 16 } } });
+      const events = (await t.collect<{ trainingProgress: TrainingEvent }>(EVENTS, { id: startTraining.id })).map((e) => e.trainingProgress);
+      expect(events.at(-1)).toMatchObject({ kind: 'STATUS', status: 'SUCCEEDED' });
+      expectOrdered(events, 2, 1);
+      const { training } = await t.ok(TRAINING, { id: startTraining.id });
+      expect(training).toMatchObject({ member: 1, members: 2, model: { kind: 'ENSEMBLE', members: 2, sessions: ['lab-b'], source: 'TRAINED' } });
+      expect(training.history.map((h: { member: number; epoch: number }) => [h.member, h.epoch])).toEqual([[0, 1], [1, 1]]);
+      expect(training.model.training).toMatchObject({ seeds: [7, 8], service: { training: startTraining.id, recipe: { members: 2, seed: 7 } } });
+    });
+
     it('cancels a training: its stream ends CANCELLED and no model is registered', async () => {
       const models = await t.count('models');
       const { startTraining } = await t.ok(START, { input: { kind: 'ENCODER', datasets: [ids.labB], maxEpochs: 500, settings: { batchSize: 4, patience: 100 } } });
