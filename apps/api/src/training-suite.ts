@@ -15,7 +15,7 @@ import { type Backend, type TestService, folderFiles, startTestService, tempDir 
 const START = `mutation($input: StartTrainingInput!) { startTraining(input: $input) { id name kind status attempts recipe { architecture preset members seed maxEpochs batchSize lr validationFraction } datasets { name } } }`;
 const EVENTS = `subscription($id: ID!) { trainingProgress(training: $id) { trainingId kind attempt member epoch batch batches loss valLoss valCorrelation lr status error { code } } }`;
 const TRAINING = `query($id: ID!) { training(id: $id) {
-  id status kind attempts member members epoch maxEpochs step steps bestValLoss lastValLoss bestValCorrelation lastValCorrelation
+  id status kind attempts attempt member members epoch maxEpochs step steps bestValLoss lastValLoss bestValCorrelation lastValCorrelation
   elapsedSeconds remainingSeconds worker device error { code message } createdAt startedAt finishedAt updatedAt
   model { id name kind source sessions neuronCount readout members training metrics }
   history { member epoch trainLoss valLoss valCorrelation lr improved action seconds }
@@ -146,7 +146,7 @@ export function trainingSuite(backend: Backend): void {
       expect(events.find((e) => e.kind === 'BATCH')!.batches).toBe(3);
 
       const { training } = await t.ok(TRAINING, { id: startTraining.id });
-      expect(training).toMatchObject({ status: 'SUCCEEDED', attempts: 1, member: 0, members: 1, epoch: 2, maxEpochs: 2, steps: 3, error: null, remainingSeconds: null, datasets: [{ name: 'lab-a' }], core: null });
+      expect(training).toMatchObject({ status: 'SUCCEEDED', attempts: 1, attempt: 1, member: 0, members: 1, epoch: 2, maxEpochs: 2, steps: 3, error: null, remainingSeconds: null, datasets: [{ name: 'lab-a' }], core: null });
       expect(training.history.map((h: { epoch: number }) => h.epoch)).toEqual([1, 2]);
       expect(training.lastValLoss).toBe(training.history[1].valLoss);
       expect(training.bestValLoss).toBe(Math.min(...training.history.map((h: { valLoss: number }) => h.valLoss)));

@@ -939,6 +939,8 @@ export type TokenRole =
 
 export type Training = {
   __typename?: 'Training';
+  /** the attempt computing it now, or the last one (the same number as attempts; 0 before the first start): progress events carry it */
+  attempt: Scalars['Int']['output'];
   /** how often a worker started it (a crash or a shutdown hands it to the next attempt, from its checkpoint) */
   attempts: Scalars['Int']['output'];
   bestValCorrelation?: Maybe<Scalars['Float']['output']>;
@@ -1753,6 +1755,7 @@ export type SynthesisSettingsResolvers<ContextType = GraphQLContext, ParentType 
 };
 
 export type TrainingResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Training'] = ResolversParentTypes['Training']> = {
+  attempt?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   bestValCorrelation?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   bestValLoss?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
