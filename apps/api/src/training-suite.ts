@@ -15,7 +15,7 @@ import { type Backend, type TestService, folderFiles, startTestService, tempDir 
 const START = `mutation($input: StartTrainingInput!) { startTraining(input: $input) { id name kind status attempts recipe { architecture preset members seed maxEpochs batchSize lr validationFraction } datasets { name } } }`;
 const EVENTS = `subscription($id: ID!) { trainingProgress(training: $id) { trainingId kind attempt member epoch batch batches loss valLoss valCorrelation lr status error { code } } }`;
 const TRAINING = `query($id: ID!) { training(id: $id) {
-  id status kind attempts member members epoch maxEpochs step steps bestValLoss lastValLoss bestValCorrelation lastValCorrelation
+  id status kind attempts attempt member members epoch maxEpochs step steps bestValLoss lastValLoss bestValCorrelation lastValCorrelation
   elapsedSeconds remainingSeconds worker device error { code message } createdAt startedAt finishedAt updatedAt
   model { id name kind source sessions neuronCount readout members training metrics }
   history { member epoch trainLoss valLoss valCorrelation lr improved action seconds }
@@ -123,6 +123,16 @@ export function trainingSuite(backend: Backend): void {
         expect(r.errors?.[0]?.extensions?.code, JSON.stringify(input)).toBe(code);
       }
       expect({ trainings: await t.count('trainings'), jobs: await t.count('pgboss.job') }).toEqual(before);
+
+      // the ranges enforced are the ones a form reads
+      const { trainingOptions } = await t.ok('{ trainingOptions { kinds architectures defaultPreset maxDatasets presets { name inputHeight channels } settings { name integer default min minExclusive max maxExclusive } } }');
+      expect(trainingOptions).toMatchObject({ kinds: ['ENCODER', 'READOUT'], architectures: ['ATTENTION', 'GAUSSIAN'], defaultPreset: 'demo', maxDatasets: 32 });
+      expect(trainingOptions.presets.map((p: { name: string }) => p.name).sort()).toEqual(['demo', 'demo-alt', 'paper']);
+      const setting = (name: string) => trainingOptions.settings.find((x: { name: string }) => x.name === name);
+      expect(setting('maxEpochs')).toEqual({ name: 'maxEpochs', integer: true, default: 200, min: 1, minExclusive: false, max: 1000, maxExclusive: false });
+      expect(setting('decayFactor')).toMatchObject({ min: 0, minExclusive: true, max: 1, maxExclusive: true, default: 0.3 });
+      expect(setting('lr')).toMatchObject({ minExclusive: true, max: 0.1, default: 0.003 });
+      expect(trainingOptions.settings.map((x: { name: string }) => x.name).sort()).toEqual(['batchSize', 'decayFactor', 'lr', 'maxDecays', 'maxEpochs', 'members', 'minLr', 'patience', 'seed', 'validationFraction']);
     });
 
     it('trains an encoder, streams every batch and epoch in order, registers the model and generates with it', async () => {
@@ -136,7 +146,7 @@ export function trainingSuite(backend: Backend): void {
       expect(events.find((e) => e.kind === 'BATCH')!.batches).toBe(3);
 
       const { training } = await t.ok(TRAINING, { id: startTraining.id });
-      expect(training).toMatchObject({ status: 'SUCCEEDED', attempts: 1, member: 0, members: 1, epoch: 2, maxEpochs: 2, steps: 3, error: null, remainingSeconds: null, datasets: [{ name: 'lab-a' }], core: null });
+      expect(training).toMatchObject({ status: 'SUCCEEDED', attempts: 1, attempt: 1, member: 0, members: 1, epoch: 2, maxEpochs: 2, steps: 3, error: null, remainingSeconds: null, datasets: [{ name: 'lab-a' }], core: null });
       expect(training.history.map((h: { epoch: number }) => h.epoch)).toEqual([1, 2]);
       expect(training.lastValLoss).toBe(training.history[1].valLoss);
       expect(training.bestValLoss).toBe(Math.min(...training.history.map((h: { valLoss: number }) => h.valLoss)));
@@ -187,6 +197,17 @@ export function trainingSuite(backend: Backend): void {
       expect(training.model.training.service).toMatchObject({ kind: 'readout', core: encoderId });
     });
 
+    it('trains an ensemble: members one after another, each with its seed, registered as one model', async () => {
+      const { startTraining } = await t.ok(START, { input: { kind: 'ENCODER', datasets: [ids.labB], members: 2, maxEpochs: 1, seed: 7, settings: { batchSize: 16 } } });
+      const events = (await t.collect<{ trainingProgress: TrainingEvent }>(EVENTS, { id: startTraining.id })).map((e) => e.trainingProgress);
+      expect(events.at(-1)).toMatchObject({ kind: 'STATUS', status: 'SUCCEEDED' });
+      expectOrdered(events, 2, 1);
+      const { training } = await t.ok(TRAINING, { id: startTraining.id });
+      expect(training).toMatchObject({ member: 1, members: 2, model: { kind: 'ENSEMBLE', members: 2, sessions: ['lab-b'], source: 'TRAINED' } });
+      expect(training.history.map((h: { member: number; epoch: number }) => [h.member, h.epoch])).toEqual([[0, 1], [1, 1]]);
+      expect(training.model.training).toMatchObject({ seeds: [7, 8], service: { training: startTraining.id, recipe: { members: 2, seed: 7 } } });
+    });
+
     it('cancels a training: its stream ends CANCELLED and no model is registered', async () => {
       const models = await t.count('models');
       const { startTraining } = await t.ok(START, { input: { kind: 'ENCODER', datasets: [ids.labB], maxEpochs: 500, settings: { batchSize: 4, patience: 100 } } });
@@ -208,13 +229,27 @@ export function trainingSuite(backend: Backend): void {
     });
 
     // last: it stops the service's worker
-    it('a shutdown keeps the batches done in a checkpoint and hands the training back to the queue', async () => {
+    it('runs go on beside a long training; a shutdown keeps its batches done in a checkpoint and hands it back to the queue', async () => {
+      expect(encoderId).not.toBe('');
       const { startTraining } = await t.ok(START, { input: { kind: 'ENCODER', datasets: [ids.labB], maxEpochs: 500, settings: { batchSize: 4, patience: 100 } } });
       const batches: TrainingEvent[] = [];
       for await (const e of t.ws.iterate<{ trainingProgress: TrainingEvent }>({ query: EVENTS, variables: { id: startTraining.id } })) {
         if (e.data!.trainingProgress.kind === 'BATCH') batches.push(e.data!.trainingProgress);
         if (batches.length === 3) break;
       }
+      // a run started now does not wait for the training: the worker computes it beside it
+      const { startRuns } = await t.ok(`mutation($input: StartRunsInput!) { startRuns(input: $input) { id } }`, {
+        input: { generator: encoderId, methods: ['GA'], neurons: [{ session: 'lab-a', index: 1 }], settings: { steps: 3 } },
+      });
+      for (;;) {
+        const { batch } = await t.ok(`query($id: ID!) { batch(id: $id) { done counts { succeeded } } }`, { id: startRuns.id });
+        if (batch.done) {
+          expect(batch.counts.succeeded).toBe(1);
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect((await t.ok(TRAINING, { id: startTraining.id })).training.status).toBe('RUNNING');
       // the worker shows the training it computes
       const { workers } = await t.ok('{ workers { embedded running training { id status } } }');
       expect(workers.find((w: { embedded: boolean }) => w.embedded)).toMatchObject({ training: { id: startTraining.id, status: 'RUNNING' } });

@@ -32,6 +32,7 @@ export const QUERIES = {
   methods: documents.MethodsDocument,
   training: documents.TrainingDocument,
   trainings: documents.TrainingsDocument,
+  trainingOptions: documents.TrainingOptionsDocument,
 } as const;
 
 export const MUTATIONS = {

@@ -243,6 +243,9 @@ export class TrainingWorker {
       writing = writing.then(() => this.store.progress(held, snapshot)).catch((e) => config.log(`excite: training ${row.id}: writing progress failed: ${(e as Error).message}`));
     };
 
+    // the progress columns start where the checkpoint is (an earlier attempt may have written past it)
+    if (saved) writeProgress(true);
+
     const events = {
       onMember: (index: number, _count: number, _seed: number, kept?: boolean) => {
         // a member finished by an earlier attempt is kept; the member resumed keeps its place

@@ -30,7 +30,7 @@ export interface StartTrainingRequest {
 /** The first image's size of a dataset (width x height), its files looked up with `db` (the caller's transaction: PGlite has one connection). */
 export type ImageSizeOf = (db: Db, datasetId: string) => Promise<{ width: number; height: number }>;
 
-const MAX_SEED = 2 ** 31 - 1;
+export const MAX_SEED = 2 ** 31 - 1;
 /** datasets of one training (sessions of one model) */
 export const MAX_TRAINING_DATASETS = 32;
 
@@ -54,6 +54,19 @@ export const TRAINING_RANGES = {
   maxDecays: { min: 0, max: 20, integer: true },
   minLr: { min: 0, max: 0.1 },
 } satisfies Record<string, Range>;
+
+export const TRAINING_SETTING_DESCRIPTIONS: Record<keyof typeof TRAINING_RANGES | 'seed', string> = {
+  maxEpochs: 'epochs per member at most (training stops earlier on plateaus)',
+  members: 'ENCODER: models trained with seeds seed..seed+members-1, averaged as an ensemble',
+  seed: 'the same seed, datasets and recipe give the same weights',
+  validationFraction: 'the fraction of each dataset\'s images held out for validation (a seeded random split)',
+  lr: 'AdamW\'s learning rate',
+  batchSize: 'images per batch',
+  patience: 'epochs without improvement of the validation loss before the learning rate decays',
+  decayFactor: 'the factor of each decay',
+  maxDecays: 'decays before training stops',
+  minLr: 'training stops when the learning rate would fall below this',
+};
 
 /** excite train's defaults (workflows.ts, trainer.ts). */
 export const TRAINING_DEFAULTS = { maxEpochs: 200, members: 1, seed: 1, validationFraction: 0.1, lr: 3e-3, batchSize: 64, patience: 5, decayFactor: 0.3, maxDecays: 5, minLr: 1e-4 };

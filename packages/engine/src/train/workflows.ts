@@ -118,7 +118,7 @@ async function trainMembers(
     await o.onCheckpoint?.();
     dirs.push(o.members > 1 ? `member-${i}` : '.');
   }
-  if (o.members > 1) await writeEnsemble(o.out, dirs, { name: o.out, training: { seeds: dirs.map((_, i) => o.seed + i), command: o.command } });
+  if (o.members > 1) await writeEnsemble(o.out, dirs, { name: o.out, training: { seeds: dirs.map((_, i) => o.seed + i), command: o.command, ...o.provenance } });
   return o.out;
 }
 

@@ -709,6 +709,8 @@ export type Query = {
   /** every token, revoked ones too (admin) */
   tokens: Array<ApiToken>;
   training?: Maybe<Training>;
+  /** the kinds, presets and recipe settings (defaults, ranges) startTraining takes */
+  trainingOptions: TrainingOptions;
   /** in the order they were started */
   trainings: TrainingConnection;
   /** the token this request is made with */
@@ -1171,6 +1173,8 @@ export type TokenRole =
 
 export type Training = {
   __typename?: 'Training';
+  /** the attempt computing it now, or the last one (the same number as attempts; 0 before the first start): progress events carry it */
+  attempt: Scalars['Int']['output'];
   /** how often a worker started it (a crash or a shutdown hands it to the next attempt, from its checkpoint) */
   attempts: Scalars['Int']['output'];
   bestValCorrelation?: Maybe<Scalars['Float']['output']>;
@@ -1277,6 +1281,32 @@ export type TrainingKind =
   /** new readouts for the datasets on the frozen core of a trained encoder or ensemble (excite fit-readout) */
   | 'readout';
 
+/** What startTraining takes: a training form reads it. */
+export type TrainingOptions = {
+  __typename?: 'TrainingOptions';
+  architectures: Array<TrainingArchitecture>;
+  /** the default preset */
+  defaultPreset: Scalars['String']['output'];
+  /** the kinds the service trains now (PRIOR answers NOT_YET_SUPPORTED) */
+  kinds: Array<TrainingKind>;
+  /** datasets one training takes at most */
+  maxDatasets: Scalars['Int']['output'];
+  presets: Array<TrainingPreset>;
+  settings: Array<TrainingSetting>;
+};
+
+/** A preset of ENCODER trainings: the core and the input size (excite train --preset). */
+export type TrainingPreset = {
+  __typename?: 'TrainingPreset';
+  /** channels and layers of the core */
+  channels: Scalars['Int']['output'];
+  /** images are resized to this */
+  inputHeight: Scalars['Int']['output'];
+  inputWidth: Scalars['Int']['output'];
+  layers: Scalars['Int']['output'];
+  name: Scalars['String']['output'];
+};
+
 /** A training's batch, epoch or status change as the worker reported it. */
 export type TrainingProgressEvent = {
   __typename?: 'TrainingProgressEvent';
@@ -1319,6 +1349,22 @@ export type TrainingRecipe = {
   preset?: Maybe<Scalars['String']['output']>;
   seed: Scalars['Int']['output'];
   validationFraction: Scalars['Float']['output'];
+};
+
+/** A recipe setting of startTraining, with its default and range. */
+export type TrainingSetting = {
+  __typename?: 'TrainingSetting';
+  default: Scalars['Float']['output'];
+  description: Scalars['String']['output'];
+  integer: Scalars['Boolean']['output'];
+  max: Scalars['Float']['output'];
+  /** true: the value must be below `max` */
+  maxExclusive: Scalars['Boolean']['output'];
+  min: Scalars['Float']['output'];
+  /** true: the value must be above `min` */
+  minExclusive: Scalars['Boolean']['output'];
+  /** the field: maxEpochs, members, seed, validationFraction (of images) or a field of TrainingSettingsInput */
+  name: Scalars['String']['output'];
 };
 
 /** The recipe's optimizer and schedule; unset ones take the defaults of excite train (docs/encoders.md). */
@@ -1522,8 +1568,11 @@ export type ResolversTypes = {
   TrainingFilter: TrainingFilter;
   TrainingImagesInput: TrainingImagesInput;
   TrainingKind: TrainingKind;
+  TrainingOptions: ResolverTypeWrapper<TrainingOptions>;
+  TrainingPreset: ResolverTypeWrapper<TrainingPreset>;
   TrainingProgressEvent: ResolverTypeWrapper<TrainingEventParentParent>;
   TrainingRecipe: ResolverTypeWrapper<TrainingRecipeParentParent>;
+  TrainingSetting: ResolverTypeWrapper<TrainingSetting>;
   TrainingSettingsInput: TrainingSettingsInput;
   Trajectory: ResolverTypeWrapper<TrajectoryParentParent>;
   WorkerStatus: ResolverTypeWrapper<Omit<WorkerStatus, 'training'> & { training?: Maybe<ResolversTypes['Training']> }>;
@@ -1602,8 +1651,11 @@ export type ResolversParentTypes = {
   TrainingEpoch: TrainingEpochParentParent;
   TrainingFilter: TrainingFilter;
   TrainingImagesInput: TrainingImagesInput;
+  TrainingOptions: TrainingOptions;
+  TrainingPreset: TrainingPreset;
   TrainingProgressEvent: TrainingEventParentParent;
   TrainingRecipe: TrainingRecipeParentParent;
+  TrainingSetting: TrainingSetting;
   TrainingSettingsInput: TrainingSettingsInput;
   Trajectory: TrajectoryParentParent;
   WorkerStatus: Omit<WorkerStatus, 'training'> & { training?: Maybe<ResolversParentTypes['Training']> };
@@ -1930,6 +1982,7 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   runs?: Resolver<ResolversTypes['RunConnection'], ParentType, ContextType, RequireFields<QueryRunsArgs, 'first' | 'order'>>;
   tokens?: Resolver<Array<ResolversTypes['ApiToken']>, ParentType, ContextType>;
   training?: Resolver<Maybe<ResolversTypes['Training']>, ParentType, ContextType, RequireFields<QueryTrainingArgs, 'id'>>;
+  trainingOptions?: Resolver<ResolversTypes['TrainingOptions'], ParentType, ContextType>;
   trainings?: Resolver<ResolversTypes['TrainingConnection'], ParentType, ContextType, RequireFields<QueryTrainingsArgs, 'first'>>;
   viewer?: Resolver<ResolversTypes['ApiToken'], ParentType, ContextType>;
   workers?: Resolver<Array<ResolversTypes['WorkerStatus']>, ParentType, ContextType>;
@@ -2065,6 +2118,7 @@ export type SynthesisSettingsResolvers<ContextType = GraphQLContext, ParentType 
 };
 
 export type TrainingResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Training'] = ResolversParentTypes['Training']> = {
+  attempt?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   bestValCorrelation?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   bestValLoss?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
@@ -2114,6 +2168,23 @@ export type TrainingEpochResolvers<ContextType = GraphQLContext, ParentType exte
   valLoss?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 };
 
+export type TrainingOptionsResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TrainingOptions'] = ResolversParentTypes['TrainingOptions']> = {
+  architectures?: Resolver<Array<ResolversTypes['TrainingArchitecture']>, ParentType, ContextType>;
+  defaultPreset?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  kinds?: Resolver<Array<ResolversTypes['TrainingKind']>, ParentType, ContextType>;
+  maxDatasets?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  presets?: Resolver<Array<ResolversTypes['TrainingPreset']>, ParentType, ContextType>;
+  settings?: Resolver<Array<ResolversTypes['TrainingSetting']>, ParentType, ContextType>;
+};
+
+export type TrainingPresetResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TrainingPreset'] = ResolversParentTypes['TrainingPreset']> = {
+  channels?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  inputHeight?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  inputWidth?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  layers?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type TrainingProgressEventResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TrainingProgressEvent'] = ResolversParentTypes['TrainingProgressEvent']> = {
   at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   attempt?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -2146,6 +2217,17 @@ export type TrainingRecipeResolvers<ContextType = GraphQLContext, ParentType ext
   preset?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   seed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   validationFraction?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+};
+
+export type TrainingSettingResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TrainingSetting'] = ResolversParentTypes['TrainingSetting']> = {
+  default?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  integer?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  max?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  maxExclusive?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  min?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  minExclusive?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type TrajectoryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Trajectory'] = ResolversParentTypes['Trajectory']> = {
@@ -2216,8 +2298,11 @@ export type Resolvers<ContextType = GraphQLContext> = {
   Training?: TrainingResolvers<ContextType>;
   TrainingConnection?: TrainingConnectionResolvers<ContextType>;
   TrainingEpoch?: TrainingEpochResolvers<ContextType>;
+  TrainingOptions?: TrainingOptionsResolvers<ContextType>;
+  TrainingPreset?: TrainingPresetResolvers<ContextType>;
   TrainingProgressEvent?: TrainingProgressEventResolvers<ContextType>;
   TrainingRecipe?: TrainingRecipeResolvers<ContextType>;
+  TrainingSetting?: TrainingSettingResolvers<ContextType>;
   Trajectory?: TrajectoryResolvers<ContextType>;
   WorkerStatus?: WorkerStatusResolvers<ContextType>;
 };

@@ -1,6 +1,7 @@
 /** The `methods` query: the engine's method registry as the dashboard's forms and clients read it. */
-import { METHODS, type MethodDefinition, type SettingSpec } from '@excite/engine';
-import type { MethodInfo, MethodSetting } from '../generated/resolvers.ts';
+import { METHODS, type MethodDefinition, PRESETS, type SettingSpec } from '@excite/engine';
+import { MAX_SEED, MAX_TRAINING_DATASETS, TRAINING_DEFAULTS, TRAINING_RANGES, TRAINING_SETTING_DESCRIPTIONS } from '../../runs/start-training.ts';
+import type { MethodInfo, MethodSetting, TrainingOptions } from '../generated/resolvers.ts';
 
 /** Engine choice values as the schema's enums name them (adamw: ADAMW). */
 const enumName = (value: string) => value.toUpperCase().replace(/-/g, '_');
@@ -24,4 +25,26 @@ function info(method: MethodDefinition, maxSteps: number): MethodInfo {
 
 export function methodInfos(maxSteps: number): MethodInfo[] {
   return [...METHODS.values()].map((m) => info(m, maxSteps));
+}
+
+/** The `trainingOptions` query: start-training.ts's ranges and defaults, the engine's presets. */
+export function trainingOptions(): TrainingOptions {
+  const ranges: Record<string, { min: number; max: number; integer?: boolean; above?: boolean; below?: boolean }> = { ...TRAINING_RANGES, seed: { min: 0, max: MAX_SEED, integer: true } };
+  return {
+    kinds: ['encoder', 'readout'],
+    architectures: ['attention', 'gaussian'],
+    presets: Object.entries(PRESETS).map(([name, p]) => ({ name, inputHeight: p.input.height, inputWidth: p.input.width, channels: p.core.channels, layers: p.core.layers })),
+    defaultPreset: 'demo',
+    settings: Object.entries(ranges).map(([name, r]) => ({
+      name,
+      description: TRAINING_SETTING_DESCRIPTIONS[name as keyof typeof TRAINING_SETTING_DESCRIPTIONS],
+      integer: r.integer ?? false,
+      default: (TRAINING_DEFAULTS as Record<string, number>)[name],
+      min: r.min,
+      minExclusive: r.above ?? false,
+      max: r.max,
+      maxExclusive: r.below ?? false,
+    })),
+    maxDatasets: MAX_TRAINING_DATASETS,
+  };
 }

@@ -5,8 +5,8 @@ import { comparisons, neurons } from '../../db/schema.ts';
 import { isUuid } from '../../db/uuid.ts';
 import { notFound } from '../../errors.ts';
 import type { QueryResolvers } from '../generated/resolvers.ts';
-import { listBatches, listComparisons, listDatasets, listEncoders, listImages, listNeurons, listPriors, listRuns, overviewCounts, listTrainings } from './lists.ts';
-import { methodInfos } from './methods.ts';
+import { listBatches, listComparisons, listDatasets, listEncoders, listImages, listNeurons, listPriors, listRuns, listTrainings, overviewCounts } from './lists.ts';
+import { methodInfos, trainingOptions } from './methods.ts';
 import { listWorkers } from './workers.ts';
 
 export const query: QueryResolvers = {
@@ -53,5 +53,6 @@ export const query: QueryResolvers = {
   overview: (_, __, ctx) => overviewCounts(ctx.services.database.db),
   workers: (_, __, ctx) => listWorkers(ctx),
   training: async (_, { id }, ctx) => (await ctx.loaders.training.load(id)) ?? null,
+  trainingOptions: () => trainingOptions(),
   trainings: (_, args, ctx) => listTrainings(ctx, args),
 };

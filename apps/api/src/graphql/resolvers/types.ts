@@ -42,6 +42,7 @@ export const typeResolvers: Resolvers = {
     datasets: async (t, _, ctx) => Promise.all(t.datasetIds.map((id) => required(ctx.loaders.dataset.load(id), `dataset ${id}`))),
     core: (t, _, ctx) => (t.coreId ? modelOf(ctx, t.coreId) : null),
     model: (t, _, ctx) => (t.modelId ? modelOf(ctx, t.modelId) : null),
+    attempt: (t) => t.attempts,
     members: (t) => t.recipe.members,
     maxEpochs: (t) => t.recipe.maxEpochs,
     error: (t) => (t.error ? { code: t.error.code as RunErrorCode, message: t.error.message } : null),
