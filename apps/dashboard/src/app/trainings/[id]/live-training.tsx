@@ -1,0 +1,102 @@
+'use client';
+/**
+ * A training's curves as they happen (the trainingProgress subscription: what it did before is
+ * replayed first, then every batch and epoch live, until it ends): the loss of every batch and the
+ * validation median r of every epoch. Before the stream answers (and without a socket) the stored
+ * epochs are drawn. At a status change the page is read again on the server (its status, its
+ * model). The chart's point counts are in data-batches / data-epochs.
+ */
+import { useRouter } from 'next/navigation';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { EChart } from '@/components/echart.tsx';
+import { useLiveClient } from '@/lib/live.tsx';
+import { type TrainingCurves, addEvent, emptyCurves } from '@/lib/training-curves.ts';
+
+const FRAME_MS = 150;
+
+export function LiveTraining({ trainingId, initial }: { trainingId: string; initial: TrainingCurves }) {
+  const client = useLiveClient();
+  const router = useRouter();
+  const routerRef = useRef(router);
+  routerRef.current = router;
+  const [curves, setCurves] = useState<TrainingCurves>(initial);
+  const [streamed, setStreamed] = useState(false);
+  const [ended, setEnded] = useState(false);
+
+  useEffect(() => {
+    if (!client) return;
+    const acc = emptyCurves();
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const flush = () => {
+      timer = undefined;
+      if (stopped) return;
+      setStreamed(true);
+      setCurves({ ...acc, members: acc.members.map((m) => ({ ...m, loss: m.loss.slice(), r: m.r.slice(), valLoss: m.valLoss.slice() })) });
+    };
+    const stream = client.trainingProgress({ training: trainingId });
+    (async () => {
+      let sawStatus = false;
+      try {
+        for await (const event of stream) {
+          if (stopped) break;
+          addEvent(acc, event);
+          if (event.kind === 'STATUS') sawStatus = true;
+          timer ??= setTimeout(flush, FRAME_MS);
+        }
+      } catch {
+        // the socket closed: the page keeps what it has
+      }
+      clearTimeout(timer);
+      flush();
+      if (!stopped) {
+        setEnded(true);
+        if (sawStatus) routerRef.current.refresh();
+      }
+    })();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+      void stream.return(undefined);
+    };
+  }, [client, trainingId]);
+
+  const lossOption = useMemo(
+    () => ({
+      animation: false,
+      grid: { left: 56, right: 16, top: 28, bottom: 36 },
+      tooltip: { trigger: 'axis' },
+      legend: curves.members.length > 1 ? { top: 0 } : undefined,
+      xAxis: { type: 'value', name: 'epoch', nameLocation: 'middle', nameGap: 24, min: 0 },
+      yAxis: { type: 'value', name: 'loss per image', scale: true },
+      series: curves.members.map((m) => ({ type: 'line', name: `member ${m.member + 1}`, showSymbol: false, data: m.loss })),
+    }),
+    [curves],
+  );
+  const rOption = useMemo(
+    () => ({
+      animation: false,
+      grid: { left: 56, right: 16, top: 28, bottom: 36 },
+      tooltip: { trigger: 'axis' },
+      legend: curves.members.length > 1 ? { top: 0 } : undefined,
+      xAxis: { type: 'value', name: 'epoch', nameLocation: 'middle', nameGap: 24, minInterval: 1, min: 0 },
+      yAxis: { type: 'value', name: 'median r (validation)', scale: true },
+      series: curves.members.map((m) => ({ type: 'line', name: `member ${m.member + 1}`, data: m.r, symbolSize: 6 })),
+    }),
+    [curves],
+  );
+
+  return (
+    <div className="training-curves" data-testid="training-curves" data-batches={curves.batches} data-epochs={curves.epochs} data-streamed={streamed} data-ended={ended}>
+      <div>
+        <h3>Loss per batch</h3>
+        {curves.batches === 0 && <p className="muted small">{streamed || ended ? 'No batch yet.' : 'Waiting for the first batch…'}</p>}
+        <EChart option={lossOption} height={260} label="training loss per batch" testId="loss-chart" />
+      </div>
+      <div>
+        <h3>Median r per epoch</h3>
+        <EChart option={rOption} height={260} label="validation median r per epoch" testId="r-chart" />
+      </div>
+    </div>
+  );
+}
