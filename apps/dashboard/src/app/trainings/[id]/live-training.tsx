@@ -3,9 +3,10 @@
  * A training's curves as they happen (the trainingProgress subscription: what it did before is
  * replayed first, then every batch and epoch live, until it ends): the loss of every batch and the
  * validation median r of every epoch. Before the stream answers (and without a socket) the stored
- * epochs are drawn. At a status change the page is read again on the server (its status, its
- * model). The chart's point counts are in data-batches / data-epochs.
+ * epochs are drawn. When the status changes from the one the server rendered, the page is read
+ * again on the server (its status, its model). The chart's point counts are in data-batches / data-epochs.
  */
+import type { RunStatus } from '@excite/sdk';
 import { useRouter } from 'next/navigation';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { EChart } from '@/components/echart.tsx';
@@ -13,12 +14,16 @@ import { useLiveClient } from '@/lib/live.tsx';
 import { type TrainingCurves, addEvent, emptyCurves } from '@/lib/training-curves.ts';
 
 const FRAME_MS = 150;
+const TERMINAL: readonly RunStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
 
-export function LiveTraining({ trainingId, initial }: { trainingId: string; initial: TrainingCurves }) {
+export function LiveTraining({ trainingId, status, initial }: { trainingId: string; status: RunStatus; initial: TrainingCurves }) {
   const client = useLiveClient();
   const router = useRouter();
   const routerRef = useRef(router);
   routerRef.current = router;
+  // the status the server rendered (a refresh passes the new one)
+  const statusRef = useRef(status);
+  statusRef.current = status;
   const [curves, setCurves] = useState<TrainingCurves>(initial);
   const [streamed, setStreamed] = useState(false);
   const [ended, setEnded] = useState(false);
@@ -26,6 +31,7 @@ export function LiveTraining({ trainingId, initial }: { trainingId: string; init
   useEffect(() => {
     if (!client) return;
     const acc = emptyCurves();
+    let asked = statusRef.current;
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const flush = () => {
@@ -36,12 +42,16 @@ export function LiveTraining({ trainingId, initial }: { trainingId: string; init
     };
     const stream = client.trainingProgress({ training: trainingId });
     (async () => {
-      let sawStatus = false;
       try {
         for await (const event of stream) {
           if (stopped) break;
           addEvent(acc, event);
-          if (event.kind === 'STATUS') sawStatus = true;
+          // running, queued again, ended: the page (its status, its model) is read again on the server
+          // (a finished one's replayed changes are not news)
+          if (event.kind === 'STATUS' && !TERMINAL.includes(statusRef.current) && event.status !== asked) {
+            asked = event.status;
+            routerRef.current.refresh();
+          }
           timer ??= setTimeout(flush, FRAME_MS);
         }
       } catch {
@@ -49,10 +59,7 @@ export function LiveTraining({ trainingId, initial }: { trainingId: string; init
       }
       clearTimeout(timer);
       flush();
-      if (!stopped) {
-        setEnded(true);
-        if (sawStatus) routerRef.current.refresh();
-      }
+      if (!stopped) setEnded(true);
     })();
     return () => {
       stopped = true;

@@ -66,7 +66,7 @@ export default async function TrainingPage({ params }: { params: Promise<{ id: s
       <section className="card">
         <h2>Progress</h2>
         <Progress training={training} />
-        <LiveTraining trainingId={training.id} initial={curvesFromHistory(training.history)} />
+        <LiveTraining trainingId={training.id} status={training.status} initial={curvesFromHistory(training.history)} />
       </section>
       <section className="card">
         <h2>Recipe</h2>
