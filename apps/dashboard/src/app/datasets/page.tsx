@@ -53,9 +53,9 @@ async function DatasetsTable({ client }: { client: ExciteClient }) {
           <tr>
             <th>dataset</th>
             <th>kind</th>
-            <th>images</th>
-            <th>neurons</th>
-            <th>size</th>
+            <th className="num">images</th>
+            <th className="num">neurons</th>
+            <th className="num">size</th>
             <th>uploaded</th>
           </tr>
         </thead>

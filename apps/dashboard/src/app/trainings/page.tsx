@@ -51,8 +51,8 @@ async function TrainingsTable({ client }: { client: ExciteClient }) {
             <th>kind</th>
             <th>status</th>
             <th>datasets</th>
-            <th>epoch</th>
-            <th>best median r</th>
+            <th className="num">epoch</th>
+            <th className="num">best median r</th>
             <th>model</th>
             <th>started</th>
           </tr>

@@ -114,11 +114,11 @@ async function Responses({ client, url }: { client: ExciteClient; url: string })
         <thead>
           <tr>
             <th>neuron</th>
-            <th>mean</th>
-            <th>sd</th>
-            <th>min</th>
-            <th>max</th>
-            <th>images</th>
+            <th className="num">mean</th>
+            <th className="num">sd</th>
+            <th className="num">min</th>
+            <th className="num">max</th>
+            <th className="num">images</th>
           </tr>
         </thead>
         <tbody>

@@ -135,7 +135,7 @@ function Progress({ training: t }: { training: TrainingFieldsFragment }) {
           <td>
             {formatNumber(t.lastValLoss)} (best {formatNumber(t.bestValLoss)})
           </td>
-          <th>median r</th>
+          <th className="num">median r</th>
           <td data-testid="last-r">
             {formatNumber(t.lastValCorrelation)} (best {formatNumber(t.bestValCorrelation)})
           </td>
@@ -193,9 +193,9 @@ async function Metrics({ client, id }: { client: ExciteClient; id: string }) {
         <thead>
           <tr>
             <th>session</th>
-            <th>neurons</th>
-            <th>median r</th>
-            <th>mean r</th>
+            <th className="num">neurons</th>
+            <th className="num">median r</th>
+            <th className="num">mean r</th>
           </tr>
         </thead>
         <tbody>
