@@ -16,7 +16,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,10 +24,11 @@ import { promisify } from 'node:util';
 import { type Browser, type Page, type Request, type WebSocket, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readImageArchive } from '@excite/engine';
-import { V4_DATA } from '@excite/engine/testing';
+import { V4_DATA, writeSyntheticSession } from '@excite/engine/testing';
 import { createClient } from '@excite/sdk';
 import { exportImages, importResponsesFromFiles, readFolder } from '@excite/sdk/node';
 import { initializedPglite, tempDir } from '@excite/api/src/testing/harness.ts';
+import { neuronStats, parseNpyMatrix } from './lib/response-stats.ts';
 import { EXCITE_BIN, type ExciteProcess, startExcite } from '@excite/api/src/testing/processes.ts';
 
 // this suite's time limit: builds and serves the dashboard and drives Chromium through whole runs (its own waits go to 300 s)
@@ -396,6 +397,110 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium against excite serve', 
     await page.goto(`${dashboard}/batches/${batch.id}`);
     await page.getByTestId('image-recorded').first().waitFor();
     expect(await page.getByTestId('image-recorded').count()).toBe(8);
+  });
+
+  it('uploads a recording, trains an encoder on it from the form, watches its curves grow and opens the model', async () => {
+    // a tiny recording (training-suite.ts): 40 images of 32 x 32, 4 neurons; the demo preset trains it in seconds
+    const folder = join(data, 'browser-lab');
+    await writeSyntheticSession(folder, { images: 40, neurons: 4, seed: 5, size: 32 });
+    await page.goto(`${dashboard}/sign-in?token=${token}&next=/datasets`);
+    await page.getByRole('navigation').getByRole('link', { name: 'Datasets' }).click();
+    await page.waitForURL(/\/datasets$/);
+    const upload = page.getByRole('form', { name: 'upload a dataset' });
+    // the zone's file input (what a drop or the picker fills)
+    await upload.getByTestId('upload-input').setInputFiles([join(folder, 'images.zip'), join(folder, 'responses.npy')]);
+    expect(await upload.getByTestId('upload-files').textContent()).toMatch(/images\.zip.*responses\.npy/);
+    await upload.locator('input[name=name]').fill('browser-lab');
+    await upload.getByRole('button', { name: /^Upload 2 files/ }).click();
+    const done = upload.getByTestId('upload-done');
+    await done.waitFor({ timeout: 60_000 });
+    expect(await done.textContent()).toMatch(/browser-lab \(recording, 40 images, 4 neurons\)/);
+    // the bar reached its end
+    const bar = upload.locator('[data-testid=upload-progress] progress');
+    expect(await bar.evaluate((p) => (p as unknown as { value: number; max: number }).value === (p as unknown as { max: number }).max)).toBe(true);
+    await visible('datasets-table').locator('tr', { hasText: 'browser-lab' }).waitFor();
+    expect(await visible('datasets-table').locator('tr', { hasText: 'browser-lab' }).textContent()).toMatch(/recording\s*40\s*4/);
+    await shot('datasets');
+
+    // the dataset's page: thumbnails out of its images.zip, each neuron's response statistics
+    await done.getByRole('link', { name: 'browser-lab' }).click();
+    await page.waitForURL(/\/datasets\/[0-9a-f-]+$/);
+    const datasetId = new URL(page.url()).pathname.split('/').pop()!;
+    const thumbs = page.getByTestId('thumbnails').locator('img');
+    expect(await thumbs.count()).toBe(24);
+    await expect.poll(() => thumbs.evaluateAll((imgs) => imgs.filter((i) => (i as unknown as { naturalWidth: number }).naturalWidth === 32).length), { timeout: 30_000 }).toBe(24);
+    const expected = neuronStats(parseNpyMatrix(new Uint8Array(await readFile(join(folder, 'responses.npy')))));
+    const stats = visible('response-stats');
+    await stats.waitFor();
+    for (const n of expected) {
+      const row = stats.locator(`tr[data-neuron="${n.neuron}"]`);
+      expect(Number(await row.locator('td').nth(1).getAttribute('data-value'))).toBeCloseTo(n.mean, 9);
+      expect(Number(await row.locator('td').nth(2).getAttribute('data-value'))).toBeCloseTo(n.sd, 9);
+    }
+    await page.getByTestId('response-chart').locator('svg').waitFor();
+    await shot('dataset');
+
+    // the form: a refusal shows the service's code, then a tiny recipe starts
+    await page.getByRole('link', { name: 'train an encoder on it' }).click();
+    const form = page.getByRole('form', { name: 'start a training' });
+    await form.waitFor();
+    expect(await form.locator(`input[name=datasets][value="${datasetId}"]`).isChecked()).toBe(true);
+    await form.locator('input[name=range]').fill('10:5');
+    await form.getByRole('button', { name: 'Start the training' }).click();
+    await expect.poll(() => form.getByRole('alert').textContent()).toContain('INVALID_SETTINGS');
+    await form.locator('input[name=range]').fill('');
+    await form.locator('select[name=preset]').selectOption('demo');
+    await form.locator('input[name=maxEpochs]').fill('10');
+    await form.locator('input[name=batchSize]').fill('4');
+    await form.locator('input[name=seed]').fill('3');
+    await form.locator('input[name=name]').fill('browser-lab twin');
+    await shot('training-new');
+    // every batch count the loss chart reports, recorded in the page as it changes
+    await page.evaluate(`{
+      const seen = (window.batchCounts = []);
+      new MutationObserver(() => {
+        const n = document.querySelector('[data-testid=training-curves]')?.getAttribute('data-batches');
+        if (n !== undefined && n !== null && seen.at(-1) !== Number(n)) seen.push(Number(n));
+      }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-batches'] });
+    }`);
+    await form.getByRole('button', { name: 'Start the training' }).click();
+    await page.waitForURL(/\/trainings\/[0-9a-f-]+$/);
+    const trainingId = new URL(page.url()).pathname.split('/').pop()!;
+    const curves = page.getByTestId('training-curves');
+    const batches = async () => Number(await curves.getAttribute('data-batches'));
+    await expect.poll(batches, { timeout: 120_000 }).toBeGreaterThan(0);
+    await page.getByTestId('loss-chart').locator('svg').waitFor();
+    await shot('training-live');
+    await expect.poll(() => page.getByTestId('training-status').getAttribute('data-status'), { timeout: 180_000 }).toBe('SUCCEEDED');
+    // the curve grew while the page watched: several counts, each larger than the last
+    const counts = await page.evaluate<number[]>('window.batchCounts');
+    const growing = counts.filter((n) => n > 0);
+    expect(growing.length).toBeGreaterThanOrEqual(3);
+    expect(growing.every((n, i) => i === 0 || n > growing[i - 1])).toBe(true);
+    // ... to every batch and epoch the training made (36 training images in batches of 4: 9 batches an epoch)
+    const client = createClient({ url: `${api}/graphql`, token });
+    const training = (await client.training({ id: trainingId }))!;
+    await client.close();
+    expect(training).toMatchObject({ status: 'SUCCEEDED', steps: 9, model: { name: 'browser-lab twin', sessions: ['browser-lab'], neuronCount: 4 } });
+    await expect.poll(batches).toBe(training.history.length * training.steps);
+    expect(Number(await curves.getAttribute('data-epochs'))).toBe(training.history.length);
+    const model = page.getByTestId('trained-model');
+    await model.waitFor();
+    expect(await model.getAttribute('data-model')).toBe(training.model!.id);
+    await visible('model-metrics').waitFor();
+    expect(await visible('model-metrics').textContent()).toContain('browser-lab');
+    await shot('training-done');
+
+    // the listing, then the launch form for the new model's neurons
+    await page.getByRole('navigation').getByRole('link', { name: 'Trainings' }).click();
+    expect(await visible('trainings-table').locator('tr').nth(1).textContent()).toContain('browser-lab twin');
+    await page.goto(`${dashboard}/trainings/${trainingId}`);
+    await page.getByTestId('launch-link').click();
+    await page.waitForURL(/\/runs\/new\?generator=/);
+    const launch = page.getByRole('form', { name: 'launch runs' });
+    await launch.waitFor();
+    expect(await launch.locator('select[name=generator]').inputValue()).toBe(training.model!.id);
+    expect(pageErrors).toEqual([]);
   });
 
   it('keeps a read token away from launching', async () => {

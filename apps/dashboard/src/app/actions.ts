@@ -5,7 +5,7 @@
  * result or the service's error (code and message: a thrown error would reach the browser
  * without them).
  */
-import { type ExciteClient, type StartComparisonInput, type StartRunsInput, isExciteError } from '@excite/sdk';
+import { type ExciteClient, type StartComparisonInput, type StartRunsInput, type StartTrainingInput, isExciteError } from '@excite/sdk';
 import { getSession } from '@/lib/server/session.ts';
 
 export type ActionError = { code: string; message: string };
@@ -44,4 +44,12 @@ export async function cancelRunAction(id: string): Promise<ActionResult<null>> {
 
 export async function cancelBatchAction(id: string): Promise<ActionResult<null>> {
   return withClient(async (client) => (await client.cancelBatch({ id }), null));
+}
+
+export async function startTrainingAction(input: StartTrainingInput): Promise<ActionResult<{ id: string }>> {
+  return withClient(async (client) => ({ id: (await client.startTraining({ input })).id }));
+}
+
+export async function cancelTrainingAction(id: string): Promise<ActionResult<null>> {
+  return withClient(async (client) => (await client.cancelTraining({ id }), null));
 }

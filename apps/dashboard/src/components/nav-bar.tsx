@@ -10,6 +10,8 @@ const LINKS = [
   { href: '/neurons', label: 'Neurons' },
   { href: '/comparisons', label: 'Comparisons' },
   { href: '/recordings', label: 'Recordings' },
+  { href: '/datasets', label: 'Datasets' },
+  { href: '/trainings', label: 'Trainings' },
 ];
 
 export function NavBar({ who }: { who: ReactNode }) {
