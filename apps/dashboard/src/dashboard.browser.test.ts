@@ -489,6 +489,8 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium against excite serve', 
     expect(await model.getAttribute('data-model')).toBe(training.model!.id);
     await visible('model-metrics').waitFor();
     expect(await visible('model-metrics').textContent()).toContain('browser-lab');
+    // the trainer states each neuron's held-out r: the page draws their histogram
+    await visible('r-histogram').waitFor();
     await shot('training-done');
 
     // the listing, then the launch form for the new model's neurons

@@ -69,9 +69,10 @@ function machine() {
   return { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, platform: `${os.platform()} ${os.release()}`, node: process.version };
 }
 
+/** Held-out r per session: median, mean and each neuron's (to 4 decimals; pages draw their histogram). */
 function metricsOf(result: TrainResult) {
-  const validation: Record<string, { median_r: number; mean_r: number; neurons: number }> = {};
-  for (const [id, r] of result.valCorrelations) validation[id] = { median_r: median(r), mean_r: mean(r), neurons: r.length };
+  const validation: Record<string, { median_r: number; mean_r: number; neurons: number; r: number[] }> = {};
+  for (const [id, r] of result.valCorrelations) validation[id] = { median_r: median(r), mean_r: mean(r), neurons: r.length, r: Array.from(r, (v) => Math.round(v * 1e4) / 1e4) };
   return { validation };
 }
 
