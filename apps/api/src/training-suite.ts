@@ -229,6 +229,29 @@ export function trainingSuite(backend: Backend): void {
     });
 
     // last: it stops the service's worker
+    it('lists trainings newest first unless told otherwise, a page at a time in either order', async () => {
+      const all = (await t.ok('{ trainings(first: 100) { totalCount nodes { id createdAt } } }')).trainings;
+      expect(all.totalCount).toBeGreaterThanOrEqual(3);
+      const times = all.nodes.map((n: { createdAt: string }) => Date.parse(n.createdAt));
+      expect(times).toEqual([...times].sort((a, b) => b - a));
+      const oldest = (await t.ok('{ trainings(order: OLDEST_FIRST, first: 100) { nodes { id } } }')).trainings.nodes.map((n: { id: string }) => n.id);
+      expect(oldest).toEqual(all.nodes.map((n: { id: string }) => n.id).reverse());
+      // pages of one, newest first, walk the same list
+      const walked: string[] = [];
+      let after: string | null = null;
+      do {
+        const page: { nodes: { id: string }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } = (await t.ok('query($after: String) { trainings(first: 1, after: $after) { nodes { id } pageInfo { hasNextPage endCursor } } }', { after })).trainings;
+        walked.push(...page.nodes.map((n) => n.id));
+        after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+      } while (after);
+      expect(walked).toEqual(all.nodes.map((n: { id: string }) => n.id));
+      // datasets keep registration order unless asked for the newest (the dashboard's datasets page)
+      const registered = (await t.ok('{ datasets(first: 100) { nodes { id } } }')).datasets.nodes.map((n: { id: string }) => n.id);
+      expect(registered.length).toBeGreaterThanOrEqual(2);
+      const newest = (await t.ok('{ datasets(order: NEWEST_FIRST, first: 100) { nodes { id } } }')).datasets.nodes.map((n: { id: string }) => n.id);
+      expect(newest).toEqual([...registered].reverse());
+    });
+
     it('runs go on beside a long training; a shutdown keeps its batches done in a checkpoint and hands it back to the queue', async () => {
       expect(encoderId).not.toBe('');
       const { startTraining } = await t.ok(START, { input: { kind: 'ENCODER', datasets: [ids.labB], maxEpochs: 500, settings: { batchSize: 4, patience: 100 } } });

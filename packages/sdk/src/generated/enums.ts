@@ -105,7 +105,7 @@ export const ImageKind = {
 
 export type ImageKind = typeof ImageKind[keyof typeof ImageKind];
 /**
- * The order of a list of things created over time (batches, runs, images, comparisons): by creation
+ * The order of a list of things created over time (batches, runs, images, comparisons, recordings, trainings): by creation
  * (the rows' unique sequence number, so there are no ties), newest or oldest first. A cursor is a
  * position in that sequence: pass it back with the same order.
  */

@@ -184,7 +184,7 @@ function listCommand() {
     .action((o: ListOptions) =>
       withClient(o, async (client) => {
         const trainings: TrainingFieldsFragment[] = [];
-        for await (const t of client.paginate('trainings', { filter: { status: o.status, kind: o.kind } }, { pageSize: o.first && o.first < 500 ? o.first : 500 })) {
+        for await (const t of client.paginate('trainings', { filter: { status: o.status, kind: o.kind }, order: 'OLDEST_FIRST' }, { pageSize: o.first && o.first < 500 ? o.first : 500 })) {
           trainings.push(t);
           if (o.first && trainings.length >= o.first) break;
         }

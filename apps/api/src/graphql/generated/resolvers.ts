@@ -368,7 +368,7 @@ export type InputSpace = {
 };
 
 /**
- * The order of a list of things created over time (batches, runs, images, comparisons): by creation
+ * The order of a list of things created over time (batches, runs, images, comparisons, recordings, trainings): by creation
  * (the rows' unique sequence number, so there are no ties), newest or oldest first. A cursor is a
  * position in that sequence: pass it back with the same order.
  */
@@ -686,6 +686,7 @@ export type Query = {
   comparison?: Maybe<Comparison>;
   comparisons: ComparisonConnection;
   dataset?: Maybe<Dataset>;
+  /** in the order they were registered unless told otherwise */
   datasets: DatasetConnection;
   encoder?: Maybe<Encoder>;
   encoders: EncoderConnection;
@@ -702,7 +703,7 @@ export type Query = {
   prior?: Maybe<Prior>;
   priors: PriorConnection;
   recording?: Maybe<Recording>;
-  /** recordings, oldest first; optionally of one session */
+  /** recordings, newest first unless told otherwise; optionally of one session */
   recordings: RecordingConnection;
   run?: Maybe<Run>;
   runs: RunConnection;
@@ -711,7 +712,7 @@ export type Query = {
   training?: Maybe<Training>;
   /** the kinds, presets and recipe settings (defaults, ranges) startTraining takes */
   trainingOptions: TrainingOptions;
-  /** in the order they were started */
+  /** newest first unless told otherwise */
   trainings: TrainingConnection;
   /** the token this request is made with */
   viewer: ApiToken;
@@ -752,6 +753,7 @@ export type QueryDatasetArgs = {
 export type QueryDatasetsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  order?: InputMaybe<ListOrder>;
 };
 
 
@@ -812,6 +814,7 @@ export type QueryRecordingArgs = {
 export type QueryRecordingsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  order?: InputMaybe<ListOrder>;
   session?: InputMaybe<Scalars['String']['input']>;
 };
 
@@ -838,6 +841,7 @@ export type QueryTrainingsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<TrainingFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  order?: InputMaybe<ListOrder>;
 };
 
 /** A neuron's recorded response to one stimulus of a recording. */
@@ -1964,7 +1968,7 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   comparison?: Resolver<Maybe<ResolversTypes['Comparison']>, ParentType, ContextType, RequireFields<QueryComparisonArgs, 'id'>>;
   comparisons?: Resolver<ResolversTypes['ComparisonConnection'], ParentType, ContextType, RequireFields<QueryComparisonsArgs, 'first' | 'order'>>;
   dataset?: Resolver<Maybe<ResolversTypes['Dataset']>, ParentType, ContextType, RequireFields<QueryDatasetArgs, 'id'>>;
-  datasets?: Resolver<ResolversTypes['DatasetConnection'], ParentType, ContextType, RequireFields<QueryDatasetsArgs, 'first'>>;
+  datasets?: Resolver<ResolversTypes['DatasetConnection'], ParentType, ContextType, RequireFields<QueryDatasetsArgs, 'first' | 'order'>>;
   encoder?: Resolver<Maybe<ResolversTypes['Encoder']>, ParentType, ContextType, RequireFields<QueryEncoderArgs, 'id'>>;
   encoders?: Resolver<ResolversTypes['EncoderConnection'], ParentType, ContextType, RequireFields<QueryEncodersArgs, 'first'>>;
   health?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1977,13 +1981,13 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   prior?: Resolver<Maybe<ResolversTypes['Prior']>, ParentType, ContextType, RequireFields<QueryPriorArgs, 'id'>>;
   priors?: Resolver<ResolversTypes['PriorConnection'], ParentType, ContextType, RequireFields<QueryPriorsArgs, 'first'>>;
   recording?: Resolver<Maybe<ResolversTypes['Recording']>, ParentType, ContextType, RequireFields<QueryRecordingArgs, 'id'>>;
-  recordings?: Resolver<ResolversTypes['RecordingConnection'], ParentType, ContextType, RequireFields<QueryRecordingsArgs, 'first'>>;
+  recordings?: Resolver<ResolversTypes['RecordingConnection'], ParentType, ContextType, RequireFields<QueryRecordingsArgs, 'first' | 'order'>>;
   run?: Resolver<Maybe<ResolversTypes['Run']>, ParentType, ContextType, RequireFields<QueryRunArgs, 'id'>>;
   runs?: Resolver<ResolversTypes['RunConnection'], ParentType, ContextType, RequireFields<QueryRunsArgs, 'first' | 'order'>>;
   tokens?: Resolver<Array<ResolversTypes['ApiToken']>, ParentType, ContextType>;
   training?: Resolver<Maybe<ResolversTypes['Training']>, ParentType, ContextType, RequireFields<QueryTrainingArgs, 'id'>>;
   trainingOptions?: Resolver<ResolversTypes['TrainingOptions'], ParentType, ContextType>;
-  trainings?: Resolver<ResolversTypes['TrainingConnection'], ParentType, ContextType, RequireFields<QueryTrainingsArgs, 'first'>>;
+  trainings?: Resolver<ResolversTypes['TrainingConnection'], ParentType, ContextType, RequireFields<QueryTrainingsArgs, 'first' | 'order'>>;
   viewer?: Resolver<ResolversTypes['ApiToken'], ParentType, ContextType>;
   workers?: Resolver<Array<ResolversTypes['WorkerStatus']>, ParentType, ContextType>;
 };

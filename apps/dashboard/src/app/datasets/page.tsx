@@ -42,9 +42,10 @@ export default async function DatasetsPage() {
 const datasetSize = (d: Pick<Dataset, 'files'>) => d.files.reduce((s, f) => s + f.blob.size, 0);
 
 async function DatasetsTable({ client }: { client: ExciteClient }) {
-  const all: Dataset[] = [];
-  for await (const d of client.paginate('datasets', {}, { pageSize: 200 })) all.push(d);
-  const shown = [...all].sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(0, SHOWN);
+  // newest first, exactly the rows shown, and how many there are
+  const page = await client.datasets({ order: 'NEWEST_FIRST', first: SHOWN });
+  const shown = page.nodes;
+  const total = page.totalCount;
   if (!shown.length) return <p className="muted">No dataset yet.</p>;
   return (
     <>
@@ -74,7 +75,7 @@ async function DatasetsTable({ client }: { client: ExciteClient }) {
           ))}
         </tbody>
       </table>
-      {all.length > shown.length && <p className="muted">The newest {shown.length} of {all.length}.</p>}
+      {total > shown.length && <p className="muted">The newest {shown.length} of {total}.</p>}
     </>
   );
 }

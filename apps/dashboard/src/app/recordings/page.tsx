@@ -2,7 +2,7 @@
  * The recordings imported so far (importResponses: a rig's responses to an exported stimulus set),
  * newest first, read on the server; each links to its closed-loop analysis.
  */
-import type { ExciteClient, RecordingFieldsFragment } from '@excite/sdk';
+import type { ExciteClient } from '@excite/sdk';
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { Suspense } from 'react';
@@ -36,10 +36,10 @@ export default async function RecordingsPage() {
 }
 
 async function RecordingsTable({ client }: { client: ExciteClient }) {
-  // the API lists the oldest first: read them all (a lab imports a few a day) and show the newest
-  const all: RecordingFieldsFragment[] = [];
-  for await (const recording of client.paginate('recordings', {}, { pageSize: 200 })) all.push(recording);
-  const shown = all.reverse().slice(0, SHOWN);
+  // newest first, exactly the rows shown, and how many there are
+  const page = await client.recordings({ order: 'NEWEST_FIRST', first: SHOWN });
+  const shown = page.nodes;
+  const total = page.totalCount;
   if (!shown.length) return <p className="muted">No recording yet.</p>;
   return (
     <>
@@ -69,7 +69,7 @@ async function RecordingsTable({ client }: { client: ExciteClient }) {
           ))}
         </tbody>
       </table>
-      {all.length > shown.length && <p className="muted">The newest {shown.length} of {all.length}.</p>}
+      {total > shown.length && <p className="muted">The newest {shown.length} of {total}.</p>}
     </>
   );
 }

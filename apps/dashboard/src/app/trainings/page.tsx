@@ -1,5 +1,5 @@
 /** The trainings (encoders fitted to uploaded recordings by the service's workers), newest first. */
-import type { ExciteClient, TrainingFieldsFragment } from '@excite/sdk';
+import type { ExciteClient } from '@excite/sdk';
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { Suspense } from 'react';
@@ -37,10 +37,10 @@ export default async function TrainingsPage() {
 }
 
 async function TrainingsTable({ client }: { client: ExciteClient }) {
-  // the API lists the oldest first: read them all and show the newest
-  const all: TrainingFieldsFragment[] = [];
-  for await (const t of client.paginate('trainings', {}, { pageSize: 200 })) all.push(t);
-  const shown = all.reverse().slice(0, SHOWN);
+  // newest first, exactly the rows shown, and how many there are
+  const page = await client.trainings({ order: 'NEWEST_FIRST', first: SHOWN });
+  const shown = page.nodes;
+  const total = page.totalCount;
   if (!shown.length) return <p className="muted">No training yet.</p>;
   return (
     <>
@@ -79,7 +79,7 @@ async function TrainingsTable({ client }: { client: ExciteClient }) {
           ))}
         </tbody>
       </table>
-      {all.length > shown.length && <p className="muted">The newest {shown.length} of {all.length}.</p>}
+      {total > shown.length && <p className="muted">The newest {shown.length} of {total}.</p>}
     </>
   );
 }
