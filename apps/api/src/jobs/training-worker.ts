@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { inArray } from 'drizzle-orm';
 import { unzipSync, zipSync } from 'fflate';
 import type PgBoss from 'pg-boss';
-import { DataFileError, type EpochReport, fitReadouts, type PresetName, trainModel } from '@excite/engine';
+import { DataFileError, type EpochReport, fitReadouts, pathInside, type PresetName, trainModel } from '@excite/engine';
 import { type RunError, type TrainingEpochRow, datasets } from '../db/schema.ts';
 import type { TrainingMessage } from '../events/messages.ts';
 import { registerModelFolder } from '../registry/register-model.ts';
@@ -100,9 +100,8 @@ async function zipFolder(dir: string): Promise<Uint8Array> {
 async function unzipFolder(bytes: Uint8Array, dir: string): Promise<void> {
   for (const [path, data] of Object.entries(unzipSync(bytes))) {
     if (path.endsWith('/')) continue;
-    const file = join(dir, path);
     // written by this service; still, nothing outside the folder
-    if (relative(dir, file).startsWith('..')) throw new Error(`a training checkpoint names ${path}, outside its folder`);
+    const file = pathInside(dir, path, 'a training checkpoint', 'file');
     await mkdir(dirname(file), { recursive: true });
     await writeFile(file, data);
   }
