@@ -12,6 +12,7 @@ import { decodeNpy } from '@excite/engine';
 import { createClient, type RunDetails } from '@excite/sdk';
 import WebSocket from 'ws';
 import { writeImages, writeTinyCompact, writeTinyEnsemble, writeTinyPrior } from '../../testing/fixtures.ts';
+import { runCommand } from '../../testing/cli.ts';
 import { type TestService, startTestService, tempDir } from '../../testing/harness.ts';
 import { imagesCommand } from './images.ts';
 import { modelsCommand } from './models.ts';
@@ -40,18 +41,7 @@ afterEach(() => {
 });
 
 /** Runs `excite <command> <args>` in this process: what it printed on stdout and stderr. */
-async function excite(command: Command, ...args: string[]): Promise<{ stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(console, 'log').mockImplementation((line: string) => void out.push(`${line}\n`));
-  vi.spyOn(console, 'error').mockImplementation((line: string) => void err.push(`${line}\n`));
-  try {
-    await command.exitOverride().parseAsync([...args, ...connection], { from: 'user' });
-  } finally {
-    vi.restoreAllMocks();
-  }
-  return { stdout: out.join(''), stderr: err.join('') };
-}
+const excite = (command: Command, ...args: string[]) => runCommand(command, args, connection);
 
 describe('excite models, runs, images against a running service', () => {
   const ids: Record<string, string> = {};

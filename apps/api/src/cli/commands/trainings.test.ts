@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { writeSyntheticSession } from '@excite/engine/testing';
 import { createClient } from '@excite/sdk';
 import WebSocket from 'ws';
+import { runCommand } from '../../testing/cli.ts';
 import { type TestService, folderFiles, startTestService, tempDir } from '../../testing/harness.ts';
 import { followTraining, trainingsCommand } from './trainings.ts';
 
@@ -40,18 +41,8 @@ afterEach(() => {
   process.exitCode = undefined;
 });
 
-async function excite(command: Command, ...args: string[]): Promise<{ stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(console, 'log').mockImplementation((line: string) => void out.push(`${line}\n`));
-  vi.spyOn(console, 'error').mockImplementation((line: string) => void err.push(`${line}\n`));
-  try {
-    await command.exitOverride().parseAsync([...args, ...connection], { from: 'user' });
-  } finally {
-    vi.restoreAllMocks();
-  }
-  return { stdout: out.join(''), stderr: err.join('') };
-}
+/** Runs `excite <command> <args>` in this process: what it printed on stdout and stderr. */
+const excite = (command: Command, ...args: string[]) => runCommand(command, args, connection);
 
 describe('excite trainings against a running service', () => {
   let id = '';
