@@ -34,6 +34,7 @@ import { type HeldTraining, type TrainingProgress, type TrainingRow, TrainingSto
 import type { ModelLoader } from './model-loader.ts';
 import type { TrainingJob } from './queue.ts';
 import type { WorkerDeps } from './worker.ts';
+import { Stop } from './stop.ts';
 
 /**
  * Where a training's output folder grows: on this machine, not the shared data folder (the
@@ -60,11 +61,6 @@ function alive(pid: number): boolean {
   }
 }
 
-class Stop extends Error {
-  constructor(readonly why: 'dropped' | 'shutdown') {
-    super(why);
-  }
-}
 
 /** Writes of the progress columns between epochs (the bus carries every batch). */
 const PROGRESS_WRITE_MS = 1000;

@@ -35,6 +35,7 @@ import type { JobQueue, SynthesisJob } from './queue.ts';
 import { TrainingWorker } from './training-worker.ts';
 import { type Trace, writeResults } from './result-writer.ts';
 import { type RunCheckpoints, type RunStep, type SynthesisOutput, type SynthesisTask, synthesize } from './synthesize.ts';
+import { Stop } from './stop.ts';
 
 export interface WorkerDeps {
   database: Database;
@@ -53,12 +54,6 @@ interface CurrentJob {
   controller: AbortController;
 }
 
-/** Why a job stopped early. */
-class Stop extends Error {
-  constructor(readonly why: 'dropped' | 'shutdown') {
-    super(why);
-  }
-}
 
 /** Writes of the runs' progress columns (the bus carries every step). */
 const PROGRESS_WRITE_MS = 1000;
