@@ -5,14 +5,12 @@
  * their leases lapse and resumes them from their checkpoints. Every run succeeds with exactly one
  * result set, and every subscriber sees its run end.
  */
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { writeTinyEncoder, writeTinyPrior } from './testing/fixtures.ts';
-import { POSTGRES_SKIP_MESSAGE, POSTGRES_URL, type ServiceClient, folderFiles, freshPostgresDatabase, serviceClient, tempDir } from './testing/harness.ts';
-import { EXCITE_BIN, type ExciteProcess, startExcite } from './testing/processes.ts';
+import { POSTGRES_SKIP_MESSAGE, POSTGRES_URL, type ServiceClient, folderFiles, freshPostgresDatabase, tempDir } from './testing/harness.ts';
+import { type ExciteProcess, startCluster } from './testing/processes.ts';
 
 // this suite's time limit: an API and two workers as processes, one killed mid-run: about 15 s
 vi.setConfig({ testTimeout: 180_000 });
@@ -34,17 +32,9 @@ if (POSTGRES_URL) {
       database = await freshPostgresDatabase();
       // short leases and frequent checkpoints, so that the test sees a takeover within seconds
       const env = { DATABASE_URL: database.url, EXCITE_LEASE_SECONDS: '2', EXCITE_CHECKPOINT_SECONDS: '0.2', EXCITE_LIMIT_MAX_RUNS_PER_JOB: '4' };
-      // PostgreSQL has no first-start token: the operator makes one (this also migrates the database)
-      const { stdout } = await promisify(execFile)(process.execPath, [EXCITE_BIN, 'token', 'create', '--role', 'admin', '--name', 'operator', '--data', data, '--json'], { env: { ...process.env, ...env } });
-      const { token } = JSON.parse(stdout) as { token: string };
-      const started = await Promise.all([
-        startExcite(['serve', '--no-worker', '--no-demo', '--no-dashboard', '--port', '0', '--host', '127.0.0.1', '--data', data], env, /serving GraphQL at (http:\/\/\S+)\/graphql/),
-        startExcite(['worker', '--data', data], env, /excite: worker /),
-        startExcite(['worker', '--data', data], env, /excite: worker /),
-      ]);
-      api = started[0];
-      workers.push(started[1], started[2]);
-      client = serviceClient(started[0].match[1], token, () => `\napi:\n${api.output()}\nworkers:\n${workers.map((w) => w.output()).join('\n---\n')}`);
+      const cluster = await startCluster({ data, env, workers: 2 });
+      ({ api, client } = cluster);
+      workers.push(...cluster.workers);
       for (const name of ['tiny-encoder', 'tiny-prior']) expect((await client.upload('/upload/model', await folderFiles(join(folders, name), name))).status).toBe(201);
       sql = new pg.Client({ connectionString: database.url });
       await sql.connect();

@@ -7,15 +7,13 @@
  * it), and ends with the weights of the uninterrupted training; the subscriber sees the batches of
  * both attempts in order and the end.
  */
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { decodeSafetensors } from '@excite/engine';
 import { writeSyntheticSession } from '@excite/engine/testing';
-import { POSTGRES_SKIP_MESSAGE, POSTGRES_URL, type ServiceClient, folderFiles, freshPostgresDatabase, serviceClient, tempDir } from './testing/harness.ts';
-import { EXCITE_BIN, type ExciteProcess, startExcite } from './testing/processes.ts';
+import { POSTGRES_SKIP_MESSAGE, POSTGRES_URL, type ServiceClient, folderFiles, freshPostgresDatabase, tempDir } from './testing/harness.ts';
+import { type ExciteProcess, startCluster } from './testing/processes.ts';
 import type { TrainingEvent } from './training-suite.ts';
 
 // this suite's time limit: an API, two workers and two tiny trainings, one interrupted: about 40 s
@@ -40,16 +38,9 @@ if (POSTGRES_URL) {
       database = await freshPostgresDatabase();
       // short leases and checkpoints every 0.2 s (within epochs), so that a takeover comes within seconds
       const env = { DATABASE_URL: database.url, EXCITE_LEASE_SECONDS: '2', EXCITE_CHECKPOINT_SECONDS: '0.2' };
-      const { stdout } = await promisify(execFile)(process.execPath, [EXCITE_BIN, 'token', 'create', '--role', 'admin', '--name', 'operator', '--data', data, '--json'], { env: { ...process.env, ...env } });
-      const { token } = JSON.parse(stdout) as { token: string };
-      const started = await Promise.all([
-        startExcite(['serve', '--no-worker', '--no-demo', '--no-dashboard', '--port', '0', '--host', '127.0.0.1', '--data', data], env, /serving GraphQL at (http:\/\/\S+)\/graphql/),
-        startExcite(['worker', '--data', data], env, /excite: worker /),
-        startExcite(['worker', '--data', data], env, /excite: worker /),
-      ]);
-      api = started[0];
-      workers.push(started[1], started[2]);
-      client = serviceClient(started[0].match[1], token, () => `\napi:\n${api.output()}\nworkers:\n${workers.map((w) => w.output()).join('\n---\n')}`);
+      const cluster = await startCluster({ data, env, workers: 2 });
+      ({ api, client } = cluster);
+      workers.push(...cluster.workers);
       const up = await client.upload('/upload/dataset', await folderFiles(join(folders, 'lab-a')), { name: 'lab-a' });
       expect(up.status).toBe(201);
       datasetId = up.body.dataset.id;
