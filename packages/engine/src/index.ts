@@ -79,6 +79,7 @@ export { type EncoderGraph, type NeuronRef, encoderGraph } from './models/encode
 export { type EpochReport, type SessionData, type TrainOptions, type TrainResult, trainEncoder } from './train/trainer.ts';
 export { type FitReadoutOptions, PRESETS, type PresetName, type RecipeOptions, type TrainModelOptions, type TrainingControl, fitReadouts, trainModel } from './train/workflows.ts';
 export { type Evaluation, evaluateModel, isCompactModel } from './evaluate/evaluate-model.ts';
+export { type AttentionFocus, attentionFocus } from './evaluate/attention-focus.ts';
 export { mean, median, pearsonPerNeuron } from './evaluate/correlation.ts';
 export { EXACT_MAX_N, type SignedRankTest, averageRanks, fractionExplainableVariance, meanAndSem, normalSurvival, pearson, splitHalfReliability, wilcoxonSignedRank } from './evaluate/closed-loop.ts';
 export { type SimulatedRecording, brainRates, poisson, recordFromRates, simulateRecording } from './evaluate/simulate-recording.ts';
@@ -146,6 +147,7 @@ export { type NeuronChoice, parseNeurons } from './evaluate/neuron-spec.ts';
 export { columnOf, maxRates, neuronKey, scoreImages } from './evaluate/transfer.ts';
 export { type InputSpace, type ScoringModel, inline, loadScoringModel, pixelScoringGraph, synthesisInput } from './models/scoring-model.ts';
 export { loadStimuli, pixelStatistics, standardize, toModelGeometry } from './data/stimuli.ts';
+export { type TeacherDataOptions, type TeacherDataResult, augmentedView, writeTeacherData } from './train/teacher-data.ts';
 export { loadSession, parseRange, responsesOf, sessionId, splitSession, statisticsOf } from './train/sessions.ts';
 export { runBatched, takeRows } from './runtime/batched.ts';
 export { BAKED_WEIGHTS_LIMIT, type ExternalWeightsModel, needsExternalWeights, serializeExternalWeights, weightBytes } from './runtime/external-weights.ts';

@@ -13,7 +13,7 @@ import { migrateCommand, serveCommand, workerCommand } from './commands/serve.ts
 import { simulateRecordingCommand } from './commands/simulate-recording.ts';
 import { compareCommand, synthesizeCommand } from './commands/synthesize.ts';
 import { tokenCommand } from './commands/token.ts';
-import { fitReadoutCommand, trainCommand } from './commands/train.ts';
+import { fitReadoutCommand, teacherDataCommand, trainCommand } from './commands/train.ts';
 
 const program = new Command('excite')
   .description('Most exciting inputs for visual neurons: energy-guided diffusion and gradient ascent on digital twins')
@@ -21,6 +21,7 @@ const program = new Command('excite')
 
 program.addCommand(trainCommand());
 program.addCommand(fitReadoutCommand());
+program.addCommand(teacherDataCommand());
 program.addCommand(evalCommand());
 program.addCommand(trainPriorCommand());
 program.addCommand(samplePriorCommand());

@@ -17,6 +17,11 @@ export interface AttentionReadoutConfig {
   neurons: number;
   /** D: key/value dimension (paper 128) */
   keyDim: number;
+  /**
+   * Initial queries and feature weights: 'normal' (std 1/sqrt(D), excite's first recipe) or
+   * 'constant' (every entry 1/C, C the core's channels, as the paper's code). Training only.
+   */
+  init?: 'normal' | 'constant';
 }
 
 /**
@@ -45,6 +50,8 @@ export function positionCode(C: number, H: number, W: number): Float64Array {
 export interface AttentionReadoutOptions {
   /** training: inverted-dropout mask [N, C, H, W] (0 or 1/(1-p)) applied to features + position code */
   dropoutMask?: Value;
+  /** receives the attention weights [N, neurons, S] */
+  onAttention?: (attention: Value) => void;
 }
 
 export function attentionReadout(features: Value, p: Parameters, cfg: AttentionReadoutConfig, options: AttentionReadoutOptions = {}, prefix = 'readout'): Value {
@@ -59,11 +66,13 @@ export function attentionReadout(features: Value, p: Parameters, cfg: AttentionR
     // one linear map without bias, C -> 2D, as nn.Linear stores it: [out, in]
     const kv = matmul(p.weight(`${prefix}.kv.weight`, [2 * D, C], normal(1 / Math.sqrt(C))), f); // [N, 2D, S]
     const [keys, values] = split(kv, [D, D], 1); // [N, D, S] each
-    const query = p.weight(`${prefix}.query`, [cfg.neurons, D], normal(1 / Math.sqrt(D)));
+    const init = cfg.init === 'constant' ? constant(1 / C) : normal(1 / Math.sqrt(D));
+    const query = p.weight(`${prefix}.query`, [cfg.neurons, D], init);
     const logits = mul(matmul(query, keys), 1 / Math.sqrt(C)); // [N, neurons, S]
     const attention = softmax(logits, -1);
+    options.onAttention?.(attention);
     const attended = matmul(attention, transposeLast2(values)); // [N, neurons, D]
-    const w = p.weight(`${prefix}.weight`, [cfg.neurons, D], normal(1 / Math.sqrt(D)));
+    const w = p.weight(`${prefix}.weight`, [cfg.neurons, D], init);
     const b = p.weight(`${prefix}.bias`, [cfg.neurons], constant(0));
     const y = add(reduceSum(mul(attended, w), [2], false), b);
     return add(elu(y), 1);

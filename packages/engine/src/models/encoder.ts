@@ -10,9 +10,17 @@ import { type AttentionReadoutConfig, attentionReadout } from './attention-reado
 import { type CoreOutput, type DataDrivenCoreConfig, dataDrivenCore } from './data-driven-core.ts';
 import { type GaussianReadoutConfig, gaussianReadout } from './gaussian-readout.ts';
 import { Parameters } from './parameters.ts';
+import type { LaplaceStencil } from './regularizers.ts';
 
 export type ReadoutSpec =
-  | ({ type: 'attention'; dropout: number; l1: number } & Omit<AttentionReadoutConfig, 'neurons'>)
+  | ({
+      type: 'attention';
+      dropout: number;
+      /** L1 weight on the feature weights w (and on the queries unless queryL1 is given) */
+      l1: number;
+      /** L1 weight on the queries (default: l1) */
+      queryL1?: number;
+    } & Omit<AttentionReadoutConfig, 'neurons'>)
   | ({ type: 'gaussian'; l1: number } & Omit<GaussianReadoutConfig, 'neurons'>);
 
 export interface InputSpec {
@@ -33,7 +41,8 @@ export interface SessionSpec {
 }
 
 export interface EncoderSpec {
-  core: DataDrivenCoreConfig & { laplace: number };
+  /** laplaceStencil: which 3x3 Laplacian the smoothness penalty uses (absent: 9, the first recipe's) */
+  core: DataDrivenCoreConfig & { laplace: number; laplaceStencil?: LaplaceStencil };
   readout: ReadoutSpec;
   input: InputSpec;
   sessions: SessionSpec[];
@@ -78,6 +87,8 @@ export interface BuildOptions {
   prefix?: string;
   /** only these sessions' readouts (default: all) */
   sessions?: readonly string[];
+  /** attention readouts: receives each session's attention weights [N, neurons, H*W] */
+  onAttention?: (session: string, attention: Value) => void;
 }
 
 export interface BuiltReadouts {
@@ -110,7 +121,7 @@ export function buildReadouts(features: Value, params: Parameters, spec: Encoder
         dropoutMask = g.input(`${params.prefix}${prefix}.dropout_mask`, features.dtype, [N, C, H, W]);
         noiseInputs.set(session.id, dropoutMask);
       }
-      rates.set(session.id, attentionReadout(features, params, { neurons, keyDim: r.keyDim }, { dropoutMask }, prefix));
+      rates.set(session.id, attentionReadout(features, params, { neurons, keyDim: r.keyDim, init: r.init }, { dropoutMask, onAttention: options.onAttention && ((a) => options.onAttention!(session.id, a)) }, prefix));
     } else {
       let noise: Value | undefined;
       if (training) {

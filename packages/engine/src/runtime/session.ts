@@ -40,7 +40,8 @@ export class EngineSession {
       graphOptimizationLevel: options.optimization ?? 'all',
       logSeverityLevel: 3,
     };
-    if (options.threads) sessionOptions.intraOpNumThreads = options.threads;
+    const threads = options.threads ?? threadsFromEnv();
+    if (threads) sessionOptions.intraOpNumThreads = threads;
     if (options.externalData) sessionOptions.externalData = options.externalData;
     // intra-op threads sleep when idle instead of spinning: a loop alternating sessions (EGG-x0's
     // UNet and energy gradient) otherwise has each session's spinning threads steal the other's
@@ -119,6 +120,15 @@ export class EngineSession {
  * Indices output, which an imported graph may ask for ("The Indices output is not supported yet").
  */
 const webgpuUnsupported = (n: Graph['nodes'][number]) => n.opType === 'MaxPool' && n.outputs.length > 1;
+
+/** EXCITE_THREADS: intra-op threads of every CPU session that does not set its own (unset: all cores). */
+export function threadsFromEnv(): number | undefined {
+  const v = process.env.EXCITE_THREADS;
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`EXCITE_THREADS must be a positive integer, got "${v}"`);
+  return n;
+}
 
 /** Session options for a graph: on WebGPU, pins the EXCITE_WEBGPU_CPU_OPS op types and the nodes WebGPU cannot run to the CPU. */
 function forGraph(graph: Graph, options: SessionOptions): SessionOptions {

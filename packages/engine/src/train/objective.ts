@@ -49,7 +49,7 @@ export function buildObjective(o: ObjectiveOptions): Objective {
     const built = buildEncoder(g, image, spec, { training: true, weights: o.weights, sessions: [session] });
     rates = built.rates.get(session)!;
     noiseInput = built.noiseInputs.get(session);
-    if (spec.core.laplace > 0) regularization = mul(laplaceSmoothness(g.weights.get('core.0.conv.weight')!), spec.core.laplace);
+    if (spec.core.laplace > 0) regularization = mul(laplaceSmoothness(g.weights.get('core.0.conv.weight')!, spec.core.laplaceStencil ?? 9), spec.core.laplace);
     for (const s of built.core.batchStats) {
       batchStats.set(s.name, [g.output(s.mean, `${s.name}.batch_mean`).name, g.output(s.variance, `${s.name}.batch_var`).name]);
     }
@@ -61,10 +61,13 @@ export function buildObjective(o: ObjectiveOptions): Objective {
     noiseInput = built.noiseInputs.get(session);
   }
   const prefix = readoutPrefix(session);
-  const penalized = spec.readout.type === 'attention' ? [`${prefix}.weight`, `${prefix}.query`] : [`${prefix}.weight`];
-  if (spec.readout.l1 > 0) {
-    const readoutReg = mul(penalized.map((n) => l1(g.weights.get(n)!)).reduce((a, b) => add(a, b)), spec.readout.l1);
-    regularization = regularization ? add(regularization, readoutReg) : readoutReg;
+  const r = spec.readout;
+  const penalties: [string, number][] = [[`${prefix}.weight`, r.l1]];
+  if (r.type === 'attention') penalties.push([`${prefix}.query`, r.queryL1 ?? r.l1]);
+  for (const [name, weight] of penalties) {
+    if (!(weight > 0)) continue;
+    const term = mul(l1(g.weights.get(name)!), weight);
+    regularization = regularization ? add(regularization, term) : term;
   }
   let loss = mul(poissonLoss(rates, responses), lossScale);
   if (regularization) loss = add(loss, regularization);

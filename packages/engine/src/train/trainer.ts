@@ -43,6 +43,8 @@ export interface TrainOptions {
   plateau?: PlateauOptions;
   /** batch-norm running statistics momentum (PyTorch's convention) */
   momentum?: number;
+  /** augmentation: each training image shifted by up to this many pixels (edges repeated) */
+  shift?: number;
   /** folder for a checkpoint after every epoch; an existing one is resumed */
   checkpoint?: string;
   threads?: number;
@@ -213,7 +215,8 @@ export async function trainEncoder(options: TrainOptions): Promise<TrainResult> 
     step: async ({ id, idx }) => {
       const { objective, session, neurons } = objectives.get(id)!;
       const data = options.sessions.find((s) => s.id === id)!;
-      const x = takeRows(inputs.get(id)!.train, idx);
+      let x = takeRows(inputs.get(id)!.train, idx);
+      if (trainCore && options.shift) x = shiftImages(x, options.shift, rng);
       const feeds: Record<string, NdArray> = {
         ...Object.fromEntries(weights),
         [objective.input]: x,
@@ -254,6 +257,24 @@ export async function trainEncoder(options: TrainOptions): Promise<TrainResult> 
   await evalSession.release();
   for (const { session } of objectives.values()) await session.release();
   return { weights: best, history, bestEpoch: plateau.state.bestEpoch + 1, valCorrelations: final.correlations };
+}
+
+/** Each image [N, C, H, W] moved by a random integer offset of at most `max` pixels per axis, edges repeated. */
+export function shiftImages(x: NdArray<Float32Array>, max: number, rng: Rng): NdArray<Float32Array> {
+  const [N, C, H, W] = x.shape as number[];
+  const out = new Float32Array(x.data.length);
+  for (let i = 0; i < N; i++) {
+    const dy = Math.floor(rng.uniform() * (2 * max + 1)) - max;
+    const dx = Math.floor(rng.uniform() * (2 * max + 1)) - max;
+    for (let c = 0; c < C; c++) {
+      const base = (i * C + c) * H * W;
+      for (let y = 0; y < H; y++) {
+        const sy = Math.min(H - 1, Math.max(0, y - dy));
+        for (let xx = 0; xx < W; xx++) out[base + y * W + xx] = x.data[base + sy * W + Math.min(W - 1, Math.max(0, xx - dx))];
+      }
+    }
+  }
+  return float32(x.shape, out);
 }
 
 /** Dropout masks (inverted dropout) or standard normal position noise for one batch. */

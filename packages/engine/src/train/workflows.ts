@@ -10,6 +10,7 @@ import { mean, median } from '../evaluate/correlation.ts';
 import { DEMO_ENCODER, DEMO_ALT_ENCODER, type EncoderSpec, PAPER_ENCODER, type ReadoutSpec } from '../models/encoder.ts';
 import { type EncoderModel, loadModel, membersOf, writeEncoder, writeEnsemble } from '../models/model-dir.ts';
 import type { NdArray } from '../onnx/ndarray.ts';
+import type { LaplaceStencil } from '../models/regularizers.ts';
 import type { PlateauOptions } from './plateau.ts';
 import { type LoadedSession, loadSession, splitSession, statisticsOf } from './sessions.ts';
 import { type EpochReport, type TrainResult, trainEncoder } from './trainer.ts';
@@ -40,8 +41,40 @@ export interface TrainingControl {
   checkpointOnAbort?: boolean;
 }
 
+/**
+ * Settings that change a preset's architecture or regularization (each recorded in model.json's
+ * spec): what the ablation in docs/encoders.md varies.
+ */
+export interface SpecOverrides {
+  /** core channels */
+  channels?: number;
+  /** core layers, the input convolution included */
+  layers?: number;
+  /** square input side in pixels */
+  inputSize?: number;
+  laplaceStencil?: LaplaceStencil;
+  /** attention readout: L1 weight on the queries */
+  queryL1?: number;
+  /** attention readout: initial queries and feature weights */
+  readoutInit?: 'normal' | 'constant';
+}
+
+/** A preset's spec with the overrides applied. */
+export function applyOverrides(base: Pick<EncoderSpec, 'core' | 'readout'>, o: SpecOverrides): Pick<EncoderSpec, 'core' | 'readout'> {
+  const core = { ...base.core, ...(o.channels ? { channels: o.channels } : {}), ...(o.layers ? { layers: o.layers } : {}), ...(o.laplaceStencil ? { laplaceStencil: o.laplaceStencil } : {}) };
+  let readout = base.readout;
+  if (readout.type === 'attention') readout = { ...readout, ...(o.queryL1 !== undefined ? { queryL1: o.queryL1 } : {}), ...(o.readoutInit ? { init: o.readoutInit } : {}) };
+  return { core, readout };
+}
+
 /** The recipe's settings beyond the plateau schedule. */
 export interface RecipeOptions {
+  /** overrides of the preset's architecture and regularization */
+  overrides?: SpecOverrides;
+  /** batch-norm running statistics momentum, PyTorch's convention (default 0.1) */
+  momentum?: number;
+  /** augmentation: training images shifted by up to this many pixels */
+  shift?: number;
   /** session ids, one per data folder (default: the folders' names) */
   sessions?: readonly string[];
   lr?: number;
@@ -91,7 +124,7 @@ async function finishedMember(dir: string, seed: number, command: string | undef
   return training?.seed === seed && training.command === command;
 }
 
-type MemberEvents = Pick<ProgressEvents, 'onEpoch' | 'onBatch'> & TrainingControl & Pick<RecipeOptions, 'lr' | 'batchSize'>;
+type MemberEvents = Pick<ProgressEvents, 'onEpoch' | 'onBatch'> & TrainingControl & Pick<RecipeOptions, 'lr' | 'batchSize' | 'momentum' | 'shift'>;
 
 async function trainMembers(
   o: ProgressEvents & TrainingControl & RecipeOptions & { out: string; members: number; seed: number; command?: string },
@@ -109,7 +142,7 @@ async function trainMembers(
     }
     o.onMember?.(i, o.members, seed);
     const started = performance.now();
-    const { spec, result, provenance } = await train(seed, checkpoint, { onEpoch: o.onEpoch, onBatch: o.onBatch, signal: o.signal, checkpointSeconds: o.checkpointSeconds, onCheckpoint: o.onCheckpoint, checkpointOnAbort: o.checkpointOnAbort, lr: o.lr, batchSize: o.batchSize });
+    const { spec, result, provenance } = await train(seed, checkpoint, { onEpoch: o.onEpoch, onBatch: o.onBatch, signal: o.signal, checkpointSeconds: o.checkpointSeconds, onCheckpoint: o.onCheckpoint, checkpointOnAbort: o.checkpointOnAbort, lr: o.lr, batchSize: o.batchSize, momentum: o.momentum, shift: o.shift });
     await writeEncoder(dir, spec, result.weights, {
       name: o.members > 1 ? `${o.out}/member-${i}` : o.out,
       training: { ...provenance, seed, epochs: result.history.length, best_epoch: result.bestEpoch, seconds: Math.round((performance.now() - started) / 1000), device: 'cpu', machine: machine(), command: o.command, ...o.provenance },
@@ -132,7 +165,8 @@ function renameSessions(loaded: LoadedSession[], names: readonly string[] | unde
 /** `excite train`: core and readouts of every given session, M members with seeds seed..seed+M-1. */
 export async function trainModel(o: TrainModelOptions): Promise<string> {
   const preset = o.preset ?? 'demo';
-  const base = PRESETS[preset];
+  const side = o.overrides?.inputSize;
+  const base = { ...PRESETS[preset], input: { ...PRESETS[preset].input, ...(side ? { height: side, width: side } : {}) } };
   const loaded: LoadedSession[] = [];
   for (const dir of o.data) loaded.push(await loadSession(dir, o.images, base.input));
   renameSessions(loaded, o.sessions);
@@ -140,15 +174,14 @@ export async function trainModel(o: TrainModelOptions): Promise<string> {
   if (ids.size !== loaded.length) throw new Error('two --data folders have the same name: sessions are named by their folder');
   const stats = statisticsOf(loaded);
   const spec: EncoderSpec = {
-    core: base.core,
-    readout: READOUTS[o.arch](preset),
+    ...applyOverrides({ core: base.core, readout: READOUTS[o.arch](preset) }, o.overrides ?? {}),
     input: { ...base.input, ...stats },
     sessions: loaded.map((l) => ({ id: l.id, neurons: Array.from({ length: l.dataset.neurons }, (_, i) => i) })),
   };
   return trainMembers({ ...o, members: o.members ?? 1, seed: o.seed ?? 1 }, async (seed, checkpoint, events) => {
     const sessions = loaded.map((l) => splitSession(l, stats, o.valFraction ?? 0.1, seed));
     const result = await trainEncoder({ spec, sessions, seed, trainable: 'all', plateau: plateauOf(o.plateau), checkpoint, ...events });
-    return { spec, result, provenance: { preset, data: o.data, images: o.images ?? 'all' } };
+    return { spec, result, provenance: { preset, data: o.data, images: o.images ?? 'all', momentum: o.momentum ?? 0.1, shift: o.shift ?? 0, ...(o.overrides ? { overrides: o.overrides } : {}) } };
   });
 }
 
@@ -175,7 +208,7 @@ export async function fitReadouts(o: FitReadoutOptions): Promise<string> {
   let index = 0;
   return trainMembers({ ...o, members: members.length, seed: o.seed ?? 1 }, async (seed, checkpoint, events) => {
     const member = members[index++];
-    const spec: EncoderSpec = { ...member.spec, sessions: loaded.map((l) => ({ id: l.id, neurons: Array.from({ length: l.dataset.neurons }, (_, i) => i) })) };
+    const spec: EncoderSpec = { ...member.spec, readout: applyOverrides(member.spec, o.overrides ?? {}).readout, sessions: loaded.map((l) => ({ id: l.id, neurons: Array.from({ length: l.dataset.neurons }, (_, i) => i) })) };
     const coreWeights = new Map<string, NdArray>([...member.weights].filter(([k]) => k.startsWith('core.')));
     const sessions = loaded.map((l) => splitSession(l, input, o.valFraction ?? 0.1, seed));
     const result = await trainEncoder({ spec, sessions, seed, trainable: 'readouts', initialWeights: coreWeights, plateau: plateauOf(o.plateau), checkpoint, ...events });

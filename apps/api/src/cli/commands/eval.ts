@@ -1,6 +1,6 @@
 /** `excite eval`: per-neuron Pearson r of a model on images of a session. */
 import { Command } from 'commander';
-import { evaluateModel } from '@excite/engine';
+import { attentionFocus, evaluateModel, loadModel, loadStimuli, membersOf, parseRange, readDataset, sessionId, standardize } from '@excite/engine';
 
 export function evalCommand(): Command {
   return new Command('eval')
@@ -8,10 +8,23 @@ export function evalCommand(): Command {
     .requiredOption('--model <path>', 'model or ensemble folder, or a compact model file or folder')
     .requiredOption('--data <dir>', 'dataset folder of the session')
     .option('--images <A:B>', 'image columns (0-based, B exclusive; default all)')
-    .option('--json', 'print {"median_r","mean_r","per_neuron":[...]}')
-    .action(async (o: { model: string; data: string; images?: string; json?: boolean }) => {
+    .option('--attention', 'attention readouts: also how peaked the attention is on these images')
+    .option('--json', 'print {"median_r","mean_r","per_neuron":[...]} (and "attention")')
+    .action(async (o: { model: string; data: string; images?: string; json?: boolean; attention?: boolean }) => {
       const e = await evaluateModel(o);
-      if (o.json) console.log(JSON.stringify(e));
-      else console.log(`${e.per_neuron.length} neurons, ${e.images} images: median r ${e.median_r.toFixed(3)}, mean r ${e.mean_r.toFixed(3)}`);
+      let focus;
+      if (o.attention) {
+        const model = await loadModel(o.model);
+        const dataset = await readDataset(o.data);
+        const input = membersOf(model)[0].spec.input;
+        const images = standardize(await loadStimuli(dataset.images, parseRange(o.images, dataset.images.count), input), input);
+        const f = await attentionFocus(model, sessionId(o.data), images);
+        focus = { positions: f.positions, median_max_weight: f.medianMaxWeight, median_effective_positions: f.medianEffectivePositions, focused_fraction: f.focusedFraction };
+      }
+      if (o.json) console.log(JSON.stringify({ ...e, ...(focus ? { attention: focus } : {}) }));
+      else {
+        console.log(`${e.per_neuron.length} neurons, ${e.images} images: median r ${e.median_r.toFixed(3)}, mean r ${e.mean_r.toFixed(3)}`);
+        if (focus) console.log(`attention over ${focus.positions} positions: median largest weight ${focus.median_max_weight.toPrecision(3)} (uniform ${(1 / focus.positions).toPrecision(3)}), median effective positions ${focus.median_effective_positions.toFixed(1)}, ${(100 * focus.focused_fraction).toFixed(0)}% of neurons attend to under a tenth of the map`);
+      }
     });
 }

@@ -1,6 +1,6 @@
-/** `excite train` and `excite fit-readout`. */
+/** `excite train`, `excite fit-readout` and `excite teacher-data`. */
 import { Command, Option } from 'commander';
-import { type PresetName, fitReadouts, trainModel } from '@excite/engine';
+import { type PresetName, fitReadouts, trainModel, writeTeacherData } from '@excite/engine';
 import { trainingProgress } from '../progress.ts';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -10,12 +10,64 @@ const positiveInt = (name: string) => (v: string) => {
   return n;
 };
 
+const nonNegative = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a number >= 0, got "${v}"`);
+  return n;
+};
+const fraction = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!(n > 0 && n <= 1)) throw new Error(`${name} must be in (0, 1], got "${v}"`);
+  return n;
+};
+
+interface RecipeFlags {
+  channels?: number;
+  layers?: number;
+  inputSize?: number;
+  laplaceStencil?: '5' | '9';
+  queryL1?: number;
+  readoutInit?: 'normal' | 'constant';
+  bnMomentum?: number;
+  shift?: number;
+}
+
+/** The readout's settings, which fit-readout can change too. */
+function readoutFlags(c: Command): Command {
+  return c
+    .option('--query-l1 <w>', 'attention readout: L1 weight on the queries (default: the readout L1 weight)', nonNegative('--query-l1'))
+    .addOption(new Option('--readout-init <init>', 'attention readout: initial queries and feature weights').choices(['normal', 'constant']));
+}
+
+/** Overrides of the preset, recorded in model.json (docs/encoders.md, The ablation). */
+function recipeFlags(c: Command): Command {
+  return readoutFlags(c)
+    .option('--channels <n>', "core channels (default: the preset's)", positiveInt('--channels'))
+    .option('--layers <n>', "core layers, the input convolution included (default: the preset's)", positiveInt('--layers'))
+    .option('--input-size <n>', "square input side in pixels (default: the preset's)", positiveInt('--input-size'))
+    .addOption(new Option('--laplace-stencil <points>', 'the Laplacian of the smoothness penalty: 5-point (default) or 9-point').choices(['5', '9']))
+    .option('--shift <pixels>', 'augmentation: training images shifted by up to this many pixels (default 0)', nonNegative('--shift'))
+    .option('--bn-momentum <m>', "batch-norm running statistics momentum, PyTorch's convention (default 0.1)", fraction('--bn-momentum'));
+}
+
+function recipeOf(o: RecipeFlags) {
+  const overrides = {
+    ...(o.channels ? { channels: o.channels } : {}),
+    ...(o.layers ? { layers: o.layers } : {}),
+    ...(o.inputSize ? { inputSize: o.inputSize } : {}),
+    ...(o.laplaceStencil ? { laplaceStencil: Number(o.laplaceStencil) as 5 | 9 } : {}),
+    ...(o.queryL1 !== undefined ? { queryL1: o.queryL1 } : {}),
+    ...(o.readoutInit ? { readoutInit: o.readoutInit } : {}),
+  };
+  return { ...(Object.keys(overrides).length ? { overrides } : {}), ...(o.bnMomentum !== undefined ? { momentum: o.bnMomentum } : {}), ...(o.shift ? { shift: Math.round(o.shift) } : {}) };
+}
+
 function plateauOptions(o: { maxEpochs?: number; patience?: number }) {
   return { ...(o.maxEpochs ? { maxEpochs: o.maxEpochs } : {}), ...(o.patience ? { patience: o.patience } : {}) };
 }
 
 export function trainCommand(): Command {
-  return new Command('train')
+  return recipeFlags(new Command('train'))
     .description('train encoders (shared core, one readout per session) on recordings in dataset folders')
     .requiredOption('--data <dir>', 'a dataset folder (images.zip + responses.npy); repeat for several sessions', collect)
     .addOption(new Option('--arch <arch>', 'readout').choices(['attention', 'gaussian']).makeOptionMandatory())
@@ -27,16 +79,16 @@ export function trainCommand(): Command {
     .option('--max-epochs <n>', 'epoch limit (default 200)', positiveInt('--max-epochs'))
     .option('--patience <n>', 'epochs without improvement before a learning-rate decay (default 5)', positiveInt('--patience'))
     .option('--quiet', 'no progress output')
-    .action(async (o: { data: string[]; arch: 'attention' | 'gaussian'; out: string; preset: PresetName; images?: string; seed: number; members: number; maxEpochs?: number; patience?: number; quiet?: boolean }) => {
+    .action(async (o: RecipeFlags & { data: string[]; arch: 'attention' | 'gaussian'; out: string; preset: PresetName; images?: string; seed: number; members: number; maxEpochs?: number; patience?: number; quiet?: boolean }) => {
       const progress = trainingProgress('train', o.quiet);
-      const out = await trainModel({ ...o, plateau: plateauOptions(o), command: `excite ${process.argv.slice(2).join(' ')}`, ...progress });
+      const out = await trainModel({ ...o, ...recipeOf(o), plateau: plateauOptions(o), command: `excite ${process.argv.slice(2).join(' ')}`, ...progress });
       progress.stop();
       console.log(out);
     });
 }
 
 export function fitReadoutCommand(): Command {
-  return new Command('fit-readout')
+  return readoutFlags(new Command('fit-readout'))
     .description('fit readouts for new sessions on a trained, frozen core (one per ensemble member)')
     .requiredOption('--core <dir>', 'a trained model or ensemble folder')
     .requiredOption('--data <dir>', 'a dataset folder; repeat for several sessions', collect)
@@ -46,10 +98,25 @@ export function fitReadoutCommand(): Command {
     .option('--max-epochs <n>', 'epoch limit (default 200)', positiveInt('--max-epochs'))
     .option('--patience <n>', 'epochs without improvement before a learning-rate decay (default 5)', positiveInt('--patience'))
     .option('--quiet', 'no progress output')
-    .action(async (o: { core: string; data: string[]; out: string; images?: string; seed: number; maxEpochs?: number; patience?: number; quiet?: boolean }) => {
+    .action(async (o: RecipeFlags & { core: string; data: string[]; out: string; images?: string; seed: number; maxEpochs?: number; patience?: number; quiet?: boolean }) => {
       const progress = trainingProgress('fit-readout', o.quiet);
-      const out = await fitReadouts({ ...o, plateau: plateauOptions(o), command: `excite ${process.argv.slice(2).join(' ')}`, ...progress });
+      const out = await fitReadouts({ ...o, ...recipeOf(o), plateau: plateauOptions(o), command: `excite ${process.argv.slice(2).join(' ')}`, ...progress });
       progress.stop();
       console.log(out);
+    });
+}
+
+export function teacherDataCommand(): Command {
+  return new Command('teacher-data')
+    .description("write a dataset folder of a teacher model's predictions on augmented images, to distill it into a core with excite train")
+    .requiredOption('--teacher <path>', 'any model: a compact model folder, an imported or trained model folder')
+    .requiredOption('--data <dir>', 'a dataset folder whose images are used (not its responses); repeat for several', collect)
+    .requiredOption('--out <dir>', 'dataset folder to write (images.zip, responses.npy, teacher.json)')
+    .option('--views <n>', 'views per image: the image itself, then random crops and flips', positiveInt('--views'), 2)
+    .option('--size <n>', 'side of the square images written (default: the first image\'s)', positiveInt('--size'))
+    .option('--seed <n>', 'seed of the augmentation', positiveInt('--seed'), 1)
+    .action(async (o: { teacher: string; data: string[]; out: string; views: number; size?: number; seed: number }) => {
+      const result = await writeTeacherData(o);
+      console.log(JSON.stringify({ out: o.out, ...result }));
     });
 }
