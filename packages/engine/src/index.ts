@@ -83,6 +83,7 @@ export { type AttentionFocus, attentionFocus } from './evaluate/attention-focus.
 export { mean, median, pearsonPerNeuron } from './evaluate/correlation.ts';
 export { EXACT_MAX_N, type SignedRankTest, averageRanks, fractionExplainableVariance, meanAndSem, normalSurvival, pearson, splitHalfReliability, wilcoxonSignedRank } from './evaluate/closed-loop.ts';
 export { type SimulatedRecording, brainRates, poisson, recordFromRates, simulateRecording } from './evaluate/simulate-recording.ts';
+export { type FeatureStatistics, featureStatistics, frechetDistance, frechetDistanceOf, sqrtPsd, symmetricEigen, traceSqrtProduct } from './evaluate/frechet-distance.ts';
 export {
   DEMO_PRIOR,
   PRIOR_FORMAT,
