@@ -11,44 +11,30 @@
  */
 import os from 'node:os';
 import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { readDataset } from '../src/data/dataset.ts';
+import { join } from 'node:path';
 import { stackImages } from '../src/data/images.ts';
 import { writeImageGrid } from '../src/data/image-grid.ts';
-import { loadStimuli, standardize } from '../src/data/stimuli.ts';
-import { loadPrior } from '../src/diffusion/prior.ts';
 import { median } from '../src/evaluate/correlation.ts';
-import { evaluateModel } from '../src/evaluate/evaluate-model.ts';
-import { maxRates, neuronKey, scoreImages } from '../src/evaluate/transfer.ts';
-import type { NeuronRef } from '../src/models/encoder-graph.ts';
-import { membersOf } from '../src/models/model-dir.ts';
+import { neuronKey } from '../src/evaluate/transfer.ts';
 import { unetGraph } from '../src/models/unet.ts';
-import { type ScoringModel, loadScoringModel } from '../src/models/scoring-model.ts';
 import { appendBackward } from '../src/onnx/autodiff.ts';
 import { Graph } from '../src/onnx/graph.ts';
 import { type NdArray, float32 } from '../src/onnx/ndarray.ts';
 import { Rng } from '../src/random.ts';
 import { createSession } from '../src/runtime/session.ts';
-import { synthesisPrior } from '../src/synthesis/synthesis-prior.ts';
 import { EGG_DEFAULTS } from '../src/synthesis/egg.ts';
 import { GA_DEFAULTS } from '../src/synthesis/ga.ts';
 import type { MethodName } from '../src/synthesis/methods/registry.ts';
 import { type SynthesizedImage, synthesize } from '../src/synthesis/synthesize.ts';
 import { inline } from '../src/models/scoring-model.ts';
+import { EVALUATOR_NAMES, SESSIONS, bestNaturalResponses, bestPredictedNeurons, columnsOf, loadCompact, loadDemoModels, loadNatural, repo, scoreByEvaluators, v4DataPresent } from './demo-evaluation.ts';
 import { medianMs } from './measure.ts';
 
-const repo = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
-const data = process.env.EXCITE_V4_DATA ?? join(repo, '../shared/data/v4');
-const demo = join(repo, 'models/demo');
 const figures = join(repo, 'docs/figures/synthesis');
-const SESSIONS = ['201025', '210225'];
 const PER_SESSION = Number(process.env.BENCH_NEURONS ?? 10);
 const METHODS: MethodName[] = ['ga', 'egg', 'egg-x0', 'meni'];
 const json = process.argv.includes('--json');
 const log = (...a: unknown[]) => (json ? console.error(...a) : console.log(...a));
-
-const stack = (images: readonly SynthesizedImage[]) => stackImages(images.map((i) => i.pixels));
 
 /** Forward + input-gradient time (ms, batch 1) of a graph with input `inputName`. */
 async function gradientMs(graph: Graph, inputName: string, output: string, shape: number[], extra: Record<string, NdArray> = {}): Promise<number> {
@@ -63,37 +49,19 @@ async function gradientMs(graph: Graph, inputName: string, output: string, shape
 }
 
 async function main() {
+  if (!v4DataPresent('bench:synthesis')) return;
   const started = performance.now();
   mkdirSync(figures, { recursive: true });
-  const generator = await loadScoringModel(join(demo, 'attention-train'));
-  const evaluators: Record<string, ScoringModel> = {
-    train: generator,
-    val: await loadScoringModel(join(demo, 'attention-val')),
-    cross: await loadScoringModel(join(demo, 'gaussian-cross')),
-  };
-  const input = membersOf(generator.encoder!)[0].spec.input;
-  const prior = synthesisPrior(await loadPrior(join(demo, 'prior')));
+  const models = await loadDemoModels();
+  const { generator, input, prior } = models;
 
-  // the 10 best-predicted neurons of each session (held-out r of the "val" ensemble): MEIs of
-  // neurons the models do not predict say little
-  const neurons: NeuronRef[] = [];
-  for (const s of SESSIONS) {
-    const e = await evaluateModel({ model: join(demo, 'attention-val'), data: join(data, 'sessions', s), images: '600:1200' });
-    const best = e.neurons.map((n, i) => ({ n, r: e.per_neuron[i] })).sort((a, b) => b.r - a.r).slice(0, PER_SESSION);
-    neurons.push(...best.map((b) => ({ session: s, neuron: b.n })));
-  }
-  const columns = neurons.map((n) => generator.neurons.findIndex((m) => m.session === n.session && m.neuron === n.neuron));
-  // each session's compact models of the chosen neurons only (every neuron is its own network)
-  const compact = Object.fromEntries(await Promise.all(SESSIONS.map(async (s) => [s, await loadScoringModel(join(data, 'compact', s), { compactNeurons: neurons.filter((n) => n.session === s).map((n) => n.neuron) })] as const)));
+  // the 10 best-predicted neurons of each session (held-out r of the "val" ensemble)
+  const neurons = await bestPredictedNeurons(PER_SESSION);
+  const columns = columnsOf(generator, neurons);
+  const compact = await loadCompact(neurons);
 
   // natural images: candidates for top-1 and the normalization by the best natural image
-  const natural = new Map<string, { pixels: NdArray<Float32Array>; standardized: NdArray<Float32Array> }>();
-  for (const s of SESSIONS) {
-    const ds = await readDataset(join(data, 'sessions', s));
-    const all = Array.from({ length: ds.images.count }, (_, i) => i);
-    const pixels = await loadStimuli(ds.images, all, input);
-    natural.set(s, { pixels, standardized: standardize(pixels, input) });
-  }
+  const natural = await loadNatural(input);
 
   // synthesis at batch 1 (per-image time) and batched (all neurons in one call)
   const images = new Map<MethodName, SynthesizedImage[]>();
@@ -124,29 +92,12 @@ async function main() {
 
   // scores: every image by every evaluator in its own space; compact models per session
   const H = input.height;
-  const space = { channels: 1 as const, height: H, width: input.width };
   const scores = new Map<string, Map<string, number[]>>(); // method -> evaluator -> per neuron
-  for (const [method, list] of images) {
-    const m = new Map<string, number[]>();
-    for (const [name, model] of Object.entries(evaluators)) m.set(name, await scoreImages(model, stack(list), neurons, space));
-    const gt: number[] = new Array(neurons.length).fill(NaN);
-    for (const s of SESSIONS) {
-      const idx = neurons.map((n, i) => (n.session === s ? i : -1)).filter((i) => i >= 0);
-      const sc = await scoreImages(compact[s], stack(idx.map((i) => list[i])), idx.map((i) => neurons[i]), space);
-      idx.forEach((i, j) => (gt[i] = sc[j]));
-    }
-    m.set('compact', gt);
-    scores.set(method, m);
-  }
+  for (const [method, list] of images) scores.set(method, await scoreByEvaluators(list, neurons, models, compact));
   // each evaluator's best response over the session's natural images
-  const best = new Map<string, Map<string, number>>();
-  for (const [name, model, sessions] of [...Object.entries(evaluators).map(([n, m]) => [n, m, SESSIONS] as const), ...SESSIONS.map((s) => [`compact`, compact[s], [s]] as const)]) {
-    const acc = best.get(name) ?? new Map<string, number>();
-    for (const s of sessions) for (const [k, v] of await maxRates(model, natural.get(s)!.pixels, space)) if (k.startsWith(`${s}:`)) acc.set(k, v);
-    best.set(name, acc);
-  }
+  const best = await bestNaturalResponses(models, compact, natural);
 
-  const evaluatorNames = ['train', 'val', 'cross', 'compact'];
+  const evaluatorNames = EVALUATOR_NAMES;
   const table: Record<string, Record<string, { byGa: number; byNatural: number }>> = {};
   for (const method of [...METHODS, 'topk' as MethodName]) {
     table[method] = {};

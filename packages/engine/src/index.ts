@@ -135,13 +135,14 @@ export { guidanceUpdate, imageNorms, rescaleToNorm } from './synthesis/image-nor
 export { type GradientAscentSettings, gaMei, gradientAscent } from './synthesis/ga.ts';
 export { type GuidedDiffusionSettings, type GuidedMeiSettings, eggMei, eggX0Mei, guidedDiffusion } from './synthesis/egg.ts';
 export { MENI_DEFAULTS, meni } from './synthesis/meni.ts';
+export { type ImageShape, REFERENCE_IMAGE, guidanceScaleFor, priorImageShape, sizeScaledLabel } from './synthesis/guidance-scale.ts';
 export { RECONSTRUCTION_DEFAULTS, type ReconstructionSettings, type ReconstructionTargets, reconstruct } from './synthesis/reconstruction.ts';
 export { type DiverseSetSettings, diverseMeis } from './synthesis/diverse-set.ts';
 export { type ResponseOptions, encoderResponses } from './synthesis/encoder-responses.ts';
 export { type TopK, naturalTopK } from './synthesis/natural-top-k.ts';
 export { type SynthesizeRequest, type SynthesizeSettings, type Synthesized, type SynthesizedImage, synthesize } from './synthesis/synthesize.ts';
-export { type ChoiceSetting, type ImageKind, type MethodDefinition, type MethodSettings, type NumberSetting, type SettingName, type SettingSpec } from './synthesis/methods/method.ts';
-export { METHODS, METHOD_NAMES, type MethodName, type SettingLimits, SettingError, methodOf, resolveBatchSettings, resolveSettings } from './synthesis/methods/registry.ts';
+export { type ChoiceSetting, type ImageKind, type MethodDefinition, type MethodSettings, type NumberSetting, type SettingName, type SettingSpec, defaultLabel } from './synthesis/methods/method.ts';
+export { METHODS, METHOD_NAMES, type MethodName, type SettingContext, type SettingLimits, SettingError, methodOf, resolveBatchSettings, resolveSettings } from './synthesis/methods/registry.ts';
 export { type Standardization, saturation, toStimulus } from './synthesis/stimulus.ts';
 export { type CompareOptions, type CompareRow, compare } from './evaluate/compare.ts';
 export { type NeuronChoice, parseNeurons } from './evaluate/neuron-spec.ts';

@@ -4,7 +4,7 @@
  * its value checked against the setting's kind. Ranges are checked by the engine for the method run.
  */
 import { type Command, Option } from 'commander';
-import { METHODS, METHOD_NAMES, type MethodSettings, type SettingName, type SettingSpec } from '@excite/engine';
+import { METHODS, METHOD_NAMES, type MethodSettings, type SettingName, type SettingSpec, defaultLabel } from '@excite/engine';
 
 const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
@@ -24,7 +24,7 @@ function settingsByName(): Map<SettingName, { spec: SettingSpec; descriptions: S
     for (const [name, spec] of Object.entries(method.settings) as [SettingName, SettingSpec][]) {
       const entry = out.get(name) ?? { spec, descriptions: new Set(), methods: [] };
       entry.descriptions.add(spec.description);
-      entry.methods.push(`${method.name} ${spec.default ?? 'auto'}`);
+      entry.methods.push(`${method.name} ${defaultLabel(spec) ?? 'auto'}`);
       out.set(name, entry);
     }
   return out;

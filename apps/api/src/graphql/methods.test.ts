@@ -1,12 +1,14 @@
 /**
  * The methods a user can pick come from the engine's registry: the schema's `Method` enum names
  * exactly the registry's methods, and the `methods` query answers each method's settings, defaults
- * and ranges as the registry declares them, which is also what startRuns enforces.
+ * and ranges as the registry declares them, which is also what startRuns enforces. The guidance
+ * scale has no fixed default: a batch records its method's reference scaled to the prior's image shape.
  */
 import { readFile } from 'node:fs/promises';
 import { buildSchema, type GraphQLEnumType } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { METHODS, METHOD_NAMES } from '@excite/engine';
+import { METHODS, METHOD_NAMES, guidanceScaleFor } from '@excite/engine';
+import { resolveSettings } from '../runs/settings.ts';
 import { SCHEMA_FILE } from './schema.ts';
 import { type TestService, startTestService } from '../testing/harness.ts';
 import { ENUM_VALUES } from './enums.ts';
@@ -45,5 +47,21 @@ describe('synthesis methods', () => {
     const refused = await t.gql(`mutation($input: StartRunsInput!) { startRuns(input: $input) { id } }`, { input: { generator: '00000000-0000-0000-0000-000000000000', methods: ['GA'], neurons: [{ session: 's', index: 0 }], settings: { steps: steps.max + 1 } } });
     expect(refused.errors?.[0]?.extensions?.code).toBe('INVALID_SETTINGS');
     expect(refused.errors?.[0]?.message).toContain(`to ${steps.max}`);
+    // the guidance scale's default follows the prior: no fixed default, the rule in its description
+    const egg = methods.find((m: { method: string }) => m.method === 'EGG');
+    const scale = egg.settings.find((s: { name: string }) => s.name === 'scale');
+    expect(scale.default).toBeNull();
+    const { methods: described } = await t.ok(`{ methods { method settings { name description } } }`);
+    expect(described.find((m: { method: string }) => m.method === 'EGG').settings.find((s: { name: string }) => s.name === 'scale').description).toContain('size-scaled: 10 at 3x256x256');
+  });
+
+  it('records the guidance scale a batch runs with: the reference scaled to the prior’s image shape, or the one given', () => {
+    const demo = { channels: 1, height: 40, width: 40 };
+    const settings = resolveSettings(['ga', 'egg', 'meni'], { steps: 5 }, 3000, demo);
+    expect(settings.get('ga')!.scale).toBeUndefined();
+    expect(settings.get('egg')!.scale).toBeCloseTo(guidanceScaleFor(10, demo), 12);
+    expect(settings.get('egg')!.scale).toBeCloseTo(10 * Math.sqrt(1600 / 196608), 12);
+    expect(settings.get('meni')!.scale).toBeCloseTo(guidanceScaleFor(2, demo), 12);
+    expect(resolveSettings(['egg'], { scale: 10 }, 3000, demo).get('egg')!.scale).toBe(10);
   });
 });

@@ -5,6 +5,7 @@
  * generator, method, settings, prior and dataset) share a job, up to `maxRunsPerJob`.
  */
 import { randomUUID } from 'node:crypto';
+import type { ImageShape } from '@excite/engine';
 import { and, eq, inArray } from 'drizzle-orm';
 import type { ServiceConfig } from '../config.ts';
 import type { Database, Db, TransactionScope } from '../db/database.ts';
@@ -65,7 +66,8 @@ export async function createBatch(starter: RunStarter, scope: TransactionScope, 
   if (total > limits.maxBatchRuns) {
     throw new ServiceError('BATCH_TOO_LARGE', `this call would start ${total} runs (${generators.length} generators x ${methods.length} methods x neurons/targets x ${seeds.length} seeds); at most ${limits.maxBatchRuns} per call`, { runs: total, limit: limits.maxBatchRuns });
   }
-  const settings = resolveSettings(methods, request.settings, limits.maxSteps);
+  // checked before any lookup; resolved again below with the prior's image shape (the guidance scale's default)
+  resolveSettings(methods, request.settings, limits.maxSteps);
 
   const { db } = scope;
   const generatorRows = await modelsById(db, generators);
@@ -74,7 +76,8 @@ export async function createBatch(starter: RunStarter, scope: TransactionScope, 
     if (!g) throw notFound('encoder', id);
     if (g.kind !== 'encoder' && g.kind !== 'ensemble' && g.kind !== 'onnx') throw new ServiceError('WRONG_MODEL_KIND', `${g.name} is a ${g.kind} model: generators are encoders, ensembles or imported models`, { id });
   }
-  const priorId = methods.some(needsPrior) ? await choosePrior(db, request.prior, methods) : null;
+  const priorRow = methods.some(needsPrior) ? await choosePrior(db, request.prior, methods) : null;
+  const priorId = priorRow?.id ?? null;
   if (!priorId && request.prior) throw new ServiceError('INVALID_SETTINGS', `prior is only for the methods that sample a diffusion prior, and none of ${methods.map((m) => m.toUpperCase()).join(', ')} does`);
   const datasetId = methods.some(needsDataset) ? await chooseDataset(db, request.dataset, targets) : null;
   if (!datasetId && request.dataset) throw new ServiceError('INVALID_SETTINGS', 'dataset is only for TOP_K and RECONSTRUCTION');
@@ -101,6 +104,7 @@ export async function createBatch(starter: RunStarter, scope: TransactionScope, 
     }
   }
 
+  const settings = resolveSettings(methods, request.settings, limits.maxSteps, priorRow?.input);
   const [batch] = await db.insert(batches).values({ label: request.label ?? null, runCount: total }).returning();
   const planned: NewRun[] = [];
   const jobs: QueuedJob[] = [];
@@ -159,15 +163,16 @@ async function modelsById(db: Db, ids: readonly string[]) {
   return new Map(rows.map((r) => [r.id, r]));
 }
 
-async function choosePrior(db: Db, requested: string | null | undefined, methods: readonly Method[]): Promise<string> {
+/** The batch's prior: its id, and its image shape (`input`), which a guidance scale's default follows. */
+async function choosePrior(db: Db, requested: string | null | undefined, methods: readonly Method[]): Promise<{ id: string; input: ImageShape }> {
   if (requested) {
     const row = (await modelsById(db, [requested])).get(requested);
     if (!row) throw notFound('prior', requested);
     if (row.kind !== 'prior') throw new ServiceError('WRONG_MODEL_KIND', `${row.name} is a ${row.kind} model, not a diffusion prior`, { id: requested });
-    return row.id;
+    return row;
   }
-  const priors = await db.select({ id: models.id }).from(models).where(eq(models.kind, 'prior')).limit(2);
-  if (priors.length === 1) return priors[0].id;
+  const priors = await db.select({ id: models.id, input: models.input }).from(models).where(eq(models.kind, 'prior')).limit(2);
+  if (priors.length === 1) return priors[0];
   const needing = methods.filter(needsPrior).map((m) => m.toUpperCase());
   throw new ServiceError('PRIOR_REQUIRED', `${needing.join(', ')} sample from a diffusion prior: ${priors.length === 0 ? 'none is registered (upload one)' : 'several are registered, name one as prior'}`);
 }

@@ -11,6 +11,7 @@ import { readDataset } from '../data/dataset.ts';
 import { loadPrior } from '../diffusion/prior.ts';
 import { type ScoringModel, loadScoringModel, synthesisInput } from '../models/scoring-model.ts';
 import { type NdArray, float32 } from '../onnx/ndarray.ts';
+import { priorImageShape } from '../synthesis/guidance-scale.ts';
 import type { ProgressCallback } from '../synthesis/progress.ts';
 import { type MethodName, resolveBatchSettings } from '../synthesis/methods/registry.ts';
 import { type SynthesizeSettings, synthesize } from '../synthesis/synthesize.ts';
@@ -79,7 +80,7 @@ export async function compare(o: CompareOptions): Promise<{ rows: CompareRow[] }
   const generators = await Promise.all(o.generators.map((g) => loadScoringModel(g)));
   const evaluators = await Promise.all(o.evaluators.map((e) => loadScoringModel(e)));
   const choices = parseNeurons(o.neurons, generators[0].neurons);
-  const settings = resolveBatchSettings(o.methods, o.settings);
+  const settings = resolveBatchSettings(o.methods, o.settings, {}, { priorShape: prior && priorImageShape(prior) });
   const rows: CompareRow[] = [];
   for (const [gi, generator] of generators.entries()) {
     const natural = o.methods.includes('topk') ? await naturalImages(generator, o.data ?? [], o.images) : undefined;

@@ -27,8 +27,9 @@ describe('diverse sets', () => {
   const neurons = items.map((i) => i.neuron);
 
   it('makes the images of a set less alike than plain EGG does from the same seeds', async () => {
-    const plain = await diverseMeis(encoder, prior, items, { steps: 5, diversity: 0 });
-    const diverse = await diverseMeis(encoder, prior, items, { steps: 5, diversity: 50 });
+    // lambda 10 so that guidance acts within 5 steps (the size-scaled default on the tiny 1x8x8 prior is 10 x sqrt(64 / 196608) = 0.18)
+    const plain = await diverseMeis(encoder, prior, items, { steps: 5, scale: 10, diversity: 0 });
+    const diverse = await diverseMeis(encoder, prior, items, { steps: 5, scale: 10, diversity: 50 });
     expect(diverse.method).toBe('diverse');
     expect(withinSetSimilarity(diverse.encoderImages.data, neurons)).toBeLessThan(withinSetSimilarity(plain.encoderImages.data, neurons) - 0.05);
     expect(Array.from(plain.activation).every(Number.isFinite)).toBe(true);

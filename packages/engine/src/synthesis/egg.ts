@@ -27,6 +27,7 @@ import { type SynthesisCheckpoint, checkResume } from './checkpoint.ts';
 import { type Energy, meiEnergy } from './energy.ts';
 import { energyGradientGraph } from './energy-graph.ts';
 import { eggStepGraph } from './guidance-graph.ts';
+import { guidanceScaleFor, priorImageShape } from './guidance-scale.ts';
 import { guidanceUpdate } from './image-norm.ts';
 import { type ProgressCallback, type SynthesisMethod, checkEnergy, previewOf } from './progress.ts';
 import type { SynthesisEncoder } from './synthesis-encoder.ts';
@@ -38,7 +39,7 @@ export interface GuidedDiffusionSettings {
   seeds: readonly number[];
   /** K, the respaced steps (default 100) */
   steps?: number;
-  /** lambda, the guidance scale (default 10, the later code; the first used 5) */
+  /** lambda, the guidance scale (default EGG's reference 10, set for a 3x256x256 prior, scaled to the prior's image size: guidanceScaleFor) */
   scale?: number;
   /** c, the L2 norm of the encoder's input, one for all or one per image (default 25) */
   norm?: number | readonly number[];
@@ -185,7 +186,7 @@ async function makeEvaluator(encoder: SynthesisEncoder, prior: SynthesisPrior, e
         posterior_mean_coef2: column(),
         ...(learnedVariance ? { log_variance_max: column(), log_variance_min: column(), noise_mask: column() } : { noise_std: column() }),
       };
-      const feeds = { ...probe.feeds, image_norm: norms, energy_seed: ones, guidance_scale: float64([B, 1, 1, 1], new Float64Array(B).fill(s.scale ?? 10)), noise: filled(image, 0), ...coefs };
+      const feeds = { ...probe.feeds, image_norm: norms, energy_seed: ones, guidance_scale: float64([B, 1, 1, 1], new Float64Array(B).fill(s.scale!)), noise: filled(image, 0), ...coefs };
       const xs = [filled(image, 0), filled(image, 0)];
       const { height, width, channels } = encoder.input;
       const outputs = { x0_step: filled(image, 0), energy: filled([B], 0), activation: filled([B], 0), encoder_input: filled([B, channels, height, width], 0) };
@@ -229,7 +230,7 @@ async function makeEvaluator(encoder: SynthesisEncoder, prior: SynthesisPrior, e
       };
     }
     const denoiser = await open(unetGraph(prior.unet, { weights: prior.weights, precision: s.precision }).graph);
-    const scale = s.scale ?? 10;
+    const scale = s.scale!;
     return {
       async step(k, x, noise, wantEncoderInput) {
         const prediction = await denoiser.run({ x, t: t(k) }, hasV ? ['eps', 'v'] : ['eps']);
@@ -253,7 +254,10 @@ async function makeEvaluator(encoder: SynthesisEncoder, prior: SynthesisPrior, e
   }
 }
 
-/** EGG's settings: K = 100 respaced steps, guidance scale lambda = 10, encoder input norm c = 25. */
+/**
+ * EGG's settings: K = 100 respaced steps, guidance scale lambda = 10 for a 3x256x256 prior (the
+ * reference: the default is scaled to the prior's image size, guidanceScaleFor), encoder input norm c = 25.
+ */
 export const EGG_DEFAULTS = { steps: 100, scale: 10, norm: 25 } as const;
 
 export async function guidedDiffusion(encoder: SynthesisEncoder, prior: SynthesisPrior, energy: Energy, settings: GuidedDiffusionSettings, onProgress?: ProgressCallback): Promise<SynthesisResult> {
@@ -261,7 +265,7 @@ export async function guidedDiffusion(encoder: SynthesisEncoder, prior: Synthesi
   const gradient = settings.gradient ?? 'unet';
   const method = settings.method ?? (gradient === 'unet' ? 'egg' : 'egg-x0');
   const K = settings.steps ?? EGG_DEFAULTS.steps;
-  const scale = settings.scale ?? EGG_DEFAULTS.scale;
+  const scale = settings.scale ?? guidanceScaleFor(EGG_DEFAULTS.scale, priorImageShape(prior));
   const { seeds } = settings;
   const B = seeds.length;
   if (B !== energy.images) throw new Error(`${method}: ${B} seeds for an energy of ${energy.images} images`);
@@ -288,7 +292,7 @@ export async function guidedDiffusion(encoder: SynthesisEncoder, prior: Synthesi
     if (resume.rngStates?.length !== B) throw new Error(`${method}: cannot resume from this checkpoint: it has no noise generator states`);
     resume.rngStates.forEach((s, i) => rngs[i].setState(s));
   }
-  const evaluator = await makeEvaluator(encoder, prior, energy, schedule, settings, norms, variance);
+  const evaluator = await makeEvaluator(encoder, prior, energy, schedule, { ...settings, scale }, norms, variance);
   try {
     let x: NdArray<Float32Array> = float32(shape, resume ? resume.x.slice() : draw());
     let last!: StepOutput;
@@ -318,7 +322,7 @@ export async function guidedDiffusion(encoder: SynthesisEncoder, prior: Synthesi
 
 export type GuidedMeiSettings = Omit<GuidedDiffusionSettings, 'seeds' | 'gradient'>;
 
-/** EGG MEIs of (neuron, seed) pairs in one batch: K = 100, lambda = 10, c = 25 unless set. */
+/** EGG MEIs of (neuron, seed) pairs in one batch: K = 100, lambda = 10 size-scaled (guidanceScaleFor), c = 25 unless set. */
 export function eggMei(encoder: SynthesisEncoder, prior: SynthesisPrior, items: readonly SynthesisItem[], settings: GuidedMeiSettings = {}, onProgress?: ProgressCallback): Promise<SynthesisResult> {
   return guidedDiffusion(encoder, prior, meiEnergy(items.map((i) => i.neuron)), { ...settings, seeds: items.map((i) => i.seed), gradient: 'unet' }, onProgress);
 }

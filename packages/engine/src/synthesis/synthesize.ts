@@ -12,6 +12,7 @@ import { type NdArray, float32 } from '../onnx/ndarray.ts';
 import { takeRows } from '../runtime/batched.ts';
 import type { MethodContext, MethodDefinition, MethodSettings } from './methods/method.ts';
 import { type MethodName, type SettingLimits, methodOf, resolveSettings } from './methods/registry.ts';
+import { priorImageShape } from './guidance-scale.ts';
 import type { ProgressCallback, SynthesisProgress } from './progress.ts';
 import { encoderResponses } from './encoder-responses.ts';
 import { type Standardization, fromStimulus, toStimulus } from './stimulus.ts';
@@ -56,6 +57,8 @@ export interface Synthesized {
   /** the settings the images were made with (defaults under what was given) */
   settings: MethodSettings;
   images: SynthesizedImage[];
+  /** the methods that sample a prior: their results in the prior's space ([-1, 1] is its data's range), [N, C, H, W] */
+  priorImages?: NdArray<Float32Array>;
   /** wall time of the whole batch */
   seconds: number;
 }
@@ -84,7 +87,8 @@ export async function synthesize(req: SynthesizeRequest): Promise<Synthesized> {
     if (method.target === 'neuron' && (!Number.isInteger(it.neuron) || it.neuron < 0 || it.neuron >= columns)) throw new Error(`neuron ${it.neuron} is not one of the ${columns} neurons of ${req.generator.name}`);
     if (!Number.isInteger(it.seed) || it.seed < 0) throw new Error(`seed ${it.seed} must be a non-negative integer`);
   }
-  const settings = resolveSettings(method, req.settings, req.limits);
+  // the guidance scale's default follows the prior's image size; the resolved value is what the result records
+  const settings = resolveSettings(method, req.settings, req.limits, { priorShape: req.prior && priorImageShape(req.prior) });
   const standardization = standardizationOf(req);
   const encoder = synthesisEncoder(req.generator, standardization);
   const result = await method.run({
@@ -117,5 +121,5 @@ export async function synthesize(req: SynthesizeRequest): Promise<Synthesized> {
       sourceIndex: result.sourceIndices?.[i],
     };
   });
-  return { method: method.name, settings, images, seconds: result.seconds };
+  return { method: method.name, settings, images, priorImages: method.space === 'prior' ? result.images : undefined, seconds: result.seconds };
 }

@@ -434,7 +434,7 @@ export type MethodSetting = {
   __typename?: 'MethodSetting';
   /** CHOICE: the values the input takes */
   choices?: Maybe<Array<Scalars['String']['output']>>;
-  /** INTEGER and NUMBER: the default; null when the method works it out per image (a reconstruction's norm is its target's) */
+  /** INTEGER and NUMBER: the default; null when the method works it out (a reconstruction's norm is its target's; the guidance scale is its reference, named in `description`, scaled to the prior's image size) */
   default?: Maybe<Scalars['Float']['output']>;
   /** CHOICE: the default, as the enum value the input takes */
   defaultChoice?: Maybe<Scalars['String']['output']>;

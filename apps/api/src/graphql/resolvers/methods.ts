@@ -1,5 +1,5 @@
 /** The `methods` query: the engine's method registry as the dashboard's forms and clients read it. */
-import { METHODS, type MethodDefinition, PRESETS, type SettingSpec } from '@excite/engine';
+import { METHODS, type MethodDefinition, PRESETS, type SettingSpec, defaultLabel } from '@excite/engine';
 import { MAX_SEED, MAX_TRAINING_DATASETS, TRAINING_DEFAULTS, TRAINING_RANGES, TRAINING_SETTING_DESCRIPTIONS } from '../../runs/start-training.ts';
 import type { MethodInfo, MethodSetting, TrainingOptions } from '../generated/resolvers.ts';
 
@@ -9,7 +9,9 @@ const enumName = (value: string) => value.toUpperCase().replace(/-/g, '_');
 function setting(name: string, spec: SettingSpec, maxSteps: number): MethodSetting {
   if (spec.kind === 'choice') return { name, description: spec.description, kind: 'choice', defaultChoice: enumName(spec.default), choices: spec.choices.map(enumName), minExclusive: false };
   const max = name === 'steps' ? Math.min(spec.max ?? Infinity, maxSteps) : spec.max;
-  return { name, description: spec.description, kind: spec.kind, default: spec.default ?? null, min: spec.min, minExclusive: spec.minExclusive ?? false, max: max ?? null };
+  // a size-scaled default has no one value (it follows the prior): its description names the reference
+  const description = spec.sizeScaled ? `${spec.description}; default ${defaultLabel(spec)}` : spec.description;
+  return { name, description, kind: spec.kind, default: spec.default ?? null, min: spec.min, minExclusive: spec.minExclusive ?? false, max: max ?? null };
 }
 
 function info(method: MethodDefinition, maxSteps: number): MethodInfo {

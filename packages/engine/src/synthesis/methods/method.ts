@@ -9,6 +9,7 @@ import type { UNetPrecision } from '../../models/unet.ts';
 import type { NdArray } from '../../onnx/ndarray.ts';
 import type { SessionCache } from '../../runtime/session.ts';
 import type { SynthesisCheckpoint } from '../checkpoint.ts';
+import { sizeScaledLabel } from '../guidance-scale.ts';
 import type { ProgressCallback } from '../progress.ts';
 import type { ReconstructionTargets } from '../reconstruction.ts';
 import type { SynthesisEncoder } from '../synthesis-encoder.ts';
@@ -41,8 +42,14 @@ export type SettingName = keyof MethodSettings;
 export interface NumberSetting {
   kind: 'integer' | 'number';
   description: string;
-  /** undefined: the method works it out (a reconstruction's norm is its target image's) */
+  /** undefined: the method works it out (a reconstruction's norm is its target image's; a size-scaled default, below) */
   default?: number;
+  /**
+   * The default follows the prior's image size: `reference` at 3x256x256, scaled by
+   * sqrt(C H W / (3 * 256 * 256)) for the prior's C x H x W (guidance-scale.ts). Settings resolved
+   * with the prior's shape hold the scaled value; `default` stays undefined.
+   */
+  sizeScaled?: { reference: number };
   min: number;
   /** the minimum itself is not allowed (a norm must be > 0) */
   minExclusive?: boolean;
@@ -105,9 +112,22 @@ export function diffusionSteps(defaultSteps: number): NumberSetting {
   return { kind: 'integer', description: 'diffusion steps K (the prior respaced to K steps)', default: defaultSteps, min: 2 };
 }
 
-export const guidanceScale = (defaultScale: number): NumberSetting => ({ kind: 'number', description: 'guidance scale lambda', default: defaultScale, min: 0 });
+/** lambda, its default the method's reference (set for a 3x256x256 prior) scaled to the prior's image size (guidance-scale.ts). */
+export const guidanceScale = (reference: number): NumberSetting => ({
+  kind: 'number',
+  description: "guidance scale lambda (its default follows the prior's image size: the method's reference at 3x256x256 times sqrt(C·H·W / 196608) for the prior's C×H×W, the same step per pixel)",
+  sizeScaled: { reference },
+  min: 0,
+});
 
-/** The settings every guided diffusion method takes: K, lambda and c with its defaults. */
+/** A setting's default as help texts show it: the value, "size-scaled: 10 at 3x256x256", or undefined when the method works it out. */
+export function defaultLabel(spec: SettingSpec): string | undefined {
+  if (spec.kind === 'choice') return spec.default;
+  if (spec.default !== undefined) return String(spec.default);
+  return spec.sizeScaled ? sizeScaledLabel(spec.sizeScaled.reference) : undefined;
+}
+
+/** The settings every guided diffusion method takes: K, lambda (its reference, size-scaled) and c with its defaults. */
 export const guidedSettings = (defaults: { steps: number; scale: number; norm: number }) => ({ steps: diffusionSteps(defaults.steps), scale: guidanceScale(defaults.scale), norm: inputNorm(defaults.norm) });
 
 /** What a guided diffusion method passes on from its context. */

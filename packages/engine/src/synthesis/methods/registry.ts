@@ -3,6 +3,7 @@
  * one line below; the service's GraphQL enum `Method` lists the same names (a test holds them equal).
  */
 import { diverseMethod } from './diverse.ts';
+import { type ImageShape, guidanceScaleFor } from '../guidance-scale.ts';
 import { eggX0Method } from './egg-x0.ts';
 import { eggMethod } from './egg.ts';
 import { gaMethod } from './ga.ts';
@@ -43,6 +44,12 @@ export interface SettingLimits {
   maxSteps?: number;
 }
 
+/** What a size-scaled default (the guidance scale) is resolved against. */
+export interface SettingContext {
+  /** the prior's image shape; without it a size-scaled setting left unset stays unset (the method scales it from its prior) */
+  priorShape?: ImageShape;
+}
+
 function rangeOf(spec: NumberSetting, max: number | undefined): string {
   const kind = spec.kind === 'integer' ? 'an integer' : 'a finite number';
   if (max !== undefined) return `${kind} from ${spec.min}${spec.minExclusive ? ' (exclusive)' : ''} to ${max}`;
@@ -68,11 +75,16 @@ function checkSetting(name: string, spec: SettingSpec, value: unknown, limits: S
 
 /**
  * A method's settings: its defaults under what the caller gave (a setting left undefined keeps the
- * default), each checked against its range. A setting the method does not take is an error.
+ * default), each checked against its range. A setting the method does not take is an error. A
+ * size-scaled default (the guidance scale) is the method's reference scaled to `context.priorShape`
+ * (guidanceScaleFor); a value the caller gave is used as it is.
  */
-export function resolveSettings(method: MethodDefinition, given: MethodSettings = {}, limits: SettingLimits = {}): MethodSettings {
+export function resolveSettings(method: MethodDefinition, given: MethodSettings = {}, limits: SettingLimits = {}, context: SettingContext = {}): MethodSettings {
   const resolved: Record<string, unknown> = {};
-  for (const [name, spec] of Object.entries(method.settings) as [SettingName, SettingSpec][]) if (spec.default !== undefined) resolved[name] = spec.default;
+  for (const [name, spec] of Object.entries(method.settings) as [SettingName, SettingSpec][]) {
+    if (spec.default !== undefined) resolved[name] = spec.default;
+    else if (spec.kind !== 'choice' && spec.sizeScaled && context.priorShape) resolved[name] = guidanceScaleFor(spec.sizeScaled.reference, context.priorShape);
+  }
   for (const [name, value] of Object.entries(given) as [SettingName, unknown][]) {
     if (value === undefined || value === null) continue;
     const spec = method.settings[name];
@@ -87,11 +99,11 @@ export function resolveSettings(method: MethodDefinition, given: MethodSettings 
  * The settings of each method of a batch (a comparison, a service batch): a setting applies to the
  * methods that take it; one that no method of the batch takes is an error, not silently ignored.
  */
-export function resolveBatchSettings(methods: readonly MethodName[], given: MethodSettings = {}, limits: SettingLimits = {}): Map<MethodName, MethodSettings> {
+export function resolveBatchSettings(methods: readonly MethodName[], given: MethodSettings = {}, limits: SettingLimits = {}, context: SettingContext = {}): Map<MethodName, MethodSettings> {
   const definitions = methods.map(methodOf);
   const set = (Object.entries(given) as [SettingName, unknown][]).filter(([, v]) => v !== undefined && v !== null);
   for (const [name] of set) {
     if (!definitions.some((d) => d.settings[name])) throw new SettingError(name, `settings.${name} is taken by none of the methods ${methods.join(', ')}`);
   }
-  return new Map(definitions.map((d) => [d.name, resolveSettings(d, Object.fromEntries(set.filter(([name]) => d.settings[name])), limits)]));
+  return new Map(definitions.map((d) => [d.name, resolveSettings(d, Object.fromEntries(set.filter(([name]) => d.settings[name])), limits, context)]));
 }
