@@ -1,33 +1,64 @@
 #!/usr/bin/env bash
 # Retrains the demo encoders in models/demo from the macaque V4 recordings
-# ($EXCITE_V4_DATA, see docs/testing.md): `npm run train:demo`. CPU only; under an hour on 2 cores.
+# ($EXCITE_V4_DATA, see docs/testing.md): `npm run train:demo`. CPU only; about 2 hours on 2 cores
+# (docs/encoders.md, Demo models). Stop it any time: running it again resumes.
 #
+# 0. Teacher data (distillation): the published compact models of session 211022, which no
+#    benchmark evaluates, predict the training sessions' images (grayscale); their predictions are
+#    one more "session" the cores learn from (docs/encoders.md, Distillation).
 # 1. Cores: each member trains a data-driven core with one readout per session on the eight
-#    sessions that have no published compact models, all images (10% for validation). 210325 is
-#    left out: its raw repeats give a noise ceiling, so npm run bench:encoders fits a readout on
-#    its first half and tests on the second, which no core may have seen.
-#    attention-train: seeds 1, 2; attention-val: seeds 3, 4 (same architecture, other seeds);
-#    gaussian-cross: seeds 5, 6, Gaussian readout on a different core (demo-alt: 7x7, 3x3 kernels).
+#    sessions that have no published compact models, all images (10% for validation), plus the
+#    teacher data. 210325 is left out: its raw repeats give a noise ceiling, so npm run
+#    bench:encoders fits a readout on its first half and tests on the second, which no core may
+#    have seen. attention-train: seeds 1, 2; attention-val: seeds 3, 4 (same architecture, other
+#    seeds); gaussian-cross: seeds 5, 6, Gaussian readout on a different core (demo-alt: 7x7, 3x3
+#    kernels). Recipe: the paper code's (5-point Laplacian, batch-norm momentum 0.9, readout
+#    weights and queries starting at 1/C), no L1 on the attention queries.
 # 2. Readouts: for the test sessions 201025 and 210225, new readouts fitted on images 0..599 with
 #    each member's core frozen. Images 600..1199 stay unseen (npm run bench:encoders).
+# The three ensembles train side by side, one thread each (EXCITE_THREADS=1); set DEMO_JOBS=1 to
+# train them one after another with all cores.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-data="${EXCITE_V4_DATA:-../shared/data/v4}/sessions"
+v4="${EXCITE_V4_DATA:-../shared/data/v4}"
+data="$v4/sessions"
 [ -d "$data" ] || { echo "no V4 sessions at $data: set EXCITE_V4_DATA" >&2; exit 1; }
+read -r -a excite <<< "${EXCITE_CLI:-npx excite}"
 work=models/demo/.work
 mkdir -p "$work"
 train_sessions=(190925 190927 190928 190929 210224 210305 210322 210621)
 data_args=()
 for s in "${train_sessions[@]}"; do data_args+=(--data "$data/$s"); done
+teacher=$work/teacher-211022
 epochs=(--max-epochs 8 --patience 2)
+recipe=(--laplace-stencil 5 --bn-momentum 0.9 --readout-init constant --query-l1 0)
 
 start=$(date +%s)
-npx excite train "${data_args[@]}" --arch attention --preset demo --members 2 --seed 1 "${epochs[@]}" --out "$work/core-attention-train"
-npx excite train "${data_args[@]}" --arch attention --preset demo --members 2 --seed 3 "${epochs[@]}" --out "$work/core-attention-val"
-npx excite train "${data_args[@]}" --arch gaussian --preset demo-alt --members 2 --seed 5 "${epochs[@]}" --out "$work/core-gaussian-cross"
-for name in attention-train attention-val gaussian-cross; do
+[ -d "$teacher" ] || "${excite[@]}" teacher-data --teacher "$v4/compact/211022" "${data_args[@]}" --views 1 --out "$teacher"
+
+member_flags() { # name -> arch, preset, seed
+  case "$1" in
+    attention-train) echo "attention demo 1" ;;
+    attention-val) echo "attention demo 3" ;;
+    gaussian-cross) echo "gaussian demo-alt 5" ;;
+  esac
+}
+one() {
+  local name=$1 arch preset seed
+  read -r arch preset seed <<< "$(member_flags "$name")"
+  "${excite[@]}" train "${data_args[@]}" --data "$teacher" --arch "$arch" --preset "$preset" --members 2 --seed "$seed" \
+    "${epochs[@]}" "${recipe[@]}" --quiet --out "$work/core-$name"
   rm -rf "models/demo/$name"
-  npx excite fit-readout --core "$work/core-$name" --data "$data/201025" --data "$data/210225" --images 0:600 \
-    --max-epochs 40 --patience 3 --out "models/demo/$name"
-done
+  "${excite[@]}" fit-readout --core "$work/core-$name" --data "$data/201025" --data "$data/210225" --images 0:600 \
+    --max-epochs 40 --patience 3 --query-l1 0 --readout-init constant --quiet --out "models/demo/$name"
+}
+names=("${@:-attention-train attention-val gaussian-cross}")
+read -r -a names <<< "${names[*]}"
+if [ "${DEMO_JOBS:-3}" = 1 ]; then
+  for n in "${names[@]}"; do one "$n"; done
+else
+  pids=()
+  for n in "${names[@]}"; do (export EXCITE_THREADS=1; one "$n") > "$work/$n.log" 2>&1 & pids+=($!); done
+  for p in "${pids[@]}"; do wait "$p"; done
+fi
 echo "demo models retrained in $(( ($(date +%s) - start) / 60 )) minutes on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))"

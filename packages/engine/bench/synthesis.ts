@@ -28,11 +28,14 @@ import type { MethodName } from '../src/synthesis/methods/registry.ts';
 import { type SynthesizedImage, synthesize } from '../src/synthesis/synthesize.ts';
 import { inline } from '../src/models/scoring-model.ts';
 import { EVALUATOR_NAMES, SESSIONS, bestNaturalResponses, bestPredictedNeurons, columnsOf, loadCompact, loadDemoModels, loadNatural, repo, scoreByEvaluators, v4DataPresent } from './demo-evaluation.ts';
+import { formatGroundTruth, groundTruthReport } from './ground-truth.ts';
 import { medianMs } from './measure.ts';
 
 const figures = join(repo, 'docs/figures/synthesis');
 const PER_SESSION = Number(process.env.BENCH_NEURONS ?? 10);
 const METHODS: MethodName[] = ['ga', 'egg', 'egg-x0', 'meni'];
+/** seeds of GA and EGG MEIs per neuron for the ground-truth figures (seed 0 at batch 1, the others batched) */
+const SEEDS = Number(process.env.BENCH_SEEDS ?? 3);
 const json = process.argv.includes('--json');
 const log = (...a: unknown[]) => (json ? console.error(...a) : console.log(...a));
 
@@ -67,6 +70,7 @@ async function main() {
   const images = new Map<MethodName, SynthesizedImage[]>();
   const seconds = new Map<MethodName, number[]>();
   const batched = new Map<MethodName, number>();
+  const bySeed = new Map<MethodName, SynthesizedImage[][]>();
   for (const method of METHODS) {
     const single: SynthesizedImage[] = [];
     const times: number[] = [];
@@ -79,6 +83,11 @@ async function main() {
     seconds.set(method, times);
     const all = await synthesize({ method, generator, prior, items: columns.map((c) => ({ neuron: c, seed: 1 })) });
     batched.set(method, all.seconds / columns.length);
+    const seeds = [single, all.images];
+    if (method === 'ga' || method === 'egg') {
+      for (let seed = 2; seed < SEEDS; seed++) seeds.push((await synthesize({ method, generator, prior, items: columns.map((c) => ({ neuron: c, seed })) })).images);
+    }
+    bySeed.set(method, seeds);
     log(`${method}: median ${median(times).toFixed(1)} s per image at batch 1, ${(all.seconds / columns.length).toFixed(1)} s per image at batch ${columns.length}`);
   }
   // the most activating natural image per neuron, for the generator
@@ -96,6 +105,8 @@ async function main() {
   for (const [method, list] of images) scores.set(method, await scoreByEvaluators(list, neurons, models, compact));
   // each evaluator's best response over the session's natural images
   const best = await bestNaturalResponses(models, compact, natural);
+
+  const groundTruthFigures = await groundTruthReport({ ga: bySeed.get('ga')!, egg: bySeed.get('egg')!, neurons, compact, natural, models, c: EGG_DEFAULTS.norm });
 
   const evaluatorNames = EVALUATOR_NAMES;
   const table: Record<string, Record<string, { byGa: number; byNatural: number }>> = {};
@@ -124,6 +135,8 @@ async function main() {
 
   const cpu = os.cpus()[0]?.model ?? 'unknown';
   log(`\nsynthesis with the demo models (generator: attention-train; ${neurons.length} neurons: ${SESSIONS.map((s) => `${PER_SESSION} of ${s}`).join(', ')}; machine: ${cpu}, ${os.cpus().length} cores, CPU)`);
+  for (const line of formatGroundTruth(groundTruthFigures)) log(line);
+  log('');
   log(`normalized activation, median over neurons: by each evaluator's response to the GA MEI | by its best natural image`);
   log(`${'method'.padEnd(8)}${evaluatorNames.map((e) => e.padStart(18)).join('')}${'s/image b1'.padStart(12)}${`s/image b${columns.length}`.padStart(13)}`);
   for (const method of [...METHODS, 'topk' as MethodName]) {
@@ -146,7 +159,7 @@ async function main() {
     await writeImageGrid(join(figures, `${n.session}_${n.neuron}.png`), stackImages(row), { columns: 5, scale: 3, padding: 2 });
   }
   log(`figures: docs/figures/synthesis/<session>_<neuron>.png (GA, EGG, EGG-x0, MENI, top natural image); total ${((performance.now() - started) / 60000).toFixed(1)} min`);
-  if (json) console.log(JSON.stringify({ machine: { cpu, cores: os.cpus().length }, device: 'cpu', neurons, table, seconds: Object.fromEntries(seconds), batched: Object.fromEntries(batched), encoderMs, unetMs }));
+  if (json) console.log(JSON.stringify({ machine: { cpu, cores: os.cpus().length }, device: 'cpu', neurons, groundTruth: groundTruthFigures, table, seconds: Object.fromEntries(seconds), batched: Object.fromEntries(batched), encoderMs, unetMs }));
 }
 
 await main();

@@ -1,0 +1,132 @@
+/**
+ * The ground-truth part of bench:synthesis: how well MEIs drive each neuron's published compact
+ * model (the in-silico V4 neuron), per neuron and over seeds, against GA MEIs and against the
+ * session's best natural image, both as it is and rescaled to the MEI's contrast (its L2 norm in
+ * the generator's standardized input, where the MEI's norm budget c is set).
+ */
+import { stackImages } from '../src/data/images.ts';
+import { mean, median } from '../src/evaluate/correlation.ts';
+import { maxRates, neuronKey, scoreImages } from '../src/evaluate/transfer.ts';
+import type { NeuronRef } from '../src/models/encoder-graph.ts';
+import type { ScoringModel } from '../src/models/scoring-model.ts';
+import { type NdArray, float32 } from '../src/onnx/ndarray.ts';
+import type { SynthesizedImage } from '../src/synthesis/synthesize.ts';
+import { type DemoModels, type NaturalImages, SESSIONS, scoringSpace } from './demo-evaluation.ts';
+
+export interface GroundTruthReport {
+  /** L2 norm of the MEIs in the generator's standardized input, and of the natural images there */
+  norm: { mei: number; naturalMedian: number; natural5: number; natural95: number };
+  perNeuron: { neuron: string; eggByGa: number; eggByNatural: number; gaByNatural: number; eggByNaturalMatched: number; gaByNaturalMatched: number }[];
+  /** fraction of neurons where the first drives the ground truth at least as well as the second */
+  fractions: Record<'eggGeGa' | 'eggGeNatural' | 'gaGeNatural' | 'eggGeNaturalMatched' | 'gaGeNaturalMatched', number>;
+  /** median over neurons, as mean ± sd over seeds (each seed's median) */
+  medians: Record<'eggByGa' | 'eggByNatural' | 'gaByNatural' | 'eggByNaturalMatched' | 'gaByNaturalMatched', { mean: number; sd: number }>;
+  seeds: number;
+}
+
+const norm = (a: Float32Array) => Math.sqrt(a.reduce((s, v) => s + v * v, 0));
+const sd = (v: readonly number[]) => {
+  const m = mean(v);
+  return Math.sqrt(v.reduce((s, x) => s + (x - m) ** 2, 0) / Math.max(1, v.length - 1));
+};
+
+/** Each natural image rescaled (around the standardized space's origin) to L2 norm `c`, back in pixels. */
+function rescaledToNorm(natural: NaturalImages, c: number, input: DemoModels['input']): NdArray<Float32Array> {
+  const [N, C, H, W] = natural.standardized.shape as number[];
+  const size = C * H * W;
+  const out = new Float32Array(N * size);
+  for (let i = 0; i < N; i++) {
+    const x = natural.standardized.data.subarray(i * size, (i + 1) * size);
+    const k = c / Math.max(norm(x), 1e-8);
+    for (let p = 0; p < size; p++) out[i * size + p] = x[p] * k * input.std + input.mean;
+  }
+  return float32([N, C, H, W], out);
+}
+
+/** Ground-truth responses of images[seed][i] (neuron i's MEI of that seed). */
+async function groundTruth(images: readonly SynthesizedImage[], neurons: readonly NeuronRef[], compact: Record<string, ScoringModel>, space: ReturnType<typeof scoringSpace>): Promise<number[]> {
+  const out = new Array<number>(neurons.length).fill(NaN);
+  for (const s of SESSIONS) {
+    const idx = neurons.flatMap((n, i) => (n.session === s ? [i] : []));
+    if (idx.length === 0) continue;
+    const scores = await scoreImages(compact[s], stackImages(idx.map((i) => images[i].pixels)), idx.map((i) => neurons[i]), space);
+    idx.forEach((i, j) => (out[i] = scores[j]));
+  }
+  return out;
+}
+
+export async function groundTruthReport(o: {
+  /** per method, per seed, neuron i's image */
+  ga: SynthesizedImage[][];
+  egg: SynthesizedImage[][];
+  neurons: readonly NeuronRef[];
+  compact: Record<string, ScoringModel>;
+  natural: Map<string, NaturalImages>;
+  models: DemoModels;
+  /** the MEIs' norm budget c */
+  c: number;
+}): Promise<GroundTruthReport> {
+  const space = scoringSpace(o.models.input);
+  const seeds = Math.min(o.ga.length, o.egg.length);
+  const ga = await Promise.all(o.ga.slice(0, seeds).map((list) => groundTruth(list, o.neurons, o.compact, space)));
+  const egg = await Promise.all(o.egg.slice(0, seeds).map((list) => groundTruth(list, o.neurons, o.compact, space)));
+  // the best natural image of the session for each ground-truth neuron, as it is and at the MEI's norm
+  const asIs = new Map<string, number>();
+  const matched = new Map<string, number>();
+  const norms: number[] = [];
+  for (const s of SESSIONS) {
+    const natural = o.natural.get(s)!;
+    const [N, C, H, W] = natural.standardized.shape as number[];
+    for (let i = 0; i < N; i++) norms.push(norm(natural.standardized.data.subarray(i * C * H * W, (i + 1) * C * H * W)));
+    for (const [k, v] of await maxRates(o.compact[s], natural.pixels, space)) asIs.set(k, v);
+    for (const [k, v] of await maxRates(o.compact[s], rescaledToNorm(natural, o.c, o.models.input), space)) matched.set(k, v);
+  }
+  norms.sort((a, b) => a - b);
+  const at = (q: number) => norms[Math.min(norms.length - 1, Math.floor(q * norms.length))];
+
+  const perSeed = (f: (i: number, s: number) => number) => Array.from({ length: seeds }, (_, s) => median(o.neurons.map((_, i) => f(i, s))));
+  const nat = (i: number) => asIs.get(neuronKey(o.neurons[i]))!;
+  const natM = (i: number) => matched.get(neuronKey(o.neurons[i]))!;
+  const meanOver = (r: number[][], i: number) => mean(r.map((seed) => seed[i]));
+  const perNeuron = o.neurons.map((n, i) => {
+    const e = meanOver(egg, i);
+    const g = meanOver(ga, i);
+    return { neuron: neuronKey(n), eggByGa: e / g, eggByNatural: e / nat(i), gaByNatural: g / nat(i), eggByNaturalMatched: e / natM(i), gaByNaturalMatched: g / natM(i) };
+  });
+  const fraction = (f: (p: (typeof perNeuron)[number]) => boolean) => perNeuron.filter(f).length / perNeuron.length;
+  const stat = (v: number[]) => ({ mean: mean(v), sd: sd(v) });
+  return {
+    norm: { mei: o.c, naturalMedian: at(0.5), natural5: at(0.05), natural95: at(0.95) },
+    perNeuron,
+    fractions: {
+      eggGeGa: fraction((p) => p.eggByGa >= 1),
+      eggGeNatural: fraction((p) => p.eggByNatural >= 1),
+      gaGeNatural: fraction((p) => p.gaByNatural >= 1),
+      eggGeNaturalMatched: fraction((p) => p.eggByNaturalMatched >= 1),
+      gaGeNaturalMatched: fraction((p) => p.gaByNaturalMatched >= 1),
+    },
+    medians: {
+      eggByGa: stat(perSeed((i, s) => egg[s][i] / ga[s][i])),
+      eggByNatural: stat(perSeed((i, s) => egg[s][i] / nat(i))),
+      gaByNatural: stat(perSeed((i, s) => ga[s][i] / nat(i))),
+      eggByNaturalMatched: stat(perSeed((i, s) => egg[s][i] / natM(i))),
+      gaByNaturalMatched: stat(perSeed((i, s) => ga[s][i] / natM(i))),
+    },
+    seeds,
+  };
+}
+
+/** The report as the bench prints it. */
+export function formatGroundTruth(r: GroundTruthReport): string[] {
+  const pm = (x: { mean: number; sd: number }) => `${x.mean.toFixed(2)} ± ${x.sd.toFixed(2)}`;
+  const pct = (f: number) => `${Math.round(100 * f)} %`;
+  const lines = [
+    `ground truth (each neuron's published compact model), ${r.perNeuron.length} neurons x ${r.seeds} seeds:`,
+    `  norm budget: MEIs have L2 norm ${r.norm.mei} in the generator's standardized input; the sessions' natural images there: median ${r.norm.naturalMedian.toFixed(1)} (5-95 %: ${r.norm.natural5.toFixed(1)}-${r.norm.natural95.toFixed(1)})`,
+    `  median over neurons (mean ± sd over seeds): EGG/GA ${pm(r.medians.eggByGa)}; EGG / best natural ${pm(r.medians.eggByNatural)} (at the MEI's norm: ${pm(r.medians.eggByNaturalMatched)}); GA / best natural ${pm(r.medians.gaByNatural)} (at the MEI's norm: ${pm(r.medians.gaByNaturalMatched)})`,
+    `  neurons where EGG >= GA: ${pct(r.fractions.eggGeGa)}; EGG >= best natural: ${pct(r.fractions.eggGeNatural)} (at the MEI's norm: ${pct(r.fractions.eggGeNaturalMatched)}); GA >= best natural: ${pct(r.fractions.gaGeNatural)} (at the MEI's norm: ${pct(r.fractions.gaGeNaturalMatched)})`,
+    `  per neuron (seed means): neuron, EGG/GA, EGG/natural, GA/natural, EGG/natural at the MEI's norm, GA/natural at the MEI's norm`,
+  ];
+  for (const p of r.perNeuron) lines.push(`    ${p.neuron.padEnd(10)} ${[p.eggByGa, p.eggByNatural, p.gaByNatural, p.eggByNaturalMatched, p.gaByNaturalMatched].map((v) => v.toFixed(2).padStart(6)).join(' ')}`);
+  return lines;
+}
