@@ -12,10 +12,14 @@
 #    bench:encoders fits a readout on its first half and tests on the second, which no core may
 #    have seen. attention-train: seeds 1, 2; attention-val: seeds 3, 4 (same architecture, other
 #    seeds); gaussian-cross: seeds 5, 6, Gaussian readout on a different core (demo-alt: 7x7, 3x3
-#    kernels). Recipe: the paper code's (5-point Laplacian, batch-norm momentum 0.9, readout
-#    weights and queries starting at 1/C), no L1 on the attention queries.
+#    kernels). The cores train with excite's first recipe (9-point Laplacian, batch-norm momentum
+#    0.1, queries under L1), which gave cores that transfer better to new sessions than the paper
+#    code's recipe did (docs/encoders.md, The recipe and its ablation).
 # 2. Readouts: for the test sessions 201025 and 210225, new readouts fitted on images 0..599 with
-#    each member's core frozen. Images 600..1199 stay unseen (npm run bench:encoders).
+#    each member's core frozen, with fit-readout's defaults (no L1 on the queries, queries and
+#    feature weights starting at 1/C, so that the attention can localize) and patience 6.
+#    Images 600..1199 stay unseen (npm run bench:encoders).
+# Arguments name the models to retrain (default all three): bash models/demo/train.sh attention-val
 # The three ensembles train side by side, one thread each (EXCITE_THREADS=1); set DEMO_JOBS=1 to
 # train them one after another with all cores.
 set -euo pipefail
@@ -31,7 +35,7 @@ data_args=()
 for s in "${train_sessions[@]}"; do data_args+=(--data "$data/$s"); done
 teacher=$work/teacher-211022
 epochs=(--max-epochs 8 --patience 2)
-recipe=(--laplace-stencil 5 --bn-momentum 0.9 --readout-init constant --query-l1 0)
+recipe=(--laplace-stencil 9 --bn-momentum 0.1 --readout-init normal)
 
 start=$(date +%s)
 [ -d "$teacher" ] || "${excite[@]}" teacher-data --teacher "$v4/compact/211022" "${data_args[@]}" --views 1 --out "$teacher"
@@ -50,7 +54,7 @@ one() {
     "${epochs[@]}" "${recipe[@]}" --quiet --out "$work/core-$name"
   rm -rf "models/demo/$name"
   "${excite[@]}" fit-readout --core "$work/core-$name" --data "$data/201025" --data "$data/210225" --images 0:600 \
-    --max-epochs 40 --patience 3 --query-l1 0 --readout-init constant --quiet --out "models/demo/$name"
+    --max-epochs 200 --patience 6 --quiet --out "models/demo/$name"
 }
 names=("${@:-attention-train attention-val gaussian-cross}")
 read -r -a names <<< "${names[*]}"

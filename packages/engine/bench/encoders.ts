@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { readDataset } from '../src/data/dataset.ts';
 import { loadStimuli, standardize } from '../src/data/stimuli.ts';
 import { median } from '../src/evaluate/correlation.ts';
+import { attentionFocus } from '../src/evaluate/attention-focus.ts';
 import { evaluateModel } from '../src/evaluate/evaluate-model.ts';
 import { noiseCeiling } from '../src/evaluate/noise-ceiling.ts';
 import { encoderGraph } from '../src/models/encoder-graph.ts';
@@ -30,12 +31,21 @@ const json = process.argv.includes('--json');
 const log = (...a: unknown[]) => (json ? console.error(...a) : console.log(...a));
 
 async function main() {
-  const results: Record<string, Record<string, { median_r: number; mean_r: number; neurons: number }>> = {};
+  type Row = { median_r: number; mean_r: number; neurons: number; attention?: { max_weight: number; effective_positions: number; positions: number; focused: number } };
+  const results: Record<string, Record<string, Row>> = {};
   for (const session of ['201025', '210225']) {
     results[session] = {};
     for (const m of MODELS) {
-      const e = await evaluateModel({ model: join(demo, m), data: join(data, 'sessions', session), images: '600:1200' });
+      const dir = join(data, 'sessions', session);
+      const e = await evaluateModel({ model: join(demo, m), data: dir, images: '600:1200' });
       results[session][m] = { median_r: e.median_r, mean_r: e.mean_r, neurons: e.per_neuron.length };
+      const model = await loadModel(join(demo, m));
+      const input = membersOf(model)[0].spec.input;
+      if (membersOf(model)[0].spec.readout.type === 'attention') {
+        const ds = await readDataset(dir);
+        const f = await attentionFocus(model, session, standardize(await loadStimuli(ds.images, parseRange('600:1200', ds.images.count), input), input));
+        results[session][m].attention = { max_weight: f.medianMaxWeight, effective_positions: f.medianEffectivePositions, positions: f.positions, focused: f.focusedFraction };
+      }
     }
     const c = await evaluateModel({ model: join(data, 'compact', session), data: join(data, 'sessions', session), images: '600:1200' });
     results[session].compact = { median_r: c.median_r, mean_r: c.mean_r, neurons: c.per_neuron.length };
@@ -50,7 +60,8 @@ async function main() {
     const test = parseRange('320:640', dataset.images.count);
     for (const m of ['attention-train', 'gaussian-cross'] as const) {
       const out = join(tmp, m);
-      await fitReadouts({ core: join(demo, m), data: [dir], images: '0:320', out, plateau: { maxEpochs: 40, patience: 3 } });
+      // the readout recipe of the demo models (models/demo/train.sh): no L1 on the queries, queries and weights from 1/C
+      await fitReadouts({ core: join(demo, m), data: [dir], images: '0:320', out, plateau: { maxEpochs: 40, patience: 3 }, overrides: { queryL1: 0, readoutInit: 'constant' } });
       const e = await evaluateModel({ model: out, data: dir, images: '320:640' });
       const model = await loadModel(out);
       const input = membersOf(model)[0].spec.input;
@@ -70,10 +81,11 @@ async function main() {
   const training = await Promise.all(MODELS.map(async (m) => membersOf(await loadModel(join(demo, m))).map((x) => x.meta.training as { seconds: number; machine: { cpu: string; cores: number } })));
   const cpu = os.cpus()[0]?.model ?? 'unknown';
   log(`demo encoders on held-out V4 images (machine: ${cpu}, ${os.cpus().length} cores; CPU)`);
-  log(`${'session'.padEnd(8)} ${'model'.padEnd(16)} ${'neurons'.padStart(7)} ${'median r'.padStart(9)} ${'mean r'.padStart(7)} ${'/ compact'.padStart(10)}`);
+  log(`${'session'.padEnd(8)} ${'model'.padEnd(16)} ${'neurons'.padStart(7)} ${'median r'.padStart(9)} ${'mean r'.padStart(7)} ${'/ compact'.padStart(10)}   attention: median largest weight (uniform 1/S), median effective positions of S, neurons under S/10`);
   for (const [s, rows] of Object.entries(results)) {
     for (const [m, r] of Object.entries(rows)) {
-      log(`${s.padEnd(8)} ${m.padEnd(16)} ${String(r.neurons).padStart(7)} ${r.median_r.toFixed(3).padStart(9)} ${r.mean_r.toFixed(3).padStart(7)} ${(r.median_r / rows.compact.median_r).toFixed(2).padStart(10)}`);
+      const a = r.attention ? `   ${r.attention.max_weight.toPrecision(3)} (${(1 / r.attention.positions).toPrecision(3)}), ${r.attention.effective_positions.toFixed(0)} of ${r.attention.positions}, ${(100 * r.attention.focused).toFixed(0)} %` : '';
+      log(`${s.padEnd(8)} ${m.padEnd(16)} ${String(r.neurons).padStart(7)} ${r.median_r.toFixed(3).padStart(9)} ${r.mean_r.toFixed(3).padStart(7)} ${(r.median_r / rows.compact.median_r).toFixed(2).padStart(10)}${a}`);
     }
   }
   for (const [m, c] of Object.entries(ceiling)) {

@@ -197,6 +197,14 @@ export interface FitReadoutOptions extends ProgressEvents, TrainingControl, Reci
   command?: string;
 }
 
+/**
+ * What a readout fitted on a frozen core starts from unless told otherwise: no L1 on the queries
+ * and queries and feature weights at 1/C. Under the L1 penalty a new attention readout's queries
+ * shrink to zero and it averages the whole map; without it, on the demo cores, held-out median r
+ * rose by 0.03-0.06 and the attention narrowed (docs/encoders.md, The ablation, measured).
+ */
+export const FIT_READOUT_DEFAULTS: SpecOverrides = { queryL1: 0, readoutInit: 'constant' };
+
 /** `excite fit-readout`: new readouts for new sessions on a trained, frozen core (one per member). */
 export async function fitReadouts(o: FitReadoutOptions): Promise<string> {
   const coreModel = await loadModel(o.core);
@@ -208,7 +216,7 @@ export async function fitReadouts(o: FitReadoutOptions): Promise<string> {
   let index = 0;
   return trainMembers({ ...o, members: members.length, seed: o.seed ?? 1 }, async (seed, checkpoint, events) => {
     const member = members[index++];
-    const spec: EncoderSpec = { ...member.spec, readout: applyOverrides(member.spec, o.overrides ?? {}).readout, sessions: loaded.map((l) => ({ id: l.id, neurons: Array.from({ length: l.dataset.neurons }, (_, i) => i) })) };
+    const spec: EncoderSpec = { ...member.spec, readout: applyOverrides(member.spec, { ...FIT_READOUT_DEFAULTS, ...o.overrides }).readout, sessions: loaded.map((l) => ({ id: l.id, neurons: Array.from({ length: l.dataset.neurons }, (_, i) => i) })) };
     const coreWeights = new Map<string, NdArray>([...member.weights].filter(([k]) => k.startsWith('core.')));
     const sessions = loaded.map((l) => splitSession(l, input, o.valFraction ?? 0.1, seed));
     const result = await trainEncoder({ spec, sessions, seed, trainable: 'readouts', initialWeights: coreWeights, plateau: plateauOf(o.plateau), checkpoint, ...events });

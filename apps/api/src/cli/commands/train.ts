@@ -35,8 +35,8 @@ interface RecipeFlags {
 /** The readout's settings, which fit-readout can change too. */
 function readoutFlags(c: Command): Command {
   return c
-    .option('--query-l1 <w>', 'attention readout: L1 weight on the queries (default: the readout L1 weight)', nonNegative('--query-l1'))
-    .addOption(new Option('--readout-init <init>', 'attention readout: initial queries and feature weights').choices(['normal', 'constant']));
+    .option('--query-l1 <w>', 'attention readout: L1 weight on the queries (default: train: the readout L1 weight; fit-readout: 0)', nonNegative('--query-l1'))
+    .addOption(new Option('--readout-init <init>', 'attention readout: initial queries and feature weights (default: train: normal; fit-readout: constant)').choices(['normal', 'constant']));
 }
 
 /** Overrides of the preset, recorded in model.json (docs/encoders.md, The ablation). */
