@@ -16,11 +16,12 @@ import { type DemoModels, type NaturalImages, SESSIONS, scoringSpace } from './d
 export interface GroundTruthReport {
   /** L2 norm of the MEIs in the generator's standardized input, and of the natural images there */
   norm: { mei: number; naturalMedian: number; natural5: number; natural95: number };
-  perNeuron: { neuron: string; eggByGa: number; eggByNatural: number; gaByNatural: number; eggByNaturalMatched: number; gaByNaturalMatched: number }[];
+  perNeuron: { neuron: string; egg: number; ga: number; eggByGa: number; eggByNatural: number; gaByNatural: number; eggByNaturalMatched: number; gaByNaturalMatched: number }[];
   /** fraction of neurons where the first drives the ground truth at least as well as the second */
   fractions: Record<'eggGeGa' | 'eggGeNatural' | 'gaGeNatural' | 'eggGeNaturalMatched' | 'gaGeNaturalMatched', number>;
   /** median over neurons, as mean ± sd over seeds (each seed's median) */
-  medians: Record<'eggByGa' | 'eggByNatural' | 'gaByNatural' | 'eggByNaturalMatched' | 'gaByNaturalMatched', { mean: number; sd: number }>;
+  /** eggByGa: ill-defined where GA's response is negative (compact models' responses can be) */
+  medians: Record<'eggByGa' | 'eggMinusGaByNatural' | 'eggByNatural' | 'gaByNatural' | 'eggByNaturalMatched' | 'gaByNaturalMatched', { mean: number; sd: number }>;
   seeds: number;
 }
 
@@ -91,7 +92,7 @@ export async function groundTruthReport(o: {
   const perNeuron = o.neurons.map((n, i) => {
     const e = meanOver(egg, i);
     const g = meanOver(ga, i);
-    return { neuron: neuronKey(n), eggByGa: e / g, eggByNatural: e / nat(i), gaByNatural: g / nat(i), eggByNaturalMatched: e / natM(i), gaByNaturalMatched: g / natM(i) };
+    return { neuron: neuronKey(n), egg: e, ga: g, eggByGa: e / g, eggByNatural: e / nat(i), gaByNatural: g / nat(i), eggByNaturalMatched: e / natM(i), gaByNaturalMatched: g / natM(i) };
   });
   const fraction = (f: (p: (typeof perNeuron)[number]) => boolean) => perNeuron.filter(f).length / perNeuron.length;
   const stat = (v: number[]) => ({ mean: mean(v), sd: sd(v) });
@@ -99,7 +100,8 @@ export async function groundTruthReport(o: {
     norm: { mei: o.c, naturalMedian: at(0.5), natural5: at(0.05), natural95: at(0.95) },
     perNeuron,
     fractions: {
-      eggGeGa: fraction((p) => p.eggByGa >= 1),
+      // compared as responses, not as a ratio: a compact model's response can be negative
+      eggGeGa: fraction((p) => p.egg >= p.ga),
       eggGeNatural: fraction((p) => p.eggByNatural >= 1),
       gaGeNatural: fraction((p) => p.gaByNatural >= 1),
       eggGeNaturalMatched: fraction((p) => p.eggByNaturalMatched >= 1),
@@ -107,6 +109,7 @@ export async function groundTruthReport(o: {
     },
     medians: {
       eggByGa: stat(perSeed((i, s) => egg[s][i] / ga[s][i])),
+      eggMinusGaByNatural: stat(perSeed((i, s) => (egg[s][i] - ga[s][i]) / nat(i))),
       eggByNatural: stat(perSeed((i, s) => egg[s][i] / nat(i))),
       gaByNatural: stat(perSeed((i, s) => ga[s][i] / nat(i))),
       eggByNaturalMatched: stat(perSeed((i, s) => egg[s][i] / natM(i))),
@@ -123,7 +126,7 @@ export function formatGroundTruth(r: GroundTruthReport): string[] {
   const lines = [
     `ground truth (each neuron's published compact model), ${r.perNeuron.length} neurons x ${r.seeds} seeds:`,
     `  norm budget: MEIs have L2 norm ${r.norm.mei} in the generator's standardized input; the sessions' natural images there: median ${r.norm.naturalMedian.toFixed(1)} (5-95 %: ${r.norm.natural5.toFixed(1)}-${r.norm.natural95.toFixed(1)})`,
-    `  median over neurons (mean ± sd over seeds): EGG/GA ${pm(r.medians.eggByGa)}; EGG / best natural ${pm(r.medians.eggByNatural)} (at the MEI's norm: ${pm(r.medians.eggByNaturalMatched)}); GA / best natural ${pm(r.medians.gaByNatural)} (at the MEI's norm: ${pm(r.medians.gaByNaturalMatched)})`,
+    `  median over neurons (mean ± sd over seeds): (EGG - GA) / best natural ${pm(r.medians.eggMinusGaByNatural)}; EGG/GA ${pm(r.medians.eggByGa)} (meaningless where GA's response is negative); EGG / best natural ${pm(r.medians.eggByNatural)} (at the MEI's norm: ${pm(r.medians.eggByNaturalMatched)}); GA / best natural ${pm(r.medians.gaByNatural)} (at the MEI's norm: ${pm(r.medians.gaByNaturalMatched)})`,
     `  neurons where EGG >= GA: ${pct(r.fractions.eggGeGa)}; EGG >= best natural: ${pct(r.fractions.eggGeNatural)} (at the MEI's norm: ${pct(r.fractions.eggGeNaturalMatched)}); GA >= best natural: ${pct(r.fractions.gaGeNatural)} (at the MEI's norm: ${pct(r.fractions.gaGeNaturalMatched)})`,
     `  per neuron (seed means): neuron, EGG/GA, EGG/natural, GA/natural, EGG/natural at the MEI's norm, GA/natural at the MEI's norm`,
   ];

@@ -32,13 +32,20 @@ describe('guidanceScaleFor', () => {
 });
 
 describe('the registry’s size-scaled guidance scale', () => {
-  const references = { egg: EGG_DEFAULTS.scale, 'egg-x0': EGG_DEFAULTS.scale, diverse: EGG_DEFAULTS.scale, meni: MENI_DEFAULTS.scale, recon: RECONSTRUCTION_DEFAULTS.scale } as const;
+  const references = { egg: EGG_DEFAULTS.scale, 'egg-x0': EGG_DEFAULTS.scale, diverse: EGG_DEFAULTS.scale } as const;
+  /** weak guidance keeps a fixed default: scaled down it would no longer guide */
+  const fixed = { meni: MENI_DEFAULTS.scale, recon: RECONSTRUCTION_DEFAULTS.scale } as const;
 
   it('declares every prior-guided method’s scale as its reference at 3x256x256, no fixed default', () => {
     for (const method of METHODS.values()) {
       const spec = method.settings.scale;
       if (!method.needs.prior) {
         expect(spec, method.name).toBeUndefined();
+        continue;
+      }
+      if (method.name in fixed) {
+        expect(spec, method.name).toMatchObject({ kind: 'number', default: fixed[method.name as keyof typeof fixed], min: 0 });
+        expect(spec!.kind === 'number' && spec!.sizeScaled, method.name).toBeFalsy();
         continue;
       }
       const reference = references[method.name as keyof typeof references];
@@ -61,7 +68,7 @@ describe('the registry’s size-scaled guidance scale', () => {
     const batch = resolveBatchSettings(['ga', 'egg', 'meni'], { steps: 5 }, {}, { priorShape: DEMO });
     expect(batch.get('ga')!.scale).toBeUndefined();
     expect(batch.get('egg')!.scale).toBeCloseTo(guidanceScaleFor(10, DEMO), 12);
-    expect(batch.get('meni')!.scale).toBeCloseTo(guidanceScaleFor(2, DEMO), 12);
+    expect(batch.get('meni')!.scale).toBe(2);
   });
 
   it('a guided method called without a scale samples with its reference scaled to its prior', async () => {

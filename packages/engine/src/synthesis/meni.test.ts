@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { eggMei } from './egg.ts';
-import { guidanceScaleFor, priorImageShape } from './guidance-scale.ts';
 import { MENI_DEFAULTS, meni } from './meni.ts';
 import type { SynthesisProgress } from './progress.ts';
 import { tinyEncoder, tinyPrior } from './testing/tiny-models.ts';
@@ -27,9 +26,9 @@ describe('MENIs', () => {
     expect(events.map((e) => e.method)).toEqual(new Array(5).fill('meni'));
     const lastX0 = events[4].preview.data;
     // at k = 0 the posterior mean is x0 itself, so the sample differs from it by lambda g / ||g|| per image,
-    // lambda the reference 2 scaled to the tiny prior's 1x8x8 images
-    const lambda = guidanceScaleFor(MENI_DEFAULTS.scale, priorImageShape(prior));
-    expect(lambda).toBeCloseTo(2 * Math.sqrt(64 / 196608), 12);
+    // lambda MENI's fixed 2 (not scaled by the prior's size)
+    const lambda = MENI_DEFAULTS.scale;
+    expect(lambda).toBe(2);
     for (let i = 0; i < 2; i++) {
       let d2 = 0;
       for (let k = i * 64; k < (i + 1) * 64; k++) d2 += (result.images.data[k] - lastX0[k]) ** 2;

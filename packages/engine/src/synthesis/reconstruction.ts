@@ -1,6 +1,6 @@
 /**
  * Reconstructions from target responses: EGG with E = mean_n (r_n - target_n)^2, K = 1000,
- * lambda = 2 at a 3x256x256 prior (scaled to the prior's image size unless set, guidanceScaleFor), c = the target image's norm, and the encoder's input clipped to [-1.7, 1.9] (the
+ * lambda = 2 (weak guidance, whatever the prior's size), c = the target image's norm, and the encoder's input clipped to [-1.7, 1.9] (the
  * standardized range of the paper's images). The clip sits inside the energy's preprocessing, after
  * the rescaling, so the result's `encoderImages` are the clipped reconstructions the encoder saw.
  */
@@ -9,7 +9,6 @@ import type { NdArray } from '../onnx/ndarray.ts';
 import { float32 } from '../onnx/ndarray.ts';
 import { type GuidedDiffusionSettings, guidedDiffusion } from './egg.ts';
 import { reconstructionEnergy } from './energy.ts';
-import { guidanceScaleFor, priorImageShape } from './guidance-scale.ts';
 import type { SynthesisEncoder } from './synthesis-encoder.ts';
 import { type ResponseOptions, encoderResponses } from './encoder-responses.ts';
 import type { SynthesisPrior } from './synthesis-prior.ts';
@@ -45,6 +44,6 @@ export async function reconstruct(encoder: SynthesisEncoder, prior: SynthesisPri
   const norm = settings.norm ?? (images ? Array.from(imageNorms(images.data, count)) : RECONSTRUCTION_DEFAULTS.norm);
   const energy = reconstructionEnergy(float32(rates.shape, rates.data as ArrayLike<number>));
   const seeds = settings.seeds ?? new Array<number>(count).fill(0);
-  const defaults = { ...RECONSTRUCTION_DEFAULTS, scale: guidanceScaleFor(RECONSTRUCTION_DEFAULTS.scale, priorImageShape(prior)), method: 'recon' as const };
+  const defaults = { ...RECONSTRUCTION_DEFAULTS, method: 'recon' as const };
   return guidedDiffusion(encoder, prior, energy, { ...withDefaults(defaults, settings), norm, seeds }, onProgress);
 }

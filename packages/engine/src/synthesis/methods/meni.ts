@@ -1,6 +1,6 @@
 /** Most exciting natural images: weak guidance, fewer steps, the last sample (meni.ts). */
 import { MENI_DEFAULTS, meni } from '../meni.ts';
-import { defineMethod, guidedOptions, guidedSettings } from './method.ts';
+import { defineMethod, fixedGuidanceScale, guidedOptions, guidedSettings } from './method.ts';
 
 export const meniMethod = defineMethod({
   name: 'meni',
@@ -9,6 +9,6 @@ export const meniMethod = defineMethod({
   target: 'neuron',
   imageKind: 'meni',
   space: 'prior',
-  settings: guidedSettings(MENI_DEFAULTS),
+  settings: { ...guidedSettings(MENI_DEFAULTS), scale: fixedGuidanceScale(MENI_DEFAULTS.scale) },
   run: (context) => meni(context.encoder, context.prior!, context.items, guidedOptions(context), context.onProgress),
 });

@@ -120,6 +120,13 @@ export const guidanceScale = (reference: number): NumberSetting => ({
   min: 0,
 });
 
+/**
+ * lambda with a fixed default: MENI's and reconstruction's weak guidance. Scaled by the image size
+ * as EGG's, their 2 became 0.18 on the 1x40x40 demo prior, too weak to guide (bench:synthesis: MENI
+ * fell from 1.09 to 0.50 of the best natural image on the held-out ensemble).
+ */
+export const fixedGuidanceScale = (defaultScale: number): NumberSetting => ({ kind: 'number', description: 'guidance scale lambda', default: defaultScale, min: 0 });
+
 /** A setting's default as help texts show it: the value, "size-scaled: 10 at 3x256x256", or undefined when the method works it out. */
 export function defaultLabel(spec: SettingSpec): string | undefined {
   if (spec.kind === 'choice') return spec.default;

@@ -1,6 +1,6 @@
 /** Reconstructions: images whose predicted responses match a target's (reconstruction.ts). */
 import { RECONSTRUCTION_DEFAULTS, reconstruct } from '../reconstruction.ts';
-import { defineMethod, diffusionSteps, guidanceScale, guidedOptions, inputNorm } from './method.ts';
+import { defineMethod, diffusionSteps, fixedGuidanceScale, guidedOptions, inputNorm } from './method.ts';
 
 export const reconMethod = defineMethod({
   name: 'recon',
@@ -11,7 +11,7 @@ export const reconMethod = defineMethod({
   space: 'prior',
   settings: {
     steps: diffusionSteps(RECONSTRUCTION_DEFAULTS.steps),
-    scale: guidanceScale(RECONSTRUCTION_DEFAULTS.scale),
+    scale: fixedGuidanceScale(RECONSTRUCTION_DEFAULTS.scale),
     // unset: each reconstruction takes its target image's norm
     norm: inputNorm(undefined),
   },
