@@ -7,41 +7,32 @@
 # is resumed from its checkpoint (models/demo/.work/ablation/ROW).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-v4="${EXCITE_V4_DATA:-../shared/data/v4}"
-data="$v4/sessions"
-[ -d "$data" ] || { echo "no V4 sessions at $data: set EXCITE_V4_DATA" >&2; exit 1; }
-read -r -a excite <<< "${EXCITE_CLI:-npx excite}"
-row="${1:?usage: ablation.sh ROW (today-recipe, authors, authors-ql0, distill, distill-shift, distill-64, wide)}"
+source models/demo/encoder-data.sh
+row="${1:?usage: ablation.sh ROW (previous, authors, distill, distill-shift, distill-64, wide)}"
 work=models/demo/.work/ablation/$row
 mkdir -p "$work"
-train_sessions=(190925 190927 190928 190929 210224 210305 210322 210621)
-data_args=()
-for s in "${train_sessions[@]}"; do data_args+=(--data "$data/$s"); done
-teacher=models/demo/.work/teacher-211022
-authors=(--laplace-stencil 5 --bn-momentum 0.9 --readout-init constant)
+# core settings: the first recipe's, or the paper code's; readouts: fit-readout's defaults (no L1 on
+# the queries, init 1/C), patience 6, except the previous recipe's own readouts
+first=(--laplace-stencil 9 --bn-momentum 0.1 --readout-init normal)
+readout_flags=(--max-epochs 200 --patience 6)
 case "$row" in
-  today-recipe) flags=(--laplace-stencil 9 --bn-momentum 0.1 --readout-init normal) ;;
-  authors) flags=("${authors[@]}") ;;
-  authors-ql0) flags=("${authors[@]}" --query-l1 0) ;;
-  distill) flags=("${authors[@]}" --query-l1 0 --data "$teacher") ;;
-  distill-shift) flags=("${authors[@]}" --query-l1 0 --data "$teacher" --shift 2) ;;
-  distill-64) flags=("${authors[@]}" --query-l1 0 --data "$teacher" --input-size 64) ;;
-  wide) flags=("${authors[@]}" --query-l1 0 --data "$teacher" --channels 48) ;;
+  previous) flags=("${first[@]}"); readout_flags=(--max-epochs 40 --patience 3 --query-l1 1 --readout-init normal) ;;
+  authors) flags=(--laplace-stencil 5 --bn-momentum 0.9 --readout-init constant --query-l1 0) ;;
+  distill) flags=("${first[@]}" --data "$teacher") ;;
+  distill-shift) flags=("${first[@]}" --data "$teacher" --shift 2) ;;
+  distill-64) flags=("${first[@]}" --data "$teacher" --input-size 64) ;;
+  wide) flags=("${first[@]}" --data "$teacher" --channels 48) ;;
   *) echo "unknown row $row" >&2; exit 1 ;;
 esac
 if printf '%s\n' "${flags[@]}" | grep -qx -- "$teacher" && [ ! -d "$teacher" ]; then
   # the teacher: the published compact models of 211022, a session that is never evaluated
   "${excite[@]}" teacher-data --teacher "$v4/compact/211022" "${data_args[@]}" --views 1 --out "$teacher"
 fi
-readout_flags=()
-for f in --query-l1 --readout-init; do
-  for i in "${!flags[@]}"; do [ "${flags[$i]}" = "$f" ] && readout_flags+=("$f" "${flags[$((i + 1))]}"); done
-done
 start=$(date +%s)
 "${excite[@]}" train "${data_args[@]}" --arch attention --preset demo --seed 1 --max-epochs 8 --patience 2 --quiet "${flags[@]}" --out "$work/core"
 trained=$(date +%s)
 rm -rf "$work/readouts"
-"${excite[@]}" fit-readout --core "$work/core" --data "$data/201025" --data "$data/210225" --images 0:600 --max-epochs 40 --patience 3 --quiet "${readout_flags[@]}" --out "$work/readouts"
+"${excite[@]}" fit-readout --core "$work/core" --data "$data/201025" --data "$data/210225" --images 0:600 --quiet "${readout_flags[@]}" --out "$work/readouts"
 fitted=$(date +%s)
 for s in 201025 210225; do
   "${excite[@]}" eval --model "$work/readouts" --data "$data/$s" --images 600:1200 --attention --json > "$work/eval-$s.json"

@@ -24,16 +24,9 @@
 # train them one after another with all cores.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-v4="${EXCITE_V4_DATA:-../shared/data/v4}"
-data="$v4/sessions"
-[ -d "$data" ] || { echo "no V4 sessions at $data: set EXCITE_V4_DATA" >&2; exit 1; }
-read -r -a excite <<< "${EXCITE_CLI:-npx excite}"
+source models/demo/encoder-data.sh
 work=models/demo/.work
 mkdir -p "$work"
-train_sessions=(190925 190927 190928 190929 210224 210305 210322 210621)
-data_args=()
-for s in "${train_sessions[@]}"; do data_args+=(--data "$data/$s"); done
-teacher=$work/teacher-211022
 epochs=(--max-epochs 8 --patience 2)
 recipe=(--laplace-stencil 9 --bn-momentum 0.1 --readout-init normal)
 

@@ -1,0 +1,11 @@
+# Sourced by train.sh and ablation.sh (from the repository root): the V4 data, the excite command
+# line ($EXCITE_CLI to run another entry point), the eight sessions the demo cores train on as
+# --data arguments, and the teacher data folder.
+v4="${EXCITE_V4_DATA:-../shared/data/v4}"
+data="$v4/sessions"
+[ -d "$data" ] || { echo "no V4 sessions at $data: set EXCITE_V4_DATA" >&2; exit 1; }
+read -r -a excite <<< "${EXCITE_CLI:-npx excite}"
+train_sessions=(190925 190927 190928 190929 210224 210305 210322 210621)
+data_args=()
+for s in "${train_sessions[@]}"; do data_args+=(--data "$data/$s"); done
+teacher=models/demo/.work/teacher-211022
