@@ -105,15 +105,20 @@ export async function scoreByEvaluators(images: readonly SynthesizedImage[], neu
   const space = scoringSpace(models.input);
   const out = new Map<string, number[]>();
   for (const [name, model] of Object.entries(models.evaluators)) out.set(name, await scoreImages(model, stackImages(images.map((i) => i.pixels)), [...neurons], space));
+  out.set('compact', await groundTruthScores(images, neurons, compact, space));
+  return out;
+}
+
+/** Each image's response of its neuron's compact model (`neurons[i]` for `images[i]`): each session's models score that session's images. */
+export async function groundTruthScores(images: readonly SynthesizedImage[], neurons: readonly NeuronRef[], compact: Record<string, ScoringModel>, space: ReturnType<typeof scoringSpace>): Promise<number[]> {
   const gt: number[] = new Array(neurons.length).fill(NaN);
   for (const s of SESSIONS) {
-    const idx = neurons.map((n, i) => (n.session === s ? i : -1)).filter((i) => i >= 0);
+    const idx = neurons.flatMap((n, i) => (n.session === s ? [i] : []));
     if (idx.length === 0) continue;
     const sc = await scoreImages(compact[s], stackImages(idx.map((i) => images[i].pixels)), idx.map((i) => neurons[i]), space);
     idx.forEach((i, j) => (gt[i] = sc[j]));
   }
-  out.set('compact', gt);
-  return out;
+  return gt;
 }
 
 /** Each evaluator's best response over its sessions' natural images, by evaluator and neuronKey. */

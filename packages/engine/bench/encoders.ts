@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { readDataset } from '../src/data/dataset.ts';
 import { loadStimuli, standardize } from '../src/data/stimuli.ts';
 import { median } from '../src/evaluate/correlation.ts';
-import { attentionFocus } from '../src/evaluate/attention-focus.ts';
+import { attentionFocusOn } from '../src/evaluate/attention-focus.ts';
 import { evaluateModel } from '../src/evaluate/evaluate-model.ts';
 import { noiseCeiling } from '../src/evaluate/noise-ceiling.ts';
 import { encoderGraph } from '../src/models/encoder-graph.ts';
@@ -39,11 +39,8 @@ async function main() {
       const dir = join(data, 'sessions', session);
       const e = await evaluateModel({ model: join(demo, m), data: dir, images: '600:1200' });
       results[session][m] = { median_r: e.median_r, mean_r: e.mean_r, neurons: e.per_neuron.length };
-      const model = await loadModel(join(demo, m));
-      const input = membersOf(model)[0].spec.input;
-      if (membersOf(model)[0].spec.readout.type === 'attention') {
-        const ds = await readDataset(dir);
-        const f = await attentionFocus(model, session, standardize(await loadStimuli(ds.images, parseRange('600:1200', ds.images.count), input), input));
+      if (membersOf(await loadModel(join(demo, m)))[0].spec.readout.type === 'attention') {
+        const f = await attentionFocusOn({ model: join(demo, m), data: dir, images: '600:1200' });
         results[session][m].attention = { max_weight: f.medianMaxWeight, effective_positions: f.medianEffectivePositions, positions: f.positions, focused: f.focusedFraction };
       }
     }

@@ -4,14 +4,13 @@
  * session's best natural image, both as it is and rescaled to the MEI's contrast (its L2 norm in
  * the generator's standardized input, where the MEI's norm budget c is set).
  */
-import { stackImages } from '../src/data/images.ts';
 import { mean, median } from '../src/evaluate/correlation.ts';
-import { maxRates, neuronKey, scoreImages } from '../src/evaluate/transfer.ts';
+import { maxRates, neuronKey } from '../src/evaluate/transfer.ts';
 import type { NeuronRef } from '../src/models/encoder-graph.ts';
 import type { ScoringModel } from '../src/models/scoring-model.ts';
 import { type NdArray, float32 } from '../src/onnx/ndarray.ts';
 import type { SynthesizedImage } from '../src/synthesis/synthesize.ts';
-import { type DemoModels, type NaturalImages, SESSIONS, scoringSpace } from './demo-evaluation.ts';
+import { type DemoModels, type NaturalImages, SESSIONS, groundTruthScores, scoringSpace } from './demo-evaluation.ts';
 
 export interface GroundTruthReport {
   /** L2 norm of the MEIs in the generator's standardized input, and of the natural images there */
@@ -44,18 +43,6 @@ function rescaledToNorm(natural: NaturalImages, c: number, input: DemoModels['in
   return float32([N, C, H, W], out);
 }
 
-/** Ground-truth responses of images[seed][i] (neuron i's MEI of that seed). */
-async function groundTruth(images: readonly SynthesizedImage[], neurons: readonly NeuronRef[], compact: Record<string, ScoringModel>, space: ReturnType<typeof scoringSpace>): Promise<number[]> {
-  const out = new Array<number>(neurons.length).fill(NaN);
-  for (const s of SESSIONS) {
-    const idx = neurons.flatMap((n, i) => (n.session === s ? [i] : []));
-    if (idx.length === 0) continue;
-    const scores = await scoreImages(compact[s], stackImages(idx.map((i) => images[i].pixels)), idx.map((i) => neurons[i]), space);
-    idx.forEach((i, j) => (out[i] = scores[j]));
-  }
-  return out;
-}
-
 export async function groundTruthReport(o: {
   /** per method, per seed, neuron i's image */
   ga: SynthesizedImage[][];
@@ -69,8 +56,8 @@ export async function groundTruthReport(o: {
 }): Promise<GroundTruthReport> {
   const space = scoringSpace(o.models.input);
   const seeds = Math.min(o.ga.length, o.egg.length);
-  const ga = await Promise.all(o.ga.slice(0, seeds).map((list) => groundTruth(list, o.neurons, o.compact, space)));
-  const egg = await Promise.all(o.egg.slice(0, seeds).map((list) => groundTruth(list, o.neurons, o.compact, space)));
+  const ga = await Promise.all(o.ga.slice(0, seeds).map((list) => groundTruthScores(list, o.neurons, o.compact, space)));
+  const egg = await Promise.all(o.egg.slice(0, seeds).map((list) => groundTruthScores(list, o.neurons, o.compact, space)));
   // the best natural image of the session for each ground-truth neuron, as it is and at the MEI's norm
   const asIs = new Map<string, number>();
   const matched = new Map<string, number>();

@@ -79,7 +79,7 @@ export { type EncoderGraph, type NeuronRef, encoderGraph } from './models/encode
 export { type EpochReport, type SessionData, type TrainOptions, type TrainResult, trainEncoder } from './train/trainer.ts';
 export { type FitReadoutOptions, PRESETS, type PresetName, type RecipeOptions, type TrainModelOptions, type TrainingControl, fitReadouts, trainModel } from './train/workflows.ts';
 export { type Evaluation, evaluateModel, isCompactModel } from './evaluate/evaluate-model.ts';
-export { type AttentionFocus, attentionFocus } from './evaluate/attention-focus.ts';
+export { type AttentionFocus, attentionFocus, attentionFocusOn } from './evaluate/attention-focus.ts';
 export { mean, median, pearsonPerNeuron } from './evaluate/correlation.ts';
 export { EXACT_MAX_N, type SignedRankTest, averageRanks, fractionExplainableVariance, meanAndSem, normalSurvival, pearson, splitHalfReliability, wilcoxonSignedRank } from './evaluate/closed-loop.ts';
 export { type SimulatedRecording, brainRates, poisson, recordFromRates, simulateRecording } from './evaluate/simulate-recording.ts';

@@ -6,8 +6,11 @@
  */
 import { Graph } from '../onnx/graph.ts';
 import type { NdArray } from '../onnx/ndarray.ts';
+import { readDataset } from '../data/dataset.ts';
+import { loadStimuli, standardize } from '../data/stimuli.ts';
 import { buildEncoder } from '../models/encoder.ts';
-import { type EncoderEnsemble, type EncoderModel, membersOf } from '../models/model-dir.ts';
+import { type EncoderEnsemble, type EncoderModel, loadModel, membersOf } from '../models/model-dir.ts';
+import { parseRange, sessionId } from '../train/sessions.ts';
 import { runBatched } from '../runtime/batched.ts';
 import { createSession } from '../runtime/session.ts';
 import { median } from './correlation.ts';
@@ -72,4 +75,13 @@ export async function attentionFocus(model: EncoderModel | EncoderEnsemble, sess
     medianEffectivePositions: median(allEffective),
     focusedFraction: allEffective.filter((e) => e < positions / 10).length / allEffective.length,
   };
+}
+
+/** The attention focus of a model folder on images `range` ("A:B", default all) of a session's dataset folder. */
+export async function attentionFocusOn(o: { model: string; data: string; images?: string }): Promise<AttentionFocus> {
+  const model = await loadModel(o.model);
+  const dataset = await readDataset(o.data);
+  const input = membersOf(model)[0].spec.input;
+  const images = standardize(await loadStimuli(dataset.images, parseRange(o.images, dataset.images.count), input), input);
+  return attentionFocus(model, sessionId(o.data), images);
 }

@@ -1,6 +1,6 @@
 /** `excite eval`: per-neuron Pearson r of a model on images of a session. */
 import { Command } from 'commander';
-import { attentionFocus, evaluateModel, loadModel, loadStimuli, membersOf, parseRange, readDataset, sessionId, standardize } from '@excite/engine';
+import { attentionFocusOn, evaluateModel } from '@excite/engine';
 
 export function evalCommand(): Command {
   return new Command('eval')
@@ -14,11 +14,7 @@ export function evalCommand(): Command {
       const e = await evaluateModel(o);
       let focus;
       if (o.attention) {
-        const model = await loadModel(o.model);
-        const dataset = await readDataset(o.data);
-        const input = membersOf(model)[0].spec.input;
-        const images = standardize(await loadStimuli(dataset.images, parseRange(o.images, dataset.images.count), input), input);
-        const f = await attentionFocus(model, sessionId(o.data), images);
+        const f = await attentionFocusOn(o);
         focus = { positions: f.positions, median_max_weight: f.medianMaxWeight, median_effective_positions: f.medianEffectivePositions, focused_fraction: f.focusedFraction };
       }
       if (o.json) console.log(JSON.stringify({ ...e, ...(focus ? { attention: focus } : {}) }));

@@ -45,7 +45,7 @@ function recipeFlags(c: Command): Command {
     .option('--channels <n>', "core channels (default: the preset's)", positiveInt('--channels'))
     .option('--layers <n>', "core layers, the input convolution included (default: the preset's)", positiveInt('--layers'))
     .option('--input-size <n>', "square input side in pixels (default: the preset's)", positiveInt('--input-size'))
-    .addOption(new Option('--laplace-stencil <points>', 'the Laplacian of the smoothness penalty: 5-point (default) or 9-point').choices(['5', '9']))
+    .addOption(new Option('--laplace-stencil <points>', "the Laplacian of the smoothness penalty: 5-point (the paper code's) or 9-point (default: the preset's, 9-point)").choices(['5', '9']))
     .option('--shift <pixels>', 'augmentation: training images shifted by up to this many pixels (default 0)', nonNegative('--shift'))
     .option('--bn-momentum <m>', "batch-norm running statistics momentum, PyTorch's convention (default 0.1)", fraction('--bn-momentum'));
 }
