@@ -6,17 +6,10 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../random.ts';
+import { PYTHON, pythonHas } from '../testing/python.ts';
 import { featureStatistics, frechetDistance, frechetDistanceOf, sqrtPsd, symmetricEigen } from './frechet-distance.ts';
 
-const PYTHON = '/usr/bin/python3';
-const hasTorch = (() => {
-  try {
-    execFileSync(PYTHON, ['-c', 'import torch, numpy'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasTorch = pythonHas('torch, numpy');
 if (!hasTorch) console.warn('Fréchet distance reference skipped: /usr/bin/python3 with torch and numpy is not installed (apt install python3-torch)');
 
 /** `count` vectors of `dim` correlated numbers: a random linear mix of normals, shifted. */

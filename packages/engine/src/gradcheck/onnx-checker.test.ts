@@ -25,16 +25,9 @@ import { batchNormalization, layerNormalization } from '../onnx/ops/normalizatio
 import { reshape, shapeOf } from '../onnx/ops/reshape.ts';
 import { max, min, sum } from '../onnx/ops/variadic.ts';
 import { serialize } from '../onnx/serialize.ts';
+import { PYTHON, pythonHas } from '../testing/python.ts';
 
-const PYTHON = '/usr/bin/python3';
-const hasOnnx = (() => {
-  try {
-    execFileSync(PYTHON, ['-c', 'import onnx'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasOnnx = pythonHas('onnx');
 if (!hasOnnx) console.warn('onnx.checker test skipped: Debian python3-onnx is not installed (apt install python3-onnx; .ci/run does)');
 
 /** Runs ONNX's checker and strict shape inference on the graph; compares their shapes with ours, returns how many. */

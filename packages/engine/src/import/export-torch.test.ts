@@ -8,20 +8,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { PYTHON, pythonHas } from '../testing/python.ts';
 
-const PYTHON = '/usr/bin/python3';
 const PYTHON_DIR = fileURLToPath(new URL('../../../../python', import.meta.url));
 const EXPORTER = path.join(PYTHON_DIR, 'export_torch.py');
-const works = (module: string) => {
-  try {
-    execFileSync(PYTHON, ['-c', `import ${module}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
-const hasTorch = works('torch');
-const hasOnnx = hasTorch && works('onnx');
+const hasTorch = pythonHas('torch');
+const hasOnnx = hasTorch && pythonHas('onnx');
 if (!hasTorch) console.warn('export_torch test skipped: Debian python3-torch is not installed (apt install python3-torch)');
 
 /** Runs a Python snippet with export_model imported and `out` bound to argv[1]; returns its JSON on stdout. */
