@@ -32,7 +32,7 @@ import { matmul } from '../src/onnx/ops/matmul.ts';
 import { reshape } from '../src/onnx/ops/reshape.ts';
 import { Rng } from '../src/random.ts';
 import { SessionCache } from '../src/runtime/session.ts';
-import { eggMei, eggThreads, EGG_DEFAULTS } from '../src/synthesis/egg.ts';
+import { eggMei, eggParallelism, EGG_DEFAULTS } from '../src/synthesis/egg.ts';
 import type { SynthesisEncoder } from '../src/synthesis/synthesis-encoder.ts';
 import { type SynthesisPrior, synthesisPrior } from '../src/synthesis/synthesis-prior.ts';
 import { eggAuthorsSource } from './egg-authors-source.ts';
@@ -110,7 +110,8 @@ function noiseOf(seed: number, n: number): Float32Array {
 interface CaseResult {
   name: string;
   probe?: { max_rel_err: number; final_rel_err: number; first_step_rel_err: number };
-  excite: Record<string, { mei_s: number[]; step_ms: number[]; threads: number }>;
+  /** by run key; `layout`: intra-op threads, or slices x threads for a batch split over threads */
+  excite: Record<string, { label: string; batch: number; mei_s: number[]; step_ms: number[]; layout: string }>;
   authors: Record<string, { mei_s: number[]; step_ms: number[] }>;
   compile_s: number;
   authorsError?: string;
@@ -176,18 +177,24 @@ async function runCase(name: string, prior: SynthesisPrior, authors: Authors | u
   }
 
   // timed, interleaved: each repeat runs every configuration once
-  const exciteRuns: [string, typeof single, number | undefined][] = [
-    ['b1', single, THREADS],
-    ...(THREADS === undefined ? ([['b1 t1', single, 1], ['b1 t2', single, 2]] as [string, typeof single, number][]) : []),
-    [`b${BATCH}`, batch, THREADS],
+  // batched: the layout excite chooses (the batch in slices, a thread each) and, for comparison, the
+  // batch in one session on all the cores' intra-op threads (what excite did before slicing)
+  const cores = os.availableParallelism();
+  const exciteRuns: { key: string; label: string; items: typeof single; threads?: number; shards?: number }[] = [
+    { key: 'b1', label: 'excite (threads chosen per size)', items: single, threads: THREADS },
+    ...(THREADS === undefined ? [{ key: 'b1 t1', label: 'excite', items: single, threads: 1 }, { key: 'b1 t2', label: 'excite', items: single, threads: 2 }] : []),
+    { key: `b${BATCH}`, label: 'excite (layout chosen per size)', items: batch, threads: THREADS },
+    ...(THREADS === undefined ? [{ key: `b${BATCH} one session`, label: 'excite, one session', items: batch, threads: cores, shards: 1 }] : []),
   ];
   for (let r = 0; r < REPEATS; r++) {
-    for (const [key, items, threads] of exciteRuns) {
+    for (const { key, label, items, threads, shards } of exciteRuns) {
       const stamps: number[] = [];
       const t = performance.now();
-      await eggMei(encoder, prior, items, { steps: K, scale: SCALE, norm: NORM, sessions, session: { threads } }, () => void stamps.push(performance.now()));
+      await eggMei(encoder, prior, items, { steps: K, scale: SCALE, norm: NORM, sessions, session: { threads }, shards }, () => void stamps.push(performance.now()));
       const s = (performance.now() - t) / 1000;
-      const e = (result.excite[key] ??= { mei_s: [], step_ms: [], threads: threads ?? eggThreads(prior, items.length) });
+      const chosen = eggParallelism(prior, items.length);
+      const layout = threads !== undefined ? String(threads) : chosen.shards > 1 ? `${chosen.shards}x${chosen.threads}` : String(chosen.threads);
+      const e = (result.excite[key] ??= { label, batch: items.length, mei_s: [], step_ms: [], layout });
       e.mei_s.push(s / items.length);
       e.step_ms.push(median(stamps.slice(1).map((x, i) => x - stamps[i])));
     }
@@ -218,13 +225,13 @@ function report(results: CaseResult[], machine: Record<string, unknown>): string
   const say = (s: string) => lines.push(s);
   say('');
   say(`bench:egg-speed  ${machine.cpu}, ${machine.cores} cores; onnxruntime-node ${machine.onnxruntime}; ${machine.torch ? `PyTorch ${machine.torch} (the authors' code: sinzlab/energy-guided-diffusion ${machine.authors})` : `the authors' code not run: ${machine.authorsMissing}`}`);
-  say(`whole EGG MEI, K = ${K}, lambda = ${SCALE}, c = ${NORM}, demo prior (40x40, 772k weights); medians of ${REPEATS} interleaved repeats; sessions compiled before timing (a worker's steady state)`);
+  say(`whole EGG MEI, K = ${K}, lambda = ${SCALE}, c = ${NORM}, demo prior (40x40, 772k weights); medians of ${REPEATS} interleaved repeats; sessions compiled before timing (a worker's steady state); threads: intra-op threads, or slices of the batch x threads each`);
   for (const r of results) {
     say('');
     say(`${r.name === 'linear' ? `linear energy (1600 -> ${LINEAR_NEURONS} neurons)` : 'paper-scale encoder (5 layers, 96 channels, 1000 neurons)'}: ${r.probe ? `probe: same trajectory, x_t of every step and the MEI to ${r.probe.max_rel_err.toExponential(1)} (max rel. error; first step ${r.probe.first_step_rel_err.toExponential(1)}, MEI ${r.probe.final_rel_err.toExponential(1)})` : r.authorsError ? `authors' side failed: ${r.authorsError}` : 'no probe'}; excite compiles in ${r.compile_s.toFixed(2)} s once`);
     say(`  ${'who'.padEnd(34)}${'batch'.padStart(6)}${'threads'.padStart(8)}${'s / MEI'.padStart(10)}${'ms / step'.padStart(11)}${'MEIs / min'.padStart(12)}`);
     const row = (who: string, b: number, threads: number | string, mei: number[], step: number[]) => say(`  ${who.padEnd(34)}${String(b).padStart(6)}${String(threads).padStart(8)}${median(mei).toFixed(3).padStart(10)}${median(step).toFixed(1).padStart(11)}${(60 / median(mei)).toFixed(1).padStart(12)}`);
-    for (const [key, e] of Object.entries(r.excite)) row(`excite${key.includes(' t') ? '' : ' (threads chosen per size)'}`, Number(key.split(' ')[0].slice(1)), e.threads, e.mei_s, e.step_ms);
+    for (const e of Object.values(r.excite)) row(e.label, e.batch, e.layout, e.mei_s, e.step_ms);
     for (const [key, a] of Object.entries(r.authors)) row(`authors' code (PyTorch)${a.mei_s.length < REPEATS ? ` ${a.mei_s.length} run` : ''}`, 1, key.slice(1), a.mei_s, a.step_ms);
     const best = Object.values(r.authors).map((a) => median(a.mei_s));
     if (best.length) {

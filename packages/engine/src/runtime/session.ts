@@ -158,6 +158,12 @@ function fingerprint(a: NdArray): string {
   return f;
 }
 
+/** What a SessionCache keeps: released when evicted; `failure` set when it can no longer run. */
+export interface CachedSession {
+  release(): Promise<void>;
+  readonly failure?: Error;
+}
+
 export interface SessionCacheOptions {
   /** the most sessions kept; the least recently used beyond it is released (default unbounded) */
   capacity?: number;
@@ -172,7 +178,8 @@ export interface SessionCacheOptions {
  * consumer at a time (a worker runs one job at a time), or leave `capacity` unbounded.
  */
 export class SessionCache {
-  private readonly sessions = new Map<string, Promise<EngineSession>>();
+  /** EngineSessions under forGraph's keys, other sessions (sharded ones) under forId's ids */
+  private readonly sessions = new Map<string, Promise<CachedSession>>();
   /** forBuilt's ids (with the options) -> forGraph's keys */
   private readonly built = new Map<string, string>();
 
@@ -188,12 +195,13 @@ export class SessionCache {
     // what forGraph resolves from the environment is part of the id too
     const device = options.device ?? deviceFromEnv();
     const alias = JSON.stringify([id, serializeOptions.weights ?? 'initializers', { ...options, device, externalData: undefined }, device === 'webgpu' ? webgpuCpuOps() : []]);
-    const key = this.built.get(alias);
+    const built = this.built.get(alias);
+    const key = built === undefined ? undefined : `graph:${built}`;
     const s = key === undefined ? undefined : this.sessions.get(key);
     if (s) {
       this.sessions.delete(key!);
       this.sessions.set(key!, s);
-      return s;
+      return s as Promise<EngineSession>;
     }
     const graph = build();
     const k = this.keyOf(graph, serializeOptions, options);
@@ -215,16 +223,25 @@ export class SessionCache {
   }
 
   private async forKey(key: string, graph: Graph, serializeOptions: SerializeOptions, options: SessionOptions): Promise<EngineSession> {
-    let s = this.sessions.get(key);
-    if (s) {
+    return this.forId(`graph:${key}`, () => createSession(graph, serializeOptions, options));
+  }
+
+  /**
+   * Any session kept under an id the caller vouches for (sharded sessions: ShardedSession), in the
+   * same least-recently-used order as the compiled graphs. One whose threads failed is made anew.
+   */
+  async forId<T extends CachedSession>(id: string, create: () => Promise<T>): Promise<T> {
+    let s = this.sessions.get(id) as Promise<T> | undefined;
+    if (s && (await s.catch(() => undefined))?.failure === undefined) {
       // most recently used last
-      this.sessions.delete(key);
-      this.sessions.set(key, s);
+      this.sessions.delete(id);
+      this.sessions.set(id, s);
       return s;
     }
-    s = createSession(graph, serializeOptions, options);
-    this.sessions.set(key, s);
-    s.catch(() => this.sessions.delete(key));
+    if (s) this.sessions.delete(id);
+    s = create();
+    this.sessions.set(id, s);
+    s.catch(() => this.sessions.delete(id));
     await this.evict();
     return s;
   }

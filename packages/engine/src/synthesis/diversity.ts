@@ -35,6 +35,7 @@ export function withDiversity(base: Energy, sets: readonly (number | string)[], 
   if (sets.length !== base.images) throw new Error(`${sets.length} set labels for ${base.images} images`);
   return {
     images: base.images,
+    couplesImages: true,
     build(terms) {
       const b = base.build(terms);
       const x = flatten(terms.image, 1); // [batch, D]

@@ -4,7 +4,7 @@ import { type NdArray, float32, float64 } from '../onnx/ndarray.ts';
 import { ancestralStep } from '../diffusion/sampler.ts';
 import { SessionCache, createSession } from '../runtime/session.ts';
 import { Rng } from '../random.ts';
-import { eggMei, eggThreads, eggX0Mei, guidedDiffusion } from './egg.ts';
+import { eggMei, eggParallelism, eggThreads, eggX0Mei, guidedDiffusion } from './egg.ts';
 import { meiEnergy, reconstructionEnergy } from './energy.ts';
 import { eggStepGraph, guidanceForward, guidanceGraph } from './guidance-graph.ts';
 import { guidanceUpdate, imageNorms } from './image-norm.ts';
@@ -81,6 +81,17 @@ describe('the whole EGG step in one graph (eggStepGraph)', () => {
     expect(eggThreads(demo, 64, 16)).toBe(16);
     expect(eggThreads(demo, 1, 1)).toBe(1);
   });
+
+  it('splits a batch over the cores, one slice per core, each with its share of the threads', () => {
+    const demo = { unet: { ...TINY_UNET, modelChannels: 24 }, imageSize: 40 };
+    expect(eggParallelism(demo, 1, 2)).toEqual({ shards: 1, threads: 1 });
+    expect(eggParallelism(demo, 2, 2)).toEqual({ shards: 2, threads: 1 });
+    expect(eggParallelism(demo, 8, 2)).toEqual({ shards: 2, threads: 1 });
+    expect(eggParallelism(demo, 8, 1)).toEqual({ shards: 1, threads: 1 });
+    // a large prior: two images on 16 cores, eight threads each
+    const large = { unet: { ...TINY_UNET, modelChannels: 256 }, imageSize: 256 };
+    expect(eggParallelism(large, 2, 16)).toEqual({ shards: 2, threads: 8 });
+  });
 });
 
 describe('EGG and EGG-x0 MEIs end to end (K = 5)', () => {
@@ -130,20 +141,39 @@ describe('EGG and EGG-x0 MEIs end to end (K = 5)', () => {
     }
   });
 
+  it('gives the same images with the batch split over threads (sharded) as in one session, with a cache too', async () => {
+    const batch = [{ neuron: 1, seed: 7 }, { neuron: 2, seed: 8 }, { neuron: 1, seed: 9 }];
+    const one = await eggMei(encoder, prior, batch, { steps: 5, shards: 1, session: { threads: 1 } });
+    const cache = new SessionCache();
+    const events: SynthesisProgress[] = [];
+    for (const sessions of [undefined, cache, cache]) {
+      const split = await eggMei(encoder, prior, batch, { steps: 5, shards: 2, session: { threads: 1 }, sessions }, (e) => void events.push(e));
+      expect(maxDiff(split.images.data, one.images.data)).toBeLessThan(1e-6);
+      expect(maxDiff(split.activation, one.activation)).toBeLessThan(1e-5);
+      expect(maxDiff(split.encoderImages.data, one.encoderImages.data)).toBeLessThan(1e-6);
+    }
+    expect(events).toHaveLength(15);
+    expect(cache.size).toBe(1);
+    await cache.clear();
+  });
+
   it('with a session cache: compiles once across runs, neurons and batch sizes, and gives what fresh sessions give', async () => {
     const cache = new SessionCache();
+    // one layout for every run (the default takes as many slices as the batch has images, up to the
+    // cores, so the cores of the machine would decide how many layouts a run of each size compiles)
+    const layout = { shards: 2 };
     for (const [name, run] of [['egg', eggMei], ['egg-x0', eggX0Mei]] as const) {
-      const fresh = await run(encoder, prior, items, { steps: 5 });
-      const first = await run(encoder, prior, items, { steps: 5, sessions: cache });
+      const fresh = await run(encoder, prior, items, { steps: 5, ...layout });
+      const first = await run(encoder, prior, items, { steps: 5, sessions: cache, ...layout });
       const before = cache.size;
       // another neuron, another batch size, another K: the same compiled graphs
-      await run(encoder, prior, [{ neuron: 0, seed: 9 }], { steps: 3, sessions: cache });
-      const again = await run(encoder, prior, items, { steps: 5, sessions: cache });
+      await run(encoder, prior, [{ neuron: 0, seed: 9 }], { steps: 3, sessions: cache, ...layout });
+      const again = await run(encoder, prior, items, { steps: 5, sessions: cache, ...layout });
       expect(cache.size, name).toBe(before);
       expect(Array.from(first.images.data), name).toEqual(Array.from(fresh.images.data));
       expect(Array.from(again.images.data), name).toEqual(Array.from(fresh.images.data));
     }
-    // EGG: the step graph; EGG-x0: the UNet and the energy-gradient graph
+    // EGG: the step graph (sharded); EGG-x0: the UNet and the energy-gradient graph
     expect(cache.size).toBe(3);
     await cache.clear();
   });

@@ -22,7 +22,8 @@ import { type NdArray, float32, float64 } from '../onnx/ndarray.ts';
 import { serialize } from '../onnx/serialize.ts';
 import { Rng } from '../random.ts';
 import { deviceFromEnv, unetPrecisionFromEnv } from '../runtime/device.ts';
-import { type EngineSession, type SessionCache, type SessionOptions, createSession } from '../runtime/session.ts';
+import { type CachedSession, type EngineSession, type SessionCache, type SessionOptions, createSession, threadsFromEnv } from '../runtime/session.ts';
+import { ShardedSession } from '../runtime/sharded-session.ts';
 import { type SynthesisCheckpoint, checkResume } from './checkpoint.ts';
 import { type Energy, meiEnergy } from './energy.ts';
 import { energyGradientGraph } from './energy-graph.ts';
@@ -56,6 +57,11 @@ export interface GuidedDiffusionSettings {
   /** the name progress and errors carry (default 'egg' or 'egg-x0') */
   method?: SynthesisMethod;
   session?: SessionOptions;
+  /**
+   * on the CPU, slices of the batch run side by side, each in its own thread (runtime/sharded-session.ts);
+   * default chosen with the threads (eggParallelism); a caller that sets `session.threads` gets one session
+   */
+  shards?: number;
   /** compiled sessions kept across runs (a worker's); without it the run's sessions are released at its end */
   sessions?: SessionCache;
   signal?: AbortSignal;
@@ -73,12 +79,24 @@ const filled = (shape: number[], value: number) => float32(shape, new Float32Arr
  * more per WORK_PER_THREAD of work, up to the machine's cores. Work: batch x pixels x the UNet's base
  * channels, what a step's convolutions scale with.
  */
-export function eggThreads(prior: Pick<SynthesisPrior, 'unet' | 'imageSize'>, batch: number, cores = availableParallelism()): number {
+export function eggThreads(prior: Pick<SynthesisPrior, 'unet' | 'imageSize'>, batch: number, cores = threadsFromEnv() ?? availableParallelism()): number {
   const work = batch * prior.imageSize * prior.imageSize * prior.unet.modelChannels;
   return Math.max(1, Math.min(cores, Math.floor(work / WORK_PER_THREAD)));
 }
 /** bench:egg-speed, demo prior (40x40, 24 base channels), 2 cores: batch 1 is faster on one thread, batch 4 and up on two */
 const WORK_PER_THREAD = 100_000;
+
+/**
+ * How a CPU EGG run uses the cores: a batch of two or more images is split into slices (up to the
+ * cores), each in its own thread (runtime/sharded-session.ts) with its share of eggThreads' intra-op
+ * threads (one for the demo prior). Images are independent, so slices keep each core on its own
+ * images, where the intra-op threads of one small UNet mostly wait on each other (bench:egg-speed);
+ * one image gets one session with eggThreads' threads.
+ */
+export function eggParallelism(prior: Pick<SynthesisPrior, 'unet' | 'imageSize'>, batch: number, cores = threadsFromEnv() ?? availableParallelism()): { shards: number; threads: number } {
+  const shards = Math.max(1, Math.min(batch, cores));
+  return { shards, threads: Math.max(1, Math.floor(eggThreads(prior, batch, cores) / shards)) };
+}
 
 /** What one step gives: x_{t-1}, the predicted x0 (buffers the evaluator may reuse on its next step: copy to keep), E and the activation per image. */
 interface StepOutput {
@@ -132,11 +150,18 @@ async function makeEvaluator(encoder: SynthesisEncoder, prior: SynthesisPrior, e
   const B = settings.seeds.length;
   const s = { ...settings, precision: settings.precision ?? unetPrecisionFromEnv() };
   const device = s.session?.device ?? deviceFromEnv();
-  const sessionOptions: SessionOptions = { ...s.session, device, threads: s.session?.threads ?? (device === 'cpu' ? eggThreads(prior, B) : undefined) };
+  // on the CPU: EGG's step over slices of the batch in threads of their own unless the caller fixed
+  // the threads (EGG-x0 alternates two sessions and keeps one of each; a diverse set's images
+  // interact, so its batch stays whole)
+  const cpu = device === 'cpu';
+  const unetGradient = (s.gradient ?? 'unet') === 'unet';
+  const shards = cpu && unetGradient && !energy.couplesImages ? (s.shards ?? (s.session?.threads === undefined ? eggParallelism(prior, B).shards : 1)) : 1;
+  const threads = s.session?.threads ?? (cpu ? Math.max(1, Math.floor(eggThreads(prior, B) / shards)) : undefined);
+  const sessionOptions: SessionOptions = { ...s.session, device, threads };
   const ones = filled([B], 1);
   const hasV = prior.unet.learnSigma;
   const t = (k: number) => filled([B], schedule.timesteps[k]);
-  const sessions: EngineSession[] = [];
+  const sessions: CachedSession[] = [];
   const open = async (graph: Graph) => {
     if (s.sessions) return s.sessions.forGraph(graph, {}, sessionOptions);
     const session = await createSession(graph, {}, sessionOptions);
@@ -168,11 +193,21 @@ async function makeEvaluator(encoder: SynthesisEncoder, prior: SynthesisPrior, e
       const probe = energyProbe(encoder, energy);
       const build = () => eggStepGraph(encoder, prior, energy, options).graph;
       const id = ['egg-step', idOf(encoder.graph), encoder.graph.nodes.length, encoder.fromStandardized ? idOf(encoder.fromStandardized) : 0, JSON.stringify(encoder.input), idOf(prior.weights), JSON.stringify(prior.unet), probe.signature, JSON.stringify(options)].join(':');
-      let session: EngineSession;
-      if (s.sessions) session = await s.sessions.forBuilt(id, build, {}, sessionOptions);
+      let session: Pick<EngineSession, 'prepare'>;
+      if (shards > 1) {
+        // slices of the batch side by side, one thread each (compiled once per slice)
+        const create = () => ShardedSession.create(build(), { shards, threads: sessionOptions.threads, optimization: sessionOptions.optimization });
+        if (s.sessions) session = await s.sessions.forId(`${id}:shards=${shards}:threads=${sessionOptions.threads}:${sessionOptions.optimization ?? 'all'}`, create);
+        else {
+          const sharded = await create();
+          sessions.push(sharded);
+          session = sharded;
+        }
+      } else if (s.sessions) session = await s.sessions.forBuilt(id, build, {}, sessionOptions);
       else {
-        session = await createSession(build(), {}, sessionOptions);
-        sessions.push(session);
+        const single = await createSession(build(), {}, sessionOptions);
+        sessions.push(single);
+        session = single;
       }
       const image = [B, prior.channels, prior.imageSize, prior.imageSize];
       const column = () => float64([B, 1, 1, 1]);

@@ -29,6 +29,8 @@ export interface EnergyGraph {
 export interface Energy {
   /** how many images the energy is defined for (the batch) */
   readonly images: number;
+  /** E_i depends on other images of the batch (a diverse set's similarity): the batch is never split (egg.ts shards) */
+  readonly couplesImages?: boolean;
   build(terms: EnergyTerms): EnergyGraph;
 }
 
