@@ -38,7 +38,7 @@ import { type SynthesisPrior, synthesisPrior } from '../src/synthesis/synthesis-
 import { eggAuthorsSource } from './egg-authors-source.ts';
 import { type StepProfile, profileStep } from './egg-step-profile.ts';
 import { relativeError } from './measure.ts';
-import { exportForTorch, paperEncoder } from './paper-encoder.ts';
+import { exportForTorch, paperEncoder, paperEncoderSelector } from './paper-encoder.ts';
 import { TORCH_PYTHON, flag, list, log, option } from './bench-args.ts';
 
 
@@ -131,7 +131,8 @@ async function runCase(name: string, prior: SynthesisPrior, authors: Authors | u
     encoderSpec = { kind: 'linear', file: 'linear.bin' };
   } else if (name === 'paper') {
     const g = paperEncoder(prior.imageSize);
-    encoder = { graph: g, input: { channels: 1, height: prior.imageSize, width: prior.imageSize } };
+    // as excite synthesizes with its own encoders: only the MEI's neuron of the readout computed
+    encoder = { graph: g, input: { channels: 1, height: prior.imageSize, width: prior.imageSize }, select: paperEncoderSelector(g, prior.imageSize) };
     mkdirSync(path.join(dir, 'encoder'), { recursive: true });
     exportForTorch(g, path.join(dir, 'encoder'), prior.imageSize);
     encoderSpec = { kind: 'paper', dir: 'encoder' };
@@ -180,17 +181,20 @@ async function runCase(name: string, prior: SynthesisPrior, authors: Authors | u
   // batched: the layout excite chooses (the batch in slices, a thread each) and, for comparison, the
   // batch in one session on all the cores' intra-op threads (what excite did before slicing)
   const cores = os.availableParallelism();
-  const exciteRuns: { key: string; label: string; items: typeof single; threads?: number; shards?: number }[] = [
+  const exciteRuns: { key: string; label: string; items: typeof single; threads?: number; shards?: number; encoder?: SynthesisEncoder }[] = [
     { key: 'b1', label: 'excite (threads chosen per size)', items: single, threads: THREADS },
     ...(THREADS === undefined ? [{ key: 'b1 t1', label: 'excite', items: single, threads: 1 }, { key: 'b1 t2', label: 'excite', items: single, threads: 2 }] : []),
     { key: `b${BATCH}`, label: 'excite (layout chosen per size)', items: batch, threads: THREADS },
     ...(THREADS === undefined ? [{ key: `b${BATCH} one session`, label: 'excite, one session', items: batch, threads: cores, shards: 1 }] : []),
   ];
+  // the paper-scale encoder also with all 1000 neurons of its readout computed (as excite did before selecting)
+  const fullReadout: SynthesisEncoder | undefined = encoder.select ? { ...encoder, select: undefined } : undefined;
+  if (fullReadout) exciteRuns.push({ key: 'b1 full', label: 'excite, every neuron computed', items: single, threads: THREADS, encoder: fullReadout });
   for (let r = 0; r < REPEATS; r++) {
-    for (const { key, label, items, threads, shards } of exciteRuns) {
+    for (const { key, label, items, threads, shards, encoder: runEncoder } of exciteRuns) {
       const stamps: number[] = [];
       const t = performance.now();
-      await eggMei(encoder, prior, items, { steps: K, scale: SCALE, norm: NORM, sessions, session: { threads }, shards }, () => void stamps.push(performance.now()));
+      await eggMei(runEncoder ?? encoder, prior, items, { steps: K, scale: SCALE, norm: NORM, sessions, session: { threads }, shards }, () => void stamps.push(performance.now()));
       const s = (performance.now() - t) / 1000;
       const chosen = eggParallelism(prior, items.length);
       const layout = threads !== undefined ? String(threads) : chosen.shards > 1 ? `${chosen.shards}x${chosen.threads}` : String(chosen.threads);

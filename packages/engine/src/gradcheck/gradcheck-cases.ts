@@ -13,7 +13,7 @@ import { batchNorm, groupNorm, layerNorm } from '../nn/normalization.ts';
 import { Rng } from '../random.ts';
 import type { GradCase } from './gradcheck.ts';
 import type { Graph, Value } from '../onnx/graph.ts';
-import { float32 } from '../onnx/ndarray.ts';
+import { float32, int64 } from '../onnx/ndarray.ts';
 import { averagePool } from '../onnx/ops/average-pool.ts';
 import { concat, split } from '../onnx/ops/concat-split.ts';
 import { type ConvAttrs, type ConvTransposeAttrs, conv, convTranspose } from '../onnx/ops/conv.ts';
@@ -87,12 +87,14 @@ function gaussianReadoutCase(training: boolean) {
   };
 }
 
-function coreWithReadout(training: boolean) {
+function coreWithReadout(training: boolean, select?: readonly number[]) {
   return (g: Graph) => {
     const p = new Parameters(g, undefined, 3);
-    const image = x(g, ['batch', 1, 16, 16], 'image');
+    // selected rows are constants here, so the batch is their number
+    const image = x(g, [select ? select.length : 'batch', 1, 16, 16], 'image');
     const core = dataDrivenCore(image, p, { inputChannels: 1, channels: 8, layers: 3, inputKernel: 5, hiddenKernel: 3, batchNormEps: 1e-5 }, { training });
-    g.output(attentionReadout(core.features, p, { neurons: 3, keyDim: 4 }), 'rates');
+    const rows = select && g.constant(int64([select.length], select), 'neuron');
+    g.output(attentionReadout(core.features, p, { neurons: 3, keyDim: 4 }, { select: rows }), 'rates');
   };
 }
 
@@ -270,6 +272,7 @@ export const GRAD_CASES: GradCase[] = [
   { op: 'model', name: 'Gaussian readout in training (positions mu + sigma * noise)', bind: { batch: 2 }, build: gaussianReadoutCase(true) },
   { op: 'model', name: 'data-driven core + attention readout (inference)', bind: { batch: 2 }, directions: 6, build: coreWithReadout(false) },
   { op: 'model', name: 'data-driven core + attention readout (training batch norm)', bind: { batch: 3 }, directions: 6, build: coreWithReadout(true) },
+  { op: 'model', name: 'data-driven core + attention readout of one neuron per image (synthesis)', bind: { batch: 2 }, directions: 6, build: coreWithReadout(false, [2, 0]) },
   { op: 'model', name: 'UNet block: GroupNorm, SiLU, stride-2 conv, self-attention, nearest upsample, skip concat', bind: { batch: 2 }, directions: 6, build: unetBlock },
 ];
 

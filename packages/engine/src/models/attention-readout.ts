@@ -7,7 +7,8 @@ import { fromNumbers } from '../onnx/ndarray.ts';
 import { add, elu, mul } from '../onnx/ops/elementwise.ts';
 import { matmul } from '../onnx/ops/matmul.ts';
 import { reduceSum } from '../onnx/ops/reduce.ts';
-import { reshape } from '../onnx/ops/reshape.ts';
+import { gather } from '../onnx/ops/gather.ts';
+import { reshape, unsqueeze } from '../onnx/ops/reshape.ts';
 import { softmax } from '../onnx/ops/softmax.ts';
 import { split } from '../onnx/ops/concat-split.ts';
 import { transposeLast2 } from '../onnx/ops/transpose.ts';
@@ -52,6 +53,12 @@ export interface AttentionReadoutOptions {
   dropoutMask?: Value;
   /** receives the attention weights [N, neurons, S] */
   onAttention?: (attention: Value) => void;
+  /**
+   * one neuron per image (int64 [N], rows of this readout): the rates [N, 1] of only those, the
+   * same arithmetic as the full readout's column (synthesis: an MEI's energy reads one neuron per
+   * image, and the full readout's products over all neurons cost more than the core)
+   */
+  select?: Value;
 }
 
 export function attentionReadout(features: Value, p: Parameters, cfg: AttentionReadoutConfig, options: AttentionReadoutOptions = {}, prefix = 'readout'): Value {
@@ -67,13 +74,19 @@ export function attentionReadout(features: Value, p: Parameters, cfg: AttentionR
     const kv = matmul(p.weight(`${prefix}.kv.weight`, [2 * D, C], normal(1 / Math.sqrt(C))), f); // [N, 2D, S]
     const [keys, values] = split(kv, [D, D], 1); // [N, D, S] each
     const init = cfg.init === 'constant' ? constant(1 / C) : normal(1 / Math.sqrt(D));
-    const query = p.weight(`${prefix}.query`, [cfg.neurons, D], init);
-    const logits = mul(matmul(query, keys), 1 / Math.sqrt(C)); // [N, neurons, S]
+    let query = p.weight(`${prefix}.query`, [cfg.neurons, D], init);
+    let w = p.weight(`${prefix}.weight`, [cfg.neurons, D], init);
+    let b = p.weight(`${prefix}.bias`, [cfg.neurons], constant(0));
+    if (options.select) {
+      // each image's own row: queries and feature weights [N, 1, D], bias [N, 1]
+      query = unsqueeze(gather(query, options.select, 0), [1]);
+      w = unsqueeze(gather(w, options.select, 0), [1]);
+      b = unsqueeze(gather(b, options.select, 0), [1]);
+    }
+    const logits = mul(matmul(query, keys), 1 / Math.sqrt(C)); // [N, neurons or 1, S]
     const attention = softmax(logits, -1);
     options.onAttention?.(attention);
-    const attended = matmul(attention, transposeLast2(values)); // [N, neurons, D]
-    const w = p.weight(`${prefix}.weight`, [cfg.neurons, D], init);
-    const b = p.weight(`${prefix}.bias`, [cfg.neurons], constant(0));
+    const attended = matmul(attention, transposeLast2(values)); // [N, neurons or 1, D]
     const y = add(reduceSum(mul(attended, w), [2], false), b);
     return add(elu(y), 1);
   });

@@ -4,8 +4,11 @@
  * model directory's model.json records; `buildEncoder` turns it and the weights into a graph.
  */
 import type { Graph, Value } from '../onnx/graph.ts';
-import type { NdArray } from '../onnx/ndarray.ts';
+import { type NdArray, int64 } from '../onnx/ndarray.ts';
 import { concat } from '../onnx/ops/concat-split.ts';
+import { cast, equal, mul } from '../onnx/ops/elementwise.ts';
+import { reduceSum } from '../onnx/ops/reduce.ts';
+import { unsqueeze } from '../onnx/ops/reshape.ts';
 import { type AttentionReadoutConfig, attentionReadout } from './attention-readout.ts';
 import { type CoreOutput, type DataDrivenCoreConfig, dataDrivenCore } from './data-driven-core.ts';
 import { type GaussianReadoutConfig, gaussianReadout } from './gaussian-readout.ts';
@@ -89,6 +92,11 @@ export interface BuildOptions {
   sessions?: readonly string[];
   /** attention readouts: receives each session's attention weights [N, neurons, H*W] */
   onAttention?: (session: string, attention: Value) => void;
+  /**
+   * inference with one session: one of its neurons per image (int64 [N], rows of its readout), and
+   * rates [N, 1] of only those (an attention readout computes only them; a Gaussian one picks its column)
+   */
+  select?: Value;
 }
 
 export interface BuiltReadouts {
@@ -110,6 +118,8 @@ export function buildReadouts(features: Value, params: Parameters, spec: Encoder
   const [N, C, H, W] = features.shape;
   const rates = new Map<string, Value>();
   const noiseInputs = new Map<string, Value>();
+  const { select } = options;
+  if (select && (training || spec.sessions.filter((s) => !options.sessions || options.sessions.includes(s.id)).length !== 1)) throw new Error('selecting neurons needs an inference graph of one session');
   for (const session of spec.sessions) {
     if (options.sessions && !options.sessions.includes(session.id)) continue;
     const prefix = readoutPrefix(session.id);
@@ -121,17 +131,26 @@ export function buildReadouts(features: Value, params: Parameters, spec: Encoder
         dropoutMask = g.input(`${params.prefix}${prefix}.dropout_mask`, features.dtype, [N, C, H, W]);
         noiseInputs.set(session.id, dropoutMask);
       }
-      rates.set(session.id, attentionReadout(features, params, { neurons, keyDim: r.keyDim, init: r.init }, { dropoutMask, onAttention: options.onAttention && ((a) => options.onAttention!(session.id, a)) }, prefix));
+      rates.set(session.id, attentionReadout(features, params, { neurons, keyDim: r.keyDim, init: r.init }, { dropoutMask, select, onAttention: options.onAttention && ((a) => options.onAttention!(session.id, a)) }, prefix));
     } else {
       let noise: Value | undefined;
       if (training) {
         noise = g.input(`${params.prefix}${prefix}.noise`, features.dtype, [N, neurons, 2]);
         noiseInputs.set(session.id, noise);
       }
-      rates.set(session.id, gaussianReadout(features, params, { neurons, initSigma: r.initSigma }, { noise }, prefix));
+      const all = gaussianReadout(features, params, { neurons, initSigma: r.initSigma }, { noise }, prefix);
+      rates.set(session.id, select ? selectColumns(all, select) : all);
     }
   }
   return { rates, noiseInputs };
+}
+
+/** Column select[i] of row i of rates [N, n]: [N, 1] (a one-hot product, so gradients flow as through the full rates). */
+export function selectColumns(rates: Value, select: Value): Value {
+  const n = rates.shape[1] as number;
+  const columns = rates.graph.constant(int64([n], Array.from({ length: n }, (_, i) => i)), 'columns');
+  const oneHot = cast(equal(unsqueeze(select, [1]), columns), rates.dtype); // [N, n]
+  return reduceSum(mul(oneHot, rates), [1], true);
 }
 
 /** Builds core and readouts into `g` from standardized images [N, 1, H, W]. */

@@ -38,6 +38,8 @@ export interface ScoringModel {
   toPixels(x: Value): Value;
   /** our encoders: the loaded model (for synthesis, which works in the model's space) */
   encoder?: EncoderModel | EncoderEnsemble;
+  /** our encoders: a graph of only the given columns' neurons, one per image (NeuronSelection) */
+  select?: NeuronSelector;
   /** imported models: the model folder as loaded */
   onnx?: OnnxEncoder;
   /**
@@ -45,6 +47,33 @@ export interface ScoringModel {
    * our encoders' own; an imported model's channel means and deviations averaged.
    */
   standardization?: { mean: number; std: number };
+}
+
+/**
+ * A graph that computes one neuron per image instead of all: input `image`, input `neuron` (int64
+ * [batch], the `rows` fed), output `rates` [batch, 1]; the same rates as `graph`'s columns.
+ */
+export interface NeuronSelection {
+  graph: Graph;
+  rows: number[];
+}
+
+/** For columns of a model's rates, one per image: their selection graph, or undefined when one graph cannot serve them (neurons of several sessions). */
+export type NeuronSelector = (columns: readonly number[]) => NeuronSelection | undefined;
+
+/** Our encoders' selector: the columns must all belong to one session; a graph per session, built once. */
+function encoderSelector(model: EncoderModel | EncoderEnsemble, neurons: readonly NeuronRef[]): NeuronSelector {
+  const first = new Map<string, number>();
+  neurons.forEach((n, c) => first.has(n.session) || first.set(n.session, c));
+  const graphs = new Map<string, Graph>();
+  return (columns) => {
+    if (columns.length === 0 || columns.some((c) => !Number.isInteger(c) || c < 0 || c >= neurons.length)) return undefined;
+    const session = neurons[columns[0]].session;
+    if (columns.some((c) => neurons[c].session !== session)) return undefined;
+    let graph = graphs.get(session);
+    if (!graph) graphs.set(session, (graph = encoderGraph(model, { sessions: [session], select: true }).graph));
+    return { graph, rows: columns.map((c) => c - first.get(session)!) };
+  };
 }
 
 /** Loads a model folder (ours) or a compact model file/folder; `session` picks our readout. */
@@ -78,6 +107,7 @@ export async function loadScoringModel(path: string, options: { sessions?: reado
     fromPixels: (x) => div(sub(x, mean), std),
     toPixels: (x) => add(mul(x, std), mean),
     encoder: model,
+    select: encoderSelector(model, neurons),
     standardization: { mean, std },
   };
 }
@@ -127,11 +157,13 @@ export function pixelScoringGraph(model: ScoringModel, pixels: InputSpace): Grap
   return g;
 }
 
-/** Copies `source`'s nodes into image's graph with `source`'s input `image` bound to `image`. */
-export function inline(source: Graph, image: Value): Value {
+/** Copies `source`'s nodes into image's graph with `source`'s input `image` bound to `image` (and other inputs to `inputs`). */
+export function inline(source: Graph, image: Value, inputs: Record<string, Value> = {}): Value {
   const g = image.graph;
   const map = new Map<Value, Value>();
   map.set(source.value('image'), image);
+  for (const [name, v] of Object.entries(inputs)) map.set(source.value(name), v);
+  for (const v of source.inputs) if (!map.has(v)) throw new Error(`inlining graph "${source.name}": its input "${v.name}" is not bound`);
   for (const w of source.weights.values()) map.set(w, g.weights.get(w.name) ?? g.weight(w.name, w.data!));
   for (const c of source.constants) map.set(c, g.constant(c.data!, 'const'));
   for (const n of source.nodes) {

@@ -36,6 +36,7 @@ export function withDiversity(base: Energy, sets: readonly (number | string)[], 
   return {
     images: base.images,
     couplesImages: true,
+    neuronPerImage: base.neuronPerImage,
     build(terms) {
       const b = base.build(terms);
       const x = flatten(terms.image, 1); // [batch, D]

@@ -26,7 +26,7 @@ import { type CachedSession, type EngineSession, type SessionCache, type Session
 import { ShardedSession } from '../runtime/sharded-session.ts';
 import { type SynthesisCheckpoint, checkResume } from './checkpoint.ts';
 import { type Energy, meiEnergy } from './energy.ts';
-import { energyGradientGraph } from './energy-graph.ts';
+import { energyGradientGraph, neuronSelection, selectionFeed } from './energy-graph.ts';
 import { eggStepGraph } from './guidance-graph.ts';
 import { guidanceScaleFor, priorImageShape } from './guidance-scale.ts';
 import { guidanceUpdate } from './image-norm.ts';
@@ -136,14 +136,18 @@ const idOf = (o: object) => {
  * The energy built on its own over the encoder's rates: its feeds (the neurons, targets) and a
  * signature of its graph, so the step graph need not be rebuilt to know whether a compiled one fits.
  */
-function energyProbe(encoder: SynthesisEncoder, energy: Energy): { signature: string; feeds: Record<string, NdArray> } {
+function energyProbe(encoder: SynthesisEncoder, energy: Energy): { signature: string; feeds: Record<string, NdArray>; encoderGraph: Graph } {
   const g = new Graph('energy_probe');
-  const rates = encoder.graph.outputs.find((o) => o.name === 'rates') ?? encoder.graph.outputs[0];
+  // as appendEnergy splices it: the encoder's selection graph of the energy's neurons, if any
+  const selection = neuronSelection(encoder, energy);
+  const source = selection?.graph ?? encoder.graph;
+  const rates = source.outputs.find((o) => o.name === 'rates') ?? source.outputs[0];
   const { channels, height, width } = encoder.input;
-  const built = energy.build({ rates: g.input('rates', rates.dtype, rates.shape), image: g.input('image', 'float32', ['batch', channels, height, width]) });
+  const built = energy.build({ rates: g.input('rates', rates.dtype, rates.shape), image: g.input('image', 'float32', ['batch', channels, height, width]), selected: selection !== undefined });
   g.output(built.energy, 'energy');
   g.output(built.activation, 'activation');
-  return { signature: createHash('sha256').update(serialize(g)).digest('hex'), feeds: built.feeds };
+  const feeds = selection ? { ...built.feeds, neuron: selectionFeed(selection) } : built.feeds;
+  return { signature: createHash('sha256').update(serialize(g)).digest('hex'), feeds, encoderGraph: source };
 }
 
 async function makeEvaluator(encoder: SynthesisEncoder, prior: SynthesisPrior, energy: Energy, schedule: DiffusionSchedule, settings: GuidedDiffusionSettings, norms: NdArray, variance: VarianceKind): Promise<StepEvaluator> {
@@ -192,7 +196,7 @@ async function makeEvaluator(encoder: SynthesisEncoder, prior: SynthesisPrior, e
       const options = { clip: s.clip ?? undefined, precision: s.precision, learnedVariance };
       const probe = energyProbe(encoder, energy);
       const build = () => eggStepGraph(encoder, prior, energy, options).graph;
-      const id = ['egg-step', idOf(encoder.graph), encoder.graph.nodes.length, encoder.fromStandardized ? idOf(encoder.fromStandardized) : 0, JSON.stringify(encoder.input), idOf(prior.weights), JSON.stringify(prior.unet), probe.signature, JSON.stringify(options)].join(':');
+      const id = ['egg-step', idOf(probe.encoderGraph), probe.encoderGraph.nodes.length, encoder.fromStandardized ? idOf(encoder.fromStandardized) : 0, JSON.stringify(encoder.input), idOf(prior.weights), JSON.stringify(prior.unet), probe.signature, JSON.stringify(options)].join(':');
       let session: Pick<EngineSession, 'prepare'>;
       if (shards > 1) {
         // slices of the batch side by side, one thread each (compiled once per slice)

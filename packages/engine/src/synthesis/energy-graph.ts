@@ -5,8 +5,8 @@
  */
 import { appendBackward } from '../onnx/autodiff.ts';
 import { Graph, type Value } from '../onnx/graph.ts';
-import type { NdArray } from '../onnx/ndarray.ts';
-import { inline } from '../models/scoring-model.ts';
+import { type NdArray, int64 } from '../onnx/ndarray.ts';
+import { type NeuronSelection, inline } from '../models/scoring-model.ts';
 import type { Energy } from './energy.ts';
 import { toEncoderInput } from './preprocess.ts';
 import type { SynthesisEncoder } from './synthesis-encoder.ts';
@@ -19,14 +19,32 @@ export interface EnergyOutputs {
   feeds: Record<string, NdArray>;
 }
 
-/** Splices the encoder and the energy into image's graph; `image` is already the encoder's (standardized) input. */
+/**
+ * The encoder's graph of only the neurons the energy reads, when the energy reads one per image
+ * (MEIs) and the encoder can compute single neurons; else undefined (the whole `encoder.graph`).
+ */
+export function neuronSelection(encoder: SynthesisEncoder, energy: Energy): NeuronSelection | undefined {
+  return energy.neuronPerImage && encoder.select ? encoder.select(energy.neuronPerImage) : undefined;
+}
+
+/** The feed of a selection graph's `neuron` input. */
+export const selectionFeed = (selection: NeuronSelection) => int64([selection.rows.length], selection.rows);
+
+/**
+ * Splices the encoder and the energy into image's graph; `image` is already the encoder's
+ * (standardized) input. With a neuron selection (neuronSelection) only the energy's neurons are
+ * computed, from an input `neuron` fed with their rows.
+ */
 export function appendEnergy(image: Value, encoder: SynthesisEncoder, energy: Energy): EnergyOutputs {
   const g = image.graph;
+  const selection = neuronSelection(encoder, energy);
+  const source = selection?.graph ?? encoder.graph;
   // inline() reuses a weight of the same name: a clash with the prior's weights would be silent
-  for (const name of encoder.graph.weights.keys()) if (g.weights.has(name)) throw new Error(`the encoder's weight "${name}" has the name of a weight already in graph "${g.name}"`);
-  const rates = g.scope('encoder', () => inline(encoder.graph, encoder.fromStandardized ? encoder.fromStandardized(image) : image));
-  const { energy: e, activation, feeds } = g.scope('energy', () => energy.build({ rates, image }));
-  return { energy: e, activation, encoderInput: image, feeds };
+  for (const name of source.weights.keys()) if (g.weights.has(name)) throw new Error(`the encoder's weight "${name}" has the name of a weight already in graph "${g.name}"`);
+  const neuron = selection ? g.input('neuron', 'int64', ['batch']) : undefined;
+  const rates = g.scope('encoder', () => inline(source, encoder.fromStandardized ? encoder.fromStandardized(image) : image, neuron ? { neuron } : {}));
+  const { energy: e, activation, feeds } = g.scope('energy', () => energy.build({ rates, image, selected: selection !== undefined }));
+  return { energy: e, activation, encoderInput: image, feeds: selection ? { ...feeds, neuron: selectionFeed(selection) } : feeds };
 }
 
 export interface EnergyGradientOptions {

@@ -15,6 +15,8 @@ export interface EnergyTerms {
   rates: Value;
   /** the encoder's input, in the standardized space [batch, C, H, W] (after preprocessing) */
   image: Value;
+  /** `rates` is [batch, 1]: each image's own neuron (the energy's `neuronPerImage`), computed alone */
+  selected?: boolean;
 }
 
 export interface EnergyGraph {
@@ -31,6 +33,12 @@ export interface Energy {
   readonly images: number;
   /** E_i depends on other images of the batch (a diverse set's similarity): the batch is never split (egg.ts shards) */
   readonly couplesImages?: boolean;
+  /**
+   * the one column of the rates each image's energy reads, when that is all it reads (MEIs): an
+   * encoder that can compute single neurons (SynthesisEncoder.select) then computes only those and
+   * builds the energy with `selected`
+   */
+  readonly neuronPerImage?: readonly number[];
   build(terms: EnergyTerms): EnergyGraph;
 }
 
@@ -58,7 +66,12 @@ export function oneHot(neurons: readonly number[], count: number): NdArray<Float
 export function meiEnergy(neurons: readonly number[]): Energy {
   return {
     images: neurons.length,
-    build({ rates }) {
+    neuronPerImage: neurons,
+    build({ rates, selected }): EnergyGraph {
+      if (selected) {
+        const activation = reduceSum(rates, [1], false);
+        return { energy: neg(activation), activation, feeds: {} };
+      }
       const count = neuronCount(rates);
       checkNeurons(neurons, count);
       const g: Graph = rates.graph;

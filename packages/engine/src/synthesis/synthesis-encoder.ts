@@ -5,7 +5,7 @@
  */
 import type { Graph, Value } from '../onnx/graph.ts';
 import { add, mul } from '../onnx/ops/elementwise.ts';
-import type { ScoringModel } from '../models/scoring-model.ts';
+import type { NeuronSelector, ScoringModel } from '../models/scoring-model.ts';
 import type { EncoderInputShape } from './preprocess.ts';
 
 export interface SynthesisEncoder {
@@ -14,6 +14,11 @@ export interface SynthesisEncoder {
   input: EncoderInputShape;
   /** from the standardized space to the graph's input (default: the identity) */
   fromStandardized?: (x: Value) => Value;
+  /**
+   * a graph of only the neurons an energy reads, one per image (our encoders: their readout rows
+   * gathered), used when the energy reads one neuron per image (MEIs); same input as `graph`
+   */
+  select?: NeuronSelector;
 }
 
 /**
@@ -22,7 +27,7 @@ export interface SynthesisEncoder {
  * whose MEIs it is compared with.
  */
 export function synthesisEncoder(model: ScoringModel, standardization?: { mean: number; std: number }): SynthesisEncoder {
-  if (model.kind === 'encoder') return { graph: model.graph, input: model.input };
+  if (model.kind === 'encoder') return { graph: model.graph, input: model.input, select: model.select };
   if (!standardization) throw new Error(`${model.name} takes pixels: give the standardization (mean, std) of the space to synthesize in`);
   const { mean, std } = standardization;
   return { graph: model.graph, input: model.input, fromStandardized: (x) => model.fromPixels(add(mul(x, std), mean)) };
