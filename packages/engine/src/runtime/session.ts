@@ -232,7 +232,8 @@ export class SessionCache {
    */
   async forId<T extends CachedSession>(id: string, create: () => Promise<T>): Promise<T> {
     let s = this.sessions.get(id) as Promise<T> | undefined;
-    if (s && (await s.catch(() => undefined))?.failure === undefined) {
+    const cached = s && (await s.catch(() => undefined));
+    if (s && cached && cached.failure === undefined) {
       // most recently used last
       this.sessions.delete(id);
       this.sessions.set(id, s);

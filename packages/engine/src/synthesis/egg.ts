@@ -95,7 +95,12 @@ const WORK_PER_THREAD = 100_000;
  */
 export function eggParallelism(prior: Pick<SynthesisPrior, 'unet' | 'imageSize'>, batch: number, cores = threadsFromEnv() ?? availableParallelism()): { shards: number; threads: number } {
   const shards = Math.max(1, Math.min(batch, cores));
-  return { shards, threads: Math.max(1, Math.floor(eggThreads(prior, batch, cores) / shards)) };
+  return { shards, threads: threadsPerSlice(prior, batch, shards, cores) };
+}
+
+/** Each slice's share of eggThreads' intra-op threads (at least one). */
+function threadsPerSlice(prior: Pick<SynthesisPrior, 'unet' | 'imageSize'>, batch: number, shards: number, cores = threadsFromEnv() ?? availableParallelism()): number {
+  return Math.max(1, Math.floor(eggThreads(prior, batch, cores) / shards));
 }
 
 /** What one step gives: x_{t-1}, the predicted x0 (buffers the evaluator may reuse on its next step: copy to keep), E and the activation per image. */
@@ -160,7 +165,7 @@ async function makeEvaluator(encoder: SynthesisEncoder, prior: SynthesisPrior, e
   const cpu = device === 'cpu';
   const unetGradient = (s.gradient ?? 'unet') === 'unet';
   const shards = cpu && unetGradient && !energy.couplesImages ? (s.shards ?? (s.session?.threads === undefined ? eggParallelism(prior, B).shards : 1)) : 1;
-  const threads = s.session?.threads ?? (cpu ? Math.max(1, Math.floor(eggThreads(prior, B) / shards)) : undefined);
+  const threads = s.session?.threads ?? (cpu ? threadsPerSlice(prior, B, shards) : undefined);
   const sessionOptions: SessionOptions = { ...s.session, device, threads };
   const ones = filled([B], 1);
   const hasV = prior.unet.learnSigma;
