@@ -146,7 +146,7 @@ export function buildReadouts(features: Value, params: Parameters, spec: Encoder
 }
 
 /** Column select[i] of row i of rates [N, n]: [N, 1] (a one-hot product, so gradients flow as through the full rates). */
-export function selectColumns(rates: Value, select: Value): Value {
+function selectColumns(rates: Value, select: Value): Value {
   const n = rates.shape[1] as number;
   const columns = rates.graph.constant(int64([n], Array.from({ length: n }, (_, i) => i)), 'columns');
   const oneHot = cast(equal(unsqueeze(select, [1]), columns), rates.dtype); // [N, n]

@@ -23,6 +23,46 @@ export interface SessionOptions {
   externalData?: ExternalWeightsModel['externalData'];
 }
 
+/**
+ * onnxruntime's options for a session (EngineSession's, and each slice of a ShardedSession): the
+ * device's providers, the optimization level ('all' by default), the intra-op threads (EXCITE_THREADS
+ * when unset, else onnxruntime's choice) and idle threads that sleep.
+ */
+export function ortSessionOptions(options: SessionOptions & { device: Device }): ort.InferenceSession.SessionOptions {
+  const sessionOptions: ort.InferenceSession.SessionOptions = {
+    executionProviders: executionProviders(options.device, options.cpuNodes),
+    graphOptimizationLevel: options.optimization ?? 'all',
+    logSeverityLevel: 3,
+  };
+  const threads = options.threads ?? threadsFromEnv();
+  if (threads) sessionOptions.intraOpNumThreads = threads;
+  if (options.externalData) sessionOptions.externalData = options.externalData;
+  // intra-op threads sleep when idle instead of spinning: a loop alternating sessions (EGG-x0's
+  // UNet and energy gradient) otherwise has each session's spinning threads steal the other's
+  // cores. bench:gpu, 2-core CPU, demo prior + paper encoder: EGG-x0 step 55 -> 32 ms at batch 1,
+  // 171 -> 114 ms at batch 4; single-session loops (EGG, GA) unchanged or faster.
+  sessionOptions.extra = { session: { intra_op: { allow_spinning: '0' } } };
+  return sessionOptions;
+}
+
+/**
+ * A feed checked against its input's declaration (absent: not checked), binding the shape's symbols
+ * (the batch) across the feeds of one run in `symbols`.
+ */
+export function checkFeed(name: string, feeds: Record<string, NdArray>, needed: readonly string[], declared: { dtype: DType; shape: readonly (number | string)[] } | undefined, symbols: Map<string, number>): NdArray {
+  const a = feeds[name];
+  if (!a) throw new Error(`missing feed "${name}" (this session needs ${needed.join(', ')})`);
+  if (declared) {
+    if (declared.dtype !== a.dtype) throw new Error(`feed "${name}" is ${a.dtype}, the model expects ${declared.dtype}`);
+    try {
+      bindSymbols(declared.shape, a.shape, symbols);
+    } catch (e) {
+      throw new Error(`feed "${name}": ${(e as Error).message}`);
+    }
+  }
+  return a;
+}
+
 /** A graph compiled for one device. Runs take and return host arrays. */
 export class EngineSession {
   private constructor(
@@ -35,19 +75,7 @@ export class EngineSession {
   static async create(model: Uint8Array, inputTypes: EngineSession['inputTypes'], options: SessionOptions = {}): Promise<EngineSession> {
     const device = options.device ?? deviceFromEnv();
     checkProviderKnown(device);
-    const sessionOptions: ort.InferenceSession.SessionOptions = {
-      executionProviders: executionProviders(device, options.cpuNodes),
-      graphOptimizationLevel: options.optimization ?? 'all',
-      logSeverityLevel: 3,
-    };
-    const threads = options.threads ?? threadsFromEnv();
-    if (threads) sessionOptions.intraOpNumThreads = threads;
-    if (options.externalData) sessionOptions.externalData = options.externalData;
-    // intra-op threads sleep when idle instead of spinning: a loop alternating sessions (EGG-x0's
-    // UNet and energy gradient) otherwise has each session's spinning threads steal the other's
-    // cores. bench:gpu, 2-core CPU, demo prior + paper encoder: EGG-x0 step 55 -> 32 ms at batch 1,
-    // 171 -> 114 ms at batch 4; single-session loops (EGG, GA) unchanged or faster.
-    sessionOptions.extra = { session: { intra_op: { allow_spinning: '0' } } };
+    const sessionOptions = ortSessionOptions({ ...options, device });
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(model, sessionOptions);
@@ -94,17 +122,7 @@ export class EngineSession {
     const tensors: Record<string, ort.Tensor> = {};
     const symbols = new Map<string, number>();
     for (const name of this.session.inputNames) {
-      const a = feeds[name];
-      if (!a) throw new Error(`missing feed "${name}" (this session needs ${this.session.inputNames.join(', ')})`);
-      const t = this.inputTypes.get(name);
-      if (t) {
-        if (t.dtype !== a.dtype) throw new Error(`feed "${name}" is ${a.dtype}, the model expects ${t.dtype}`);
-        try {
-          bindSymbols(t.shape, a.shape, symbols);
-        } catch (e) {
-          throw new Error(`feed "${name}": ${(e as Error).message}`);
-        }
-      }
+      const a = checkFeed(name, feeds, this.session.inputNames, this.inputTypes.get(name), symbols);
       tensors[name] = new ort.Tensor(a.dtype, a.data as ort.Tensor.DataType, [...a.shape]);
     }
     return tensors;

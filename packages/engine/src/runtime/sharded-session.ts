@@ -15,8 +15,8 @@ import { Worker } from 'node:worker_threads';
 import type { Graph } from '../onnx/graph.ts';
 import type { DType, NdArray } from '../onnx/ndarray.ts';
 import { serialize } from '../onnx/serialize.ts';
-import { bindSymbols } from '../onnx/shape.ts';
 import { needsExternalWeights } from './external-weights.ts';
+import { checkFeed, ortSessionOptions } from './session.ts';
 
 /** One run's tensors as they cross between threads. */
 interface WireTensor {
@@ -147,15 +147,8 @@ export class ShardedSession {
     for (const o of graph.outputs) if (o.shape[0] !== batch) throw new Error(`output "${o.name}" [${o.shape}] does not have the batch "${batch}" as its first axis`);
     const inputs = new Map(graph.inputs.map((v) => [v.name, { dtype: v.dtype, shape: v.shape, batched: v.shape[0] === batch }]));
     const model = serialize(graph);
-    const sessionOptions = {
-      executionProviders: ['cpu'],
-      graphOptimizationLevel: options.optimization ?? 'all',
-      logSeverityLevel: 3,
-      intraOpNumThreads: options.threads ?? 1,
-      interOpNumThreads: 1,
-      // idle intra-op threads sleep rather than spin (as EngineSession's)
-      extra: { session: { intra_op: { allow_spinning: '0' } } },
-    };
+    // EngineSession's options on the CPU, one intra-op thread per slice unless told
+    const sessionOptions = { ...ortSessionOptions({ device: 'cpu', threads: options.threads ?? 1, optimization: options.optimization }), interOpNumThreads: 1 };
     const threads = Array.from({ length: options.shards }, () => new SessionThread());
     try {
       await Promise.all(threads.map((t) => t.request({ op: 'create', model, options: sessionOptions })));
@@ -178,16 +171,10 @@ export class ShardedSession {
   /** Checks the feeds against the declared inputs and returns the batch. */
   private batchOf(feeds: Record<string, NdArray>): number {
     const symbols = new Map<string, number>();
+    const needed = [...this.inputs.keys()];
     let rows: number | undefined;
     for (const [name, t] of this.inputs) {
-      const a = feeds[name];
-      if (!a) throw new Error(`missing feed "${name}" (this session needs ${[...this.inputs.keys()].join(', ')})`);
-      if (a.dtype !== t.dtype) throw new Error(`feed "${name}" is ${a.dtype}, the model expects ${t.dtype}`);
-      try {
-        bindSymbols(t.shape, a.shape, symbols);
-      } catch (e) {
-        throw new Error(`feed "${name}": ${(e as Error).message}`);
-      }
+      const a = checkFeed(name, feeds, needed, t, symbols);
       if (t.batched) rows = a.shape[0];
     }
     return rows!;

@@ -26,7 +26,7 @@ import { type CachedSession, type EngineSession, type SessionCache, type Session
 import { ShardedSession } from '../runtime/sharded-session.ts';
 import { type SynthesisCheckpoint, checkResume } from './checkpoint.ts';
 import { type Energy, meiEnergy } from './energy.ts';
-import { energyGradientGraph, neuronSelection, selectionFeed } from './energy-graph.ts';
+import { energyGradientGraph, neuronSelection, withSelectionFeed } from './energy-graph.ts';
 import { eggStepGraph } from './guidance-graph.ts';
 import { guidanceScaleFor, priorImageShape } from './guidance-scale.ts';
 import { guidanceUpdate } from './image-norm.ts';
@@ -151,8 +151,7 @@ function energyProbe(encoder: SynthesisEncoder, energy: Energy): { signature: st
   const built = energy.build({ rates: g.input('rates', rates.dtype, rates.shape), image: g.input('image', 'float32', ['batch', channels, height, width]), selected: selection !== undefined });
   g.output(built.energy, 'energy');
   g.output(built.activation, 'activation');
-  const feeds = selection ? { ...built.feeds, neuron: selectionFeed(selection) } : built.feeds;
-  return { signature: createHash('sha256').update(serialize(g)).digest('hex'), feeds, encoderGraph: source };
+  return { signature: createHash('sha256').update(serialize(g)).digest('hex'), feeds: withSelectionFeed(built.feeds, selection), encoderGraph: source };
 }
 
 async function makeEvaluator(encoder: SynthesisEncoder, prior: SynthesisPrior, energy: Energy, schedule: DiffusionSchedule, settings: GuidedDiffusionSettings, norms: NdArray, variance: VarianceKind): Promise<StepEvaluator> {

@@ -27,8 +27,9 @@ export function neuronSelection(encoder: SynthesisEncoder, energy: Energy): Neur
   return energy.neuronPerImage && encoder.select ? encoder.select(energy.neuronPerImage) : undefined;
 }
 
-/** The feed of a selection graph's `neuron` input. */
-export const selectionFeed = (selection: NeuronSelection) => int64([selection.rows.length], selection.rows);
+/** An energy's feeds with, under a neuron selection, its `neuron` input's rows. */
+export const withSelectionFeed = (feeds: Record<string, NdArray>, selection: NeuronSelection | undefined): Record<string, NdArray> =>
+  selection ? { ...feeds, neuron: int64([selection.rows.length], selection.rows) } : feeds;
 
 /**
  * Splices the encoder and the energy into image's graph; `image` is already the encoder's
@@ -44,7 +45,7 @@ export function appendEnergy(image: Value, encoder: SynthesisEncoder, energy: En
   const neuron = selection ? g.input('neuron', 'int64', ['batch']) : undefined;
   const rates = g.scope('encoder', () => inline(source, encoder.fromStandardized ? encoder.fromStandardized(image) : image, neuron ? { neuron } : {}));
   const { energy: e, activation, feeds } = g.scope('energy', () => energy.build({ rates, image, selected: selection !== undefined }));
-  return { energy: e, activation, encoderInput: image, feeds: selection ? { ...feeds, neuron: selectionFeed(selection) } : feeds };
+  return { energy: e, activation, encoderInput: image, feeds: withSelectionFeed(feeds, selection) };
 }
 
 export interface EnergyGradientOptions {
