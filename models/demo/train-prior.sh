@@ -10,6 +10,9 @@
 # started again; the checkpoint is deleted once the prior is written. Then 4x4 grids of unguided
 # samples (100 ancestral steps, seed 1) go to models/demo/prior/samples.png (as EGG samples: x0
 # not clipped) and samples-clipped.png (the same noise with x0 clipped to [-1, 1] at each step).
+# To continue the shipped prior instead of starting afresh (as this release did: 1500 steps, then
+# 2000 more from those weights): `npm run train:prior -- --init models/demo/prior --steps 2000
+# --lr 2e-4 --seed 2` (later options win).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 data="${EXCITE_V4_DATA:-../shared/data/v4}/sessions"

@@ -24,7 +24,7 @@ import { Rng } from '../random.ts';
 import { type EngineSession, createSession } from '../runtime/session.ts';
 import { AdamW } from '../train/adamw.ts';
 import { resumeLoop, runLoop } from '../train/loop.ts';
-import { DEMO_PRIOR, copyWeights, defaultDiffusion, pixelsToPrior, writePrior } from './prior.ts';
+import { DEMO_PRIOR, copyWeights, defaultDiffusion, loadPrior, pixelsToPrior, weightProblems, writePrior } from './prior.ts';
 import { alphasCumprod, linearBetas } from './schedule.ts';
 
 // ---- data ----------------------------------------------------------------------------------
@@ -175,6 +175,11 @@ export interface PriorStepEvent {
 export interface TrainPriorOptions {
   config: UNetConfig;
   images: readonly Image[];
+  /**
+   * weights to start from instead of a seeded initialization: fine-tuning a trained prior (its EMA
+   * weights) on more steps or other images. The EMA starts from them too.
+   */
+  init?: ReadonlyMap<string, NdArray>;
   /** total optimizer steps (a resumed run continues up to this count) */
   steps: number;
   batchSize?: number;
@@ -222,7 +227,17 @@ export interface TrainPriorResult {
 
 /** What a checkpoint must agree on to be resumed. */
 function runKey(o: TrainPriorOptions) {
-  return { config: o.config, batchSize: o.batchSize ?? 32, seed: o.seed ?? 0, trainSteps: o.trainSteps ?? 1000, images: o.images.length };
+  return { config: o.config, batchSize: o.batchSize ?? 32, seed: o.seed ?? 0, trainSteps: o.trainSteps ?? 1000, images: o.images.length, init: o.init ? weightsDigest(o.init) : null };
+}
+
+/** A short digest of weights (names, shapes and values), to tell starting points apart. */
+function weightsDigest(weights: ReadonlyMap<string, NdArray>): string {
+  const h = createHash('sha256');
+  for (const [name, w] of [...weights].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    h.update(`${name}[${w.shape}]`);
+    h.update(new Uint8Array(w.data.buffer, w.data.byteOffset, w.data.byteLength));
+  }
+  return h.digest('hex').slice(0, 16);
 }
 
 /** What the prior adds to the loop's checkpoint (with the EMA weights as a tensor file). */
@@ -251,7 +266,11 @@ export async function trainPrior(o: TrainPriorOptions): Promise<TrainPriorResult
   if (o.images[0].shape[0] !== o.config.inChannels) throw new Error(`the images have ${o.images[0].shape[0]} channels, the UNet takes ${o.config.inChannels}`);
   const abar = alphasCumprod(linearBetas(o.trainSteps ?? 1000));
 
-  const loss = buildPriorLoss(o.config, { seed: o.seed ?? 0 });
+  if (o.init) {
+    const problems = weightProblems(o.config, o.init);
+    if (problems.length) throw new Error(`the starting weights do not fit the UNet config: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? `; and ${problems.length - 3} more` : ''}`);
+  }
+  const loss = buildPriorLoss(o.config, { seed: o.seed ?? 0, weights: o.init });
   let weights = loss.weights;
   let ema = copyWeights(weights);
   const optimizer = new AdamW({ lr: o.lr ?? 2e-4, weightDecay: o.weightDecay ?? 0 });
@@ -364,7 +383,10 @@ export interface TrainPriorModelOptions {
   /** dataset folders whose images.zip are the training images */
   data: readonly string[];
   out: string;
+  /** the UNet to train (default the demo prior's; with `init`, the init prior's) */
   config?: UNetConfig;
+  /** a prior folder to start from (fine-tuning); its architecture is the one trained */
+  init?: string;
   steps: number;
   batchSize?: number;
   lr?: number;
@@ -391,7 +413,9 @@ const mean = (a: readonly number[]) => a.reduce((s, x) => s + x, 0) / Math.max(1
  * prior directory with the EMA weights, provenance and losses, then deletes the checkpoint.
  */
 export async function trainPriorModel(o: TrainPriorModelOptions): Promise<string> {
-  const config = o.config ?? DEMO_PRIOR;
+  const start = o.init ? await loadPrior(o.init) : undefined;
+  if (start && o.config && JSON.stringify(start.config) !== JSON.stringify(o.config)) throw new Error(`the prior in ${o.init} has another UNet config than the one asked for`);
+  const config = start?.config ?? o.config ?? DEMO_PRIOR;
   const set = await loadPriorImages(o.data);
   o.onImages?.(set);
   const checkpoint = join(o.out, '.checkpoint');
@@ -400,7 +424,7 @@ export async function trainPriorModel(o: TrainPriorModelOptions): Promise<string
   const emaDecay = o.emaDecay ?? 0.999;
   const emaWarmup = o.emaWarmup ?? true;
   const seed = o.seed ?? 0;
-  const result = await trainPrior({ config, images: set.images, steps: o.steps, batchSize, lr, emaDecay, emaWarmup, seed, checkpoint, checkpointEvery: o.checkpointEvery, threads: o.threads, onStep: o.onStep, onResume: o.onResume });
+  const result = await trainPrior({ config, images: set.images, init: start?.weights, steps: o.steps, batchSize, lr, emaDecay, emaWarmup, seed, checkpoint, checkpointEvery: o.checkpointEvery, threads: o.threads, onStep: o.onStep, onResume: o.onResume });
   o.onFinishing?.();
   const evalCount = o.evalCount ?? 256;
   const evalOptions = { threads: o.threads, count: evalCount };
@@ -427,6 +451,8 @@ export async function trainPriorModel(o: TrainPriorModelOptions): Promise<string
       parameters,
       seconds: Math.round(result.seconds),
       resumed_from_step: result.resumedFrom,
+      // fine-tuned: the steps above continue the training of this prior
+      initialized_from: start ? { prior: o.init, steps: start.meta.training?.steps ?? null, seconds: start.meta.training?.seconds ?? null } : undefined,
       device: 'cpu',
       machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, platform: `${os.platform()} ${os.release()}`, node: process.version },
       command: o.command,

@@ -24,6 +24,12 @@ describe('excite train-prior and sample-prior', () => {
       expect(prior.meta.metrics).toHaveProperty('eval_loss_ema');
       expect(prior.config.imageSize).toBe(40);
 
+      // fine-tuning it: starts from its weights, records where from
+      const tuned = join(root, 'tuned');
+      await trainPriorCommand().parseAsync(['--init', out, '--data', a, '--out', tuned, '--steps', '1', '--batch', '2', '--eval-views', '4', '--quiet'], { from: 'user' });
+      expect((await loadPrior(tuned)).meta.training).toMatchObject({ steps: 1, initialized_from: { prior: out, steps: 2 } });
+      await expect(trainPriorCommand().parseAsync(['--init', join(root, 'nowhere'), '--data', a, '--out', tuned, '--steps', '1', '--quiet'], { from: 'user' })).rejects.toThrow(/model\.json.*does not exist/);
+
       const png = join(root, 'grid.png');
       await samplePriorCommand().parseAsync(['--prior', out, '--n', '4', '--steps', '3', '--seed', '1', '--out', png, '--quiet'], { from: 'user' });
       expect(log).toHaveBeenLastCalledWith(png);

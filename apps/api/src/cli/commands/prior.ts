@@ -61,6 +61,7 @@ export function trainPriorCommand(): Command {
     .description('train a diffusion prior (DDPM, eps prediction) on the grayscale images of dataset folders; resumes OUT/.checkpoint')
     .requiredOption('--data <dir>', 'a dataset folder (its images.zip); repeat for several', collect)
     .requiredOption('--out <dir>', 'prior folder to write (model.json + weights.safetensors, EMA weights)')
+    .option('--init <prior>', 'start from this prior folder\'s weights and architecture (fine-tuning) instead of a fresh initialization')
     .option('--steps <n>', 'optimizer steps', positiveInt('--steps'), 4000)
     .option('--batch <b>', 'images per step', positiveInt('--batch'), 32)
     .option('--lr <lr>', 'AdamW learning rate', positiveNumber('--lr'), 2e-4)
@@ -72,12 +73,13 @@ export function trainPriorCommand(): Command {
     .option('--eval-views <n>', 'views of the training images in the final loss evaluation', positiveInt('--eval-views'), 256)
     .option('--log-every <n>', 'without a terminal: steps between progress lines', positiveInt('--log-every'), 200)
     .option('--quiet', 'no progress output')
-    .action(async (o: { data: string[]; out: string; steps: number; batch: number; lr: number; ema: number; emaWarmup: boolean; seed: number; checkpointEvery: number; threads?: number; evalViews: number; logEvery: number; quiet?: boolean }) => {
+    .action(async (o: { data: string[]; out: string; init?: string; steps: number; batch: number; lr: number; ema: number; emaWarmup: boolean; seed: number; checkpointEvery: number; threads?: number; evalViews: number; logEvery: number; quiet?: boolean }) => {
       const log = (line: string) => !o.quiet && console.error(line);
       const progress = stepProgress('train-prior', o.logEvery, o.quiet);
       const out = await trainPriorModel({
         data: o.data,
         out: o.out,
+        init: o.init,
         steps: o.steps,
         batchSize: o.batch,
         lr: o.lr,
