@@ -24,7 +24,7 @@ import { gather } from '../onnx/ops/gather.ts';
 import { globalAveragePool, globalMaxPool } from '../onnx/ops/global-pool.ts';
 import { gemm, matmul } from '../onnx/ops/matmul.ts';
 import { maxPool } from '../onnx/ops/max-pool.ts';
-import { batchNormalization, layerNormalization } from '../onnx/ops/normalization.ts';
+import { batchNormalization, layerNormalization, layerNormalizationWithStatistics } from '../onnx/ops/normalization.ts';
 import { pad } from '../onnx/ops/pad.ts';
 import { reduceMax, reduceMean, reduceSum } from '../onnx/ops/reduce.ts';
 import { flatten, reshape, squeeze, unsqueeze } from '../onnx/ops/reshape.ts';
@@ -266,6 +266,11 @@ export const GRAD_CASES: GradCase[] = [
   { op: 'LayerNormalization', name: 'axis 1 of symbolic [b,3,4], no bias, epsilon 1e-3', bind: { batch: 2 }, build: (g) => void g.output(layerNormalization(x(g, ['batch', 3, 4]), weight(g, 'scale', [3, 4]), undefined, { axis: 1, epsilon: 1e-3 }), 'y') },
   { op: 'LayerNormalization', name: 'axis -2 of [2,3,4]', build: (g) => void g.output(layerNormalization(x(g, [2, 3, 4]), weight(g, 'scale', [3, 4]), weight(g, 'bias', [3, 4]), { axis: -2 }), 'y') },
   { op: 'LayerNormalization', name: 'GroupNorm form: [b,2,18] over axis 2', bind: { batch: 2 }, build: (g) => void g.output(layerNormalization(x(g, ['batch', 2, 18]), weight(g, 'scale', [18]), undefined, { axis: 2 }), 'y') },
+  // the SiLU rule of Mul (x * sigmoid(x) differentiated as a whole), either operand order, with
+  // the sigmoid also read by another node so that both paths into x add up
+  { op: 'Mul', name: 'SiLU, sigmoid(x) * x, the sigmoid read twice', build: (g) => { const v = x(g, [2, 3, 4]); const s = ew.sigmoid(v); g.output(ew.add(ew.mul(s, v), ew.mul(ew.mul(v, s), s)), 'y'); } },
+  // Y and InvStdDev of a unit-scale node reused by its gradient (group normalization's form)
+  { op: 'LayerNormalization', name: 'unit constant scale, no bias, with statistics, [2,3,6]', build: (g) => void g.output(ew.mul(layerNormalizationWithStatistics(x(g, [2, 3, 6]), g.constant(float32([6], new Float32Array(6).fill(1)), 'ones'), undefined)[0], weight(g, 'w', [2, 3, 6])), 'y') },
   { op: 'GroupNorm', name: '2 groups of [2,4,3,3]', build: (g) => void g.output(groupNorm(x(g, [2, 4, 3, 3]), 2, weight(g, 'gamma', [4]), weight(g, 'beta', [4])), 'y') },
   { op: 'LayerNorm', name: 'last axis of [2,3,5]', build: (g) => void g.output(layerNorm(x(g, [2, 3, 5]), weight(g, 'gamma', [5]), weight(g, 'beta', [5])), 'y') },
   { op: 'model', name: 'Gaussian readout (bilinear sampling at learned positions)', bind: { batch: 2 }, build: gaussianReadoutCase(false) },

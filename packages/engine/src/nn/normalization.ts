@@ -7,7 +7,7 @@ import { add, div, mul, sqrt, sub } from '../onnx/ops/elementwise.ts';
 import { reduceMean } from '../onnx/ops/reduce.ts';
 import { reshape, reshapeLike } from '../onnx/ops/reshape.ts';
 import { fromNumbers } from '../onnx/ndarray.ts';
-import { layerNormalization } from '../onnx/ops/normalization.ts';
+import { layerNormalizationWithStatistics } from '../onnx/ops/normalization.ts';
 
 /** Normalizes x over `axes` to zero mean and unit variance (biased variance, like the frameworks). */
 export function standardize(x: Value, axes: readonly number[], eps: number): { y: Value; mean: Value; variance: Value } {
@@ -62,7 +62,8 @@ export function groupNorm(x: Value, groups: number, gamma: Value | undefined, be
   const size = (C / groups) * spatial.reduce<number>((a, d) => a * (d as number), 1);
   const grouped = reshape(x, [N, groups, size]);
   const unit = x.graph.constant(fromNumbers(x.dtype, [size], new Float64Array(size).fill(1)), 'group_norm_scale');
-  let y = reshapeLike(layerNormalization(grouped, unit, undefined, { axis: 2, epsilon: eps }), x);
+  // with its statistics: its gradient then reuses Y and InvStdDev instead of normalizing again
+  let y = reshapeLike(layerNormalizationWithStatistics(grouped, unit, undefined, { axis: 2, epsilon: eps })[0], x);
   if (gamma) y = mul(y, channelwise(gamma, x.rank));
   if (beta) y = add(y, channelwise(beta, x.rank));
   return y;

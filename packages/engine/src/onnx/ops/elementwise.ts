@@ -187,12 +187,21 @@ function unaryWith<const S extends AttrSchema>(
   });
 }
 
+/** s is Sigmoid(x) */
+const isSigmoidOf = (s: Value, x: Value) => s.producer?.opType === 'Sigmoid' && s.producer.inputs[0] === x;
+
 const sigmoidFn = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
 
 export const ELEMENTWISE_OPS: OpDef[] = [
   binary('Add', (a, b) => a + b, (_a, _b, _y, dy, n) => [n[0] ? dy : undefined, n[1] ? dy : undefined]),
   binary('Sub', (a, b) => a - b, (_a, _b, _y, dy, n) => [n[0] ? dy : undefined, n[1] ? neg(dy) : undefined]),
-  binary('Mul', (a, b) => a * b, (a, b, _y, dy, n) => [n[0] ? mul(dy, b) : undefined, n[1] ? mul(dy, a) : undefined]),
+  binary('Mul', (a, b) => a * b, (a, b, y, dy, n) => {
+    // SiLU, x * sigmoid(x): the whole derivative s + y (1 - s) in 4 elementwise nodes rather than
+    // 6 through both factors (the Sigmoid then gets no gradient from this node)
+    if (n[0] && isSigmoidOf(b, a)) return [mul(dy, add(b, mul(y, sub(1, b)))), undefined];
+    if (n[1] && isSigmoidOf(a, b)) return [undefined, mul(dy, add(a, mul(y, sub(1, a))))];
+    return [n[0] ? mul(dy, b) : undefined, n[1] ? mul(dy, a) : undefined];
+  }),
   binary('Div', (a, b) => a / b, (_a, b, y, dy, n) => [n[0] ? div(dy, b) : undefined, n[1] ? neg(div(mul(dy, y), b)) : undefined]),
   binary('Pow', (a, b) => a ** b, (a, b, y, dy, n) => [
     n[0] ? mul(dy, mul(b, pow(a, sub(b, 1)))) : undefined,

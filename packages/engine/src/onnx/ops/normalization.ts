@@ -1,11 +1,13 @@
 /**
  * BatchNormalization (inference: running statistics) and LayerNormalization (opset 17) as single
- * ONNX nodes, fused by the runtime. LayerNormalization's gradient recomputes the normalized input
- * and its inverse deviation with one more LayerNormalization node (unit scale) and composes
- * dx = inv (g - mean(g) - xhat mean(g xhat)), g = dy scale, from reductions.
+ * ONNX nodes, fused by the runtime. LayerNormalization's gradient takes the normalized input xhat
+ * and its inverse deviation from the node's own outputs where they are these (unit scale, no bias,
+ * InvStdDev output: group normalization), else recomputes them with one more unit-scale
+ * LayerNormalization node, and composes dx = inv (g - mean(g) - xhat mean(g xhat)), g = dy scale
+ * (g = dy for a unit scale), from reductions.
  */
 import type { Value } from '../graph.ts';
-import { fromNumbers, isFloat } from '../ndarray.ts';
+import { fromNumbers, isFloat, toNumbers } from '../ndarray.ts';
 import { type AttrSchema, type AttrsGiven, type OpDef, defineOp } from '../op.ts';
 import { type Ref, ref } from '../reference.ts';
 import { type Shape, dimEquals, isStaticShape, normalizeAxis, shapeEquals, size } from '../shape.ts';
@@ -48,6 +50,11 @@ export function layerNormalization(x: Value, scale: Value, bias?: Value, attrs: 
 export function layerNormalizationWithStatistics(x: Value, scale: Value, bias?: Value, attrs: LayerNormalizationAttrs = {}): [Value, Value, Value] {
   const [y, mean, invStdDev] = x.graph.node('LayerNormalization', [x, scale, bias], { ...attrs }, { outputs: 3 });
   return [y, mean, invStdDev];
+}
+
+/** A constant whose every element is 1 (a unit scale). */
+function isAllOnes(v: Value): boolean {
+  return v.kind === 'constant' && !!v.data && toNumbers(v.data).every((e) => e === 1);
 }
 
 /** Axes other than the channel axis 1: those batch normalization reduces over. */
@@ -162,13 +169,21 @@ export const NORMALIZATION_OPS: OpDef[] = [
       const normalized = x.shape.slice(axis);
       if (!isStaticShape(normalized)) throw new Error(`the gradient needs static normalized dimensions, got [${normalized}]`);
       const axes = normalized.map((_, i) => axis + i);
-      // xhat and 1/sqrt(var + eps) from one unit-scale LayerNormalization
-      const ones = g.constant(fromNumbers(x.dtype, normalized, new Float64Array(size(normalized)).fill(1)), 'ones');
-      const [xhat, , inv] = layerNormalizationWithStatistics(x, ones, undefined, { axis, epsilon: node.attrs.epsilon });
+      const unitScale = isAllOnes(scale);
+      const [y, , invOut] = node.outputs;
+      // xhat and 1/sqrt(var + eps): the node's own Y and InvStdDev when it has them and Y is xhat
+      // (unit scale, no bias: group normalization), else one more unit-scale LayerNormalization
+      let xhat: Value;
+      let inv: Value;
+      if (invOut && unitScale && !bias) [xhat, inv] = [y, invOut];
+      else {
+        const ones = unitScale ? scale : g.constant(fromNumbers(x.dtype, normalized, new Float64Array(size(normalized)).fill(1)), 'ones');
+        [xhat, , inv] = layerNormalizationWithStatistics(x, ones, undefined, { axis, epsilon: node.attrs.epsilon });
+      }
       const d = dy[0]!;
       let dx: Value | undefined;
       if (needs[0]) {
-        const gs = mul(d, scale);
+        const gs = unitScale ? d : mul(d, scale);
         const centered = sub(gs, reduceMean(gs, axes, true));
         dx = mul(inv, sub(centered, mul(xhat, reduceMean(mul(gs, xhat), axes, true))));
       }
