@@ -5,6 +5,9 @@
  * in-silico ground truth). Times per image at batch 1 and batched, the cost model of EGG vs GA,
  * and a figure per neuron in docs/figures/synthesis.
  *
+ * BENCH_NORM sets the norm budget c of every method (default each method's own, 25) to compare
+ * budgets, e.g. the natural images' median norm; such a run writes no figures.
+ *
  * Normalizations (docs/benchmarks.md): by each evaluator's response to the same neuron's GA MEI (the
  * paper's; GA is 1 by construction), and by each evaluator's largest response over the session's
  * 1200 natural images.
@@ -36,6 +39,10 @@ const PER_SESSION = Number(process.env.BENCH_NEURONS ?? 10);
 const METHODS: MethodName[] = ['ga', 'egg', 'egg-x0', 'meni'];
 /** seeds of GA and EGG MEIs per neuron for the ground-truth figures (seed 0 at batch 1, the others batched) */
 const SEEDS = Number(process.env.BENCH_SEEDS ?? 3);
+/** the norm budget c of every method, when not its default */
+const NORM = process.env.BENCH_NORM ? Number(process.env.BENCH_NORM) : undefined;
+if (NORM !== undefined && !(NORM > 0)) throw new Error(`BENCH_NORM must be a positive number, got "${process.env.BENCH_NORM}"`);
+const settings = NORM === undefined ? undefined : { norm: NORM };
 const json = process.argv.includes('--json');
 const log = (...a: unknown[]) => (json ? console.error(...a) : console.log(...a));
 
@@ -75,17 +82,17 @@ async function main() {
     const single: SynthesizedImage[] = [];
     const times: number[] = [];
     for (const column of columns) {
-      const r = await synthesize({ method, generator, prior, items: [{ neuron: column, seed: 0 }] });
+      const r = await synthesize({ method, generator, prior, settings, items: [{ neuron: column, seed: 0 }] });
       single.push(r.images[0]);
       times.push(r.seconds);
     }
     images.set(method, single);
     seconds.set(method, times);
-    const all = await synthesize({ method, generator, prior, items: columns.map((c) => ({ neuron: c, seed: 1 })) });
+    const all = await synthesize({ method, generator, prior, settings, items: columns.map((c) => ({ neuron: c, seed: 1 })) });
     batched.set(method, all.seconds / columns.length);
     const seeds = [single, all.images];
     if (method === 'ga' || method === 'egg') {
-      for (let seed = 2; seed < SEEDS; seed++) seeds.push((await synthesize({ method, generator, prior, items: columns.map((c) => ({ neuron: c, seed })) })).images);
+      for (let seed = 2; seed < SEEDS; seed++) seeds.push((await synthesize({ method, generator, prior, settings, items: columns.map((c) => ({ neuron: c, seed })) })).images);
     }
     bySeed.set(method, seeds);
     log(`${method}: median ${median(times).toFixed(1)} s per image at batch 1, ${(all.seconds / columns.length).toFixed(1)} s per image at batch ${columns.length}`);
@@ -106,7 +113,7 @@ async function main() {
   // each evaluator's best response over the session's natural images
   const best = await bestNaturalResponses(models, compact, natural);
 
-  const groundTruthFigures = await groundTruthReport({ ga: bySeed.get('ga')!, egg: bySeed.get('egg')!, neurons, compact, natural, models, c: EGG_DEFAULTS.norm });
+  const groundTruthFigures = await groundTruthReport({ ga: bySeed.get('ga')!, egg: bySeed.get('egg')!, neurons, compact, natural, models, c: NORM ?? EGG_DEFAULTS.norm });
 
   const evaluatorNames = EVALUATOR_NAMES;
   const table: Record<string, Record<string, { byGa: number; byNatural: number }>> = {};
@@ -153,12 +160,15 @@ async function main() {
   log(`claim "EGG transfers across architectures at least as well as GA": cross ${table.egg.cross.byGa.toFixed(2)} and compact ${table.egg.compact.byGa.toFixed(2)} of GA's: ${crossWin ? 'holds' : 'does not hold'} on these data for the cross ensemble`);
   log(`claim "MENIs reach the most activating natural images": MENI ${table.meni.val.byNatural.toFixed(2)} vs top natural ${table.topk.val.byNatural.toFixed(2)} (val, by best natural image), compact ${table.meni.compact.byNatural.toFixed(2)} vs ${table.topk.compact.byNatural.toFixed(2)}`);
 
-  // figures: one row per neuron (GA, EGG, EGG-x0, MENI, top natural image)
-  for (const [i, n] of neurons.entries()) {
-    const row = [...METHODS, 'topk' as MethodName].map((m) => images.get(m)![i].pixels);
-    await writeImageGrid(join(figures, `${n.session}_${n.neuron}.png`), stackImages(row), { columns: 5, scale: 3, padding: 2 });
-  }
-  log(`figures: docs/figures/synthesis/<session>_<neuron>.png (GA, EGG, EGG-x0, MENI, top natural image); total ${((performance.now() - started) / 60000).toFixed(1)} min`);
+  // figures of the default settings: one row per neuron (GA, EGG, EGG-x0, MENI, top natural image)
+  if (NORM === undefined) {
+    for (const [i, n] of neurons.entries()) {
+      const row = [...METHODS, 'topk' as MethodName].map((m) => images.get(m)![i].pixels);
+      await writeImageGrid(join(figures, `${n.session}_${n.neuron}.png`), stackImages(row), { columns: 5, scale: 3, padding: 2 });
+    }
+    log('figures: docs/figures/synthesis/<session>_<neuron>.png (GA, EGG, EGG-x0, MENI, top natural image)');
+  } else log(`norm budget c = ${NORM} for every method (BENCH_NORM): no figures written`);
+  log(`total ${((performance.now() - started) / 60000).toFixed(1)} min`);
   if (json) console.log(JSON.stringify({ machine: { cpu, cores: os.cpus().length }, device: 'cpu', neurons, groundTruth: groundTruthFigures, table, seconds: Object.fromEntries(seconds), batched: Object.fromEntries(batched), encoderMs, unetMs }));
 }
 
