@@ -122,7 +122,8 @@ export function weightProblems(config: UNetConfig, weights: ReadonlyMap<string, 
   return problems;
 }
 
-function describeProblems(problems: readonly string[]): string {
+/** The first five problems, and how many more. */
+export function describeProblems(problems: readonly string[]): string {
   const shown = problems.slice(0, 5).join('; ');
   return problems.length > 5 ? `${shown}; and ${problems.length - 5} more` : shown;
 }

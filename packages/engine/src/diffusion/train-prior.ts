@@ -24,7 +24,7 @@ import { Rng } from '../random.ts';
 import { type EngineSession, createSession } from '../runtime/session.ts';
 import { AdamW } from '../train/adamw.ts';
 import { resumeLoop, runLoop } from '../train/loop.ts';
-import { DEMO_PRIOR, copyWeights, defaultDiffusion, loadPrior, pixelsToPrior, weightProblems, writePrior } from './prior.ts';
+import { DEMO_PRIOR, copyWeights, defaultDiffusion, describeProblems, loadPrior, pixelsToPrior, weightProblems, writePrior } from './prior.ts';
 import { alphasCumprod, linearBetas } from './schedule.ts';
 
 // ---- data ----------------------------------------------------------------------------------
@@ -268,7 +268,7 @@ export async function trainPrior(o: TrainPriorOptions): Promise<TrainPriorResult
 
   if (o.init) {
     const problems = weightProblems(o.config, o.init);
-    if (problems.length) throw new Error(`the starting weights do not fit the UNet config: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? `; and ${problems.length - 3} more` : ''}`);
+    if (problems.length) throw new Error(`the starting weights do not fit the UNet config: ${describeProblems(problems)}`);
   }
   const loss = buildPriorLoss(o.config, { seed: o.seed ?? 0, weights: o.init });
   let weights = loss.weights;
