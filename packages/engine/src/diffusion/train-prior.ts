@@ -21,7 +21,7 @@ import { type NdArray, float32 } from '../onnx/ndarray.ts';
 import { mul, sub } from '../onnx/ops/elementwise.ts';
 import { reduceMean } from '../onnx/ops/reduce.ts';
 import { Rng } from '../random.ts';
-import { type EngineSession, createSession } from '../runtime/session.ts';
+import { type EngineSession, createSession, fingerprint } from '../runtime/session.ts';
 import { AdamW } from '../train/adamw.ts';
 import { resumeLoop, runLoop } from '../train/loop.ts';
 import { DEMO_PRIOR, copyWeights, defaultDiffusion, describeProblems, loadPrior, pixelsToPrior, weightProblems, writePrior } from './prior.ts';
@@ -230,13 +230,10 @@ function runKey(o: TrainPriorOptions) {
   return { config: o.config, batchSize: o.batchSize ?? 32, seed: o.seed ?? 0, trainSteps: o.trainSteps ?? 1000, images: o.images.length, init: o.init ? weightsDigest(o.init) : null };
 }
 
-/** A short digest of weights (names, shapes and values), to tell starting points apart. */
+/** A short digest of named weights (each array's content hash, as the session cache keys them), to tell starting points apart. */
 function weightsDigest(weights: ReadonlyMap<string, NdArray>): string {
   const h = createHash('sha256');
-  for (const [name, w] of [...weights].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    h.update(`${name}[${w.shape}]`);
-    h.update(new Uint8Array(w.data.buffer, w.data.byteOffset, w.data.byteLength));
-  }
+  for (const [name, w] of [...weights].sort(([a], [b]) => (a < b ? -1 : 1))) h.update(`${name}=${fingerprint(w)}`);
   return h.digest('hex').slice(0, 16);
 }
 

@@ -166,7 +166,7 @@ function inputTypesOf(graph: Graph, weights: SerializeOptions['weights']): Engin
 
 /** A weight array's content hash, computed once per array object (weights of a loaded model are not mutated). */
 const fingerprints = new WeakMap<object, string>();
-function fingerprint(a: NdArray): string {
+export function fingerprint(a: NdArray): string {
   let f = fingerprints.get(a.data);
   if (!f) {
     const bytes = new Uint8Array(a.data.buffer, a.data.byteOffset, a.data.byteLength);
