@@ -52,6 +52,39 @@ describe('train, fit-readout and eval on unseen synthetic sessions', () => {
     expect(e.median_r).toBeGreaterThan(0.3);
   });
 
+  it('continues a trained ensemble (--init): each member from its own weights, seed and input space', async () => {
+    const base = { data: [join(root, 'lab-a')], images: '0:200', arch: 'attention' as const, preset: 'demo' as const, seed: 5, members: 2, plateau: { maxEpochs: 2, patience: 1 } };
+    const init = await trainModel({ ...base, out: join(root, 'init') });
+    const started = membersOf(await loadModel(init));
+    // a learning rate too small to move anything: the continued members are the initial ones
+    const reports: { epoch: number; valLoss: number }[] = [];
+    const still = await trainModel({ data: [join(root, 'lab-a')], images: '0:200', init, lr: 1e-12, out: join(root, 'still'), plateau: { maxEpochs: 1, patience: 1 }, onEpoch: (r) => reports.push(r) });
+    const continued = membersOf(await loadModel(still));
+    expect(continued).toHaveLength(2);
+    continued.forEach((m, i) => {
+      const from = started[i];
+      // its own seed: the validation images are the ones it never trained on
+      expect(m.meta.training).toMatchObject({ seed: 5 + i, initialized_from: { model: init, member: from.meta.name, epochs: from.meta.training!.epochs } });
+      expect(m.spec.input).toEqual(from.spec.input);
+      for (const key of ['core.0.conv.weight', 'readout.lab-a.bias', 'readout.lab-a.query']) {
+        const a = from.weights.get(key)!.data as Float32Array;
+        const b = m.weights.get(key)!.data as Float32Array;
+        expect(b.length).toBe(a.length);
+        expect(Math.max(...Array.from(b, (v, k) => Math.abs(v - a[k])))).toBeLessThan(1e-6);
+      }
+    });
+    // a fresh member at that learning rate stays at its initialization: far from the trained loss
+    const fresh: number[] = [];
+    await trainModel({ ...base, members: 1, lr: 1e-12, out: join(root, 'fresh'), plateau: { maxEpochs: 1, patience: 1 }, onEpoch: (r) => fresh.push(r.valLoss) });
+    expect(fresh[0]).toBeGreaterThan(reports[0].valLoss * 1.05);
+
+    // what would change the weights' shapes is refused, and so are more members than it has
+    await expect(trainModel({ data: [join(root, 'lab-a')], init, overrides: { channels: 8 }, out: join(root, 'x') })).rejects.toThrow(/channels cannot be changed when continuing/);
+    await expect(trainModel({ data: [join(root, 'lab-a')], init, preset: 'paper', out: join(root, 'x') })).rejects.toThrow(/preset cannot be changed/);
+    await expect(trainModel({ data: [join(root, 'lab-a')], init, members: 3, out: join(root, 'x') })).rejects.toThrow(/has 2 members: it cannot start 3/);
+    await expect(trainModel({ data: [join(root, 'lab-a')], init, arch: 'gaussian', out: join(root, 'x') })).rejects.toThrow(/has an attention readout, not gaussian/);
+  });
+
   it('a rerun of an interrupted ensemble keeps the members it finished and trains the rest', async () => {
     const out = join(root, 'resumed');
     const o = { data: [join(root, 'lab-a')], arch: 'attention' as const, preset: 'demo' as const, seed: 7, members: 2, out, plateau: { maxEpochs: 1, patience: 1 }, command: 'excite train (test)' };

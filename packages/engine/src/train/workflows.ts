@@ -85,8 +85,16 @@ export interface RecipeOptions {
 
 export interface TrainModelOptions extends ProgressEvents, TrainingControl, RecipeOptions {
   data: readonly string[];
-  arch: 'attention' | 'gaussian';
+  /** the readout; with `init`, optional (the initial model's) */
+  arch?: 'attention' | 'gaussian';
   preset?: PresetName;
+  /**
+   * a trained model or ensemble folder to continue training (fine-tuning): member i starts from
+   * its member i's weights (core, batch-norm statistics and the readouts of sessions it knows) and
+   * takes its architecture, input space and, unless `seed` is given, its seed (so its validation
+   * images stay the ones it never trained on)
+   */
+  init?: string;
   /** image columns "A:B" used for training and validation (default: all) */
   images?: string;
   seed?: number;
@@ -126,33 +134,37 @@ async function finishedMember(dir: string, seed: number, command: string | undef
 
 type MemberEvents = Pick<ProgressEvents, 'onEpoch' | 'onBatch'> & TrainingControl & Pick<RecipeOptions, 'lr' | 'batchSize' | 'momentum' | 'shift'>;
 
+/** Seeds of `members` members from `first` on. */
+const seedsFrom = (first: number, members: number) => Array.from({ length: members }, (_, i) => first + i);
+
 async function trainMembers(
-  o: ProgressEvents & TrainingControl & RecipeOptions & { out: string; members: number; seed: number; command?: string },
-  train: (seed: number, checkpoint: string, events: MemberEvents) => Promise<{ spec: EncoderSpec; result: TrainResult; provenance: Record<string, unknown> }>,
+  o: ProgressEvents & TrainingControl & RecipeOptions & { out: string; seeds: readonly number[]; command?: string },
+  train: (index: number, seed: number, checkpoint: string, events: MemberEvents) => Promise<{ spec: EncoderSpec; result: TrainResult; provenance: Record<string, unknown> }>,
 ): Promise<string> {
   const dirs: string[] = [];
-  for (let i = 0; i < o.members; i++) {
-    const seed = o.seed + i;
-    const dir = o.members > 1 ? join(o.out, `member-${i}`) : o.out;
+  const members = o.seeds.length;
+  for (let i = 0; i < members; i++) {
+    const seed = o.seeds[i];
+    const dir = members > 1 ? join(o.out, `member-${i}`) : o.out;
     const checkpoint = join(dir, '.checkpoint');
-    if (o.members > 1 && await finishedMember(dir, seed, o.command)) {
-      o.onMember?.(i, o.members, seed, true);
+    if (members > 1 && await finishedMember(dir, seed, o.command)) {
+      o.onMember?.(i, members, seed, true);
       dirs.push(`member-${i}`);
       continue;
     }
-    o.onMember?.(i, o.members, seed);
+    o.onMember?.(i, members, seed);
     const started = performance.now();
-    const { spec, result, provenance } = await train(seed, checkpoint, { onEpoch: o.onEpoch, onBatch: o.onBatch, signal: o.signal, checkpointSeconds: o.checkpointSeconds, onCheckpoint: o.onCheckpoint, checkpointOnAbort: o.checkpointOnAbort, lr: o.lr, batchSize: o.batchSize, momentum: o.momentum, shift: o.shift });
+    const { spec, result, provenance } = await train(i, seed, checkpoint, { onEpoch: o.onEpoch, onBatch: o.onBatch, signal: o.signal, checkpointSeconds: o.checkpointSeconds, onCheckpoint: o.onCheckpoint, checkpointOnAbort: o.checkpointOnAbort, lr: o.lr, batchSize: o.batchSize, momentum: o.momentum, shift: o.shift });
     await writeEncoder(dir, spec, result.weights, {
-      name: o.members > 1 ? `${o.out}/member-${i}` : o.out,
+      name: members > 1 ? `${o.out}/member-${i}` : o.out,
       training: { ...provenance, seed, epochs: result.history.length, best_epoch: result.bestEpoch, seconds: Math.round((performance.now() - started) / 1000), device: 'cpu', machine: machine(), command: o.command, ...o.provenance },
       metrics: metricsOf(result),
     });
     await rm(checkpoint, { recursive: true, force: true });
     await o.onCheckpoint?.();
-    dirs.push(o.members > 1 ? `member-${i}` : '.');
+    dirs.push(members > 1 ? `member-${i}` : '.');
   }
-  if (o.members > 1) await writeEnsemble(o.out, dirs, { name: o.out, training: { seeds: dirs.map((_, i) => o.seed + i), command: o.command, ...o.provenance } });
+  if (members > 1) await writeEnsemble(o.out, dirs, { name: o.out, training: { seeds: o.seeds, command: o.command, ...o.provenance } });
   return o.out;
 }
 
@@ -164,24 +176,69 @@ function renameSessions(loaded: LoadedSession[], names: readonly string[] | unde
 
 /** `excite train`: core and readouts of every given session, M members with seeds seed..seed+M-1. */
 export async function trainModel(o: TrainModelOptions): Promise<string> {
+  if (o.init !== undefined) return continueTraining(o, o.init);
+  if (!o.arch) throw new Error('train needs a readout (arch: attention or gaussian)');
   const preset = o.preset ?? 'demo';
   const side = o.overrides?.inputSize;
   const base = { ...PRESETS[preset], input: { ...PRESETS[preset].input, ...(side ? { height: side, width: side } : {}) } };
-  const loaded: LoadedSession[] = [];
-  for (const dir of o.data) loaded.push(await loadSession(dir, o.images, base.input));
-  renameSessions(loaded, o.sessions);
-  const ids = new Set(loaded.map((l) => l.id));
-  if (ids.size !== loaded.length) throw new Error('two --data folders have the same name: sessions are named by their folder');
+  const loaded = await loadSessions(o, base.input);
   const stats = statisticsOf(loaded);
   const spec: EncoderSpec = {
     ...applyOverrides({ core: base.core, readout: READOUTS[o.arch](preset) }, o.overrides ?? {}),
     input: { ...base.input, ...stats },
-    sessions: loaded.map((l) => ({ id: l.id, neurons: Array.from({ length: l.dataset.neurons }, (_, i) => i) })),
+    sessions: sessionsOf(loaded),
   };
-  return trainMembers({ ...o, members: o.members ?? 1, seed: o.seed ?? 1 }, async (seed, checkpoint, events) => {
+  return trainMembers({ ...o, seeds: seedsFrom(o.seed ?? 1, o.members ?? 1) }, async (_i, seed, checkpoint, events) => {
     const sessions = loaded.map((l) => splitSession(l, stats, o.valFraction ?? 0.1, seed));
     const result = await trainEncoder({ spec, sessions, seed, trainable: 'all', plateau: plateauOf(o.plateau), checkpoint, ...events });
     return { spec, result, provenance: { preset, data: o.data, images: o.images ?? 'all', momentum: o.momentum ?? 0.1, shift: o.shift ?? 0, ...(o.overrides ? { overrides: o.overrides } : {}) } };
+  });
+}
+
+async function loadSessions(o: Pick<TrainModelOptions, 'data' | 'images' | 'sessions'>, input: Pick<EncoderSpec['input'], 'height' | 'width' | 'fit'>): Promise<LoadedSession[]> {
+  const loaded: LoadedSession[] = [];
+  for (const dir of o.data) loaded.push(await loadSession(dir, o.images, input));
+  renameSessions(loaded, o.sessions);
+  if (new Set(loaded.map((l) => l.id)).size !== loaded.length) throw new Error('two --data folders have the same name: sessions are named by their folder');
+  return loaded;
+}
+
+const sessionsOf = (loaded: readonly LoadedSession[]) => loaded.map((l) => ({ id: l.id, neurons: Array.from({ length: l.dataset.neurons }, (_, i) => i) }));
+
+/**
+ * `excite train --init MODEL`: each member continues from the initial model's member of the same
+ * index, with that member's architecture, input space (its pixel statistics included: its weights
+ * expect them) and seed. The regularization may change (Laplacian stencil, L1 on the queries);
+ * what would change the weights' shapes or meaning (preset, channels, layers, input size) is refused.
+ */
+async function continueTraining(o: TrainModelOptions, init: string): Promise<string> {
+  const reshaping = [o.preset && 'preset', o.overrides?.channels && 'channels', o.overrides?.layers && 'layers', o.overrides?.inputSize && 'input size'].filter(Boolean);
+  if (reshaping.length) throw new Error(`${reshaping.join(', ')} cannot be changed when continuing a trained model (${init}): its architecture and input are kept`);
+  const starts = membersOf(await loadModel(init));
+  const members = o.members ?? starts.length;
+  if (members > starts.length) throw new Error(`${init} has ${starts.length} member${starts.length > 1 ? 's' : ''}: it cannot start ${members}`);
+  const readout = starts[0].spec.readout.type;
+  if (o.arch && o.arch !== readout) throw new Error(`${init} has an ${readout} readout, not ${o.arch}`);
+  const input = starts[0].spec.input;
+  const loaded = await loadSessions(o, input);
+  const seedOf = (m: EncoderModel, i: number) => (m.meta.training as { seed?: unknown } | undefined)?.seed;
+  const recorded = starts.slice(0, members).map(seedOf);
+  const seeds = o.seed !== undefined ? seedsFrom(o.seed, members) : recorded.map((s, i) => (Number.isInteger(s) ? (s as number) : i + 1));
+  return trainMembers({ ...o, seeds }, async (i, seed, checkpoint, events) => {
+    const start = starts[i];
+    const spec: EncoderSpec = { ...applyOverrides(start.spec, o.overrides ?? {}), input, sessions: sessionsOf(loaded) };
+    const sessions = loaded.map((l) => splitSession(l, input, o.valFraction ?? 0.1, seed));
+    const result = await trainEncoder({ spec, sessions, seed, trainable: 'all', initialWeights: start.weights, plateau: plateauOf(o.plateau), checkpoint, ...events });
+    const training = start.meta.training as { epochs?: number; seconds?: number } | undefined;
+    return {
+      spec,
+      result,
+      provenance: {
+        data: o.data, images: o.images ?? 'all', momentum: o.momentum ?? 0.1, shift: o.shift ?? 0, ...(o.overrides ? { overrides: o.overrides } : {}),
+        // continued: the epochs above follow these
+        initialized_from: { model: init, member: start.meta.name, epochs: training?.epochs ?? null, seconds: training?.seconds ?? null },
+      },
+    };
   });
 }
 
@@ -210,13 +267,10 @@ export async function fitReadouts(o: FitReadoutOptions): Promise<string> {
   const coreModel = await loadModel(o.core);
   const members: EncoderModel[] = membersOf(coreModel);
   const input = members[0].spec.input;
-  const loaded: LoadedSession[] = [];
-  for (const dir of o.data) loaded.push(await loadSession(dir, o.images, input));
-  renameSessions(loaded, o.sessions);
-  let index = 0;
-  return trainMembers({ ...o, members: members.length, seed: o.seed ?? 1 }, async (seed, checkpoint, events) => {
-    const member = members[index++];
-    const spec: EncoderSpec = { ...member.spec, readout: applyOverrides(member.spec, { ...FIT_READOUT_DEFAULTS, ...o.overrides }).readout, sessions: loaded.map((l) => ({ id: l.id, neurons: Array.from({ length: l.dataset.neurons }, (_, i) => i) })) };
+  const loaded = await loadSessions(o, input);
+  return trainMembers({ ...o, seeds: seedsFrom(o.seed ?? 1, members.length) }, async (i, seed, checkpoint, events) => {
+    const member = members[i];
+    const spec: EncoderSpec = { ...member.spec, readout: applyOverrides(member.spec, { ...FIT_READOUT_DEFAULTS, ...o.overrides }).readout, sessions: sessionsOf(loaded) };
     const coreWeights = new Map<string, NdArray>([...member.weights].filter(([k]) => k.startsWith('core.')));
     const sessions = loaded.map((l) => splitSession(l, input, o.valFraction ?? 0.1, seed));
     const result = await trainEncoder({ spec, sessions, seed, trainable: 'readouts', initialWeights: coreWeights, plateau: plateauOf(o.plateau), checkpoint, ...events });

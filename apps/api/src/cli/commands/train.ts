@@ -70,16 +70,18 @@ export function trainCommand(): Command {
   return recipeFlags(new Command('train'))
     .description('train encoders (shared core, one readout per session) on recordings in dataset folders')
     .requiredOption('--data <dir>', 'a dataset folder (images.zip + responses.npy); repeat for several sessions', collect)
-    .addOption(new Option('--arch <arch>', 'readout').choices(['attention', 'gaussian']).makeOptionMandatory())
+    .addOption(new Option('--arch <arch>', 'readout (required unless --init)').choices(['attention', 'gaussian']))
     .requiredOption('--out <dir>', 'model folder to write (an ensemble folder when --members > 1)')
-    .addOption(new Option('--preset <name>', 'architecture and input size').choices(['demo', 'demo-alt', 'paper']).default('demo'))
+    .addOption(new Option('--preset <name>', 'architecture and input size (default demo)').choices(['demo', 'demo-alt', 'paper']))
+    .option('--init <model>', "continue training this model or ensemble (fine-tuning): member i starts from its member i's weights, architecture, input and seed")
     .option('--images <A:B>', 'image columns to use (0-based, B exclusive; default all); 10% of them validate')
-    .option('--seed <n>', 'seed of the first member', positiveInt('--seed'), 1)
-    .option('--members <m>', 'ensemble members, seeds seed..seed+m-1', positiveInt('--members'), 1)
+    .option('--seed <n>', 'seed of the first member (default 1; with --init, its members\' seeds)', positiveInt('--seed'))
+    .option('--members <m>', 'ensemble members, seeds seed..seed+m-1 (default 1; with --init, its members)', positiveInt('--members'))
     .option('--max-epochs <n>', 'epoch limit (default 200)', positiveInt('--max-epochs'))
     .option('--patience <n>', 'epochs without improvement before a learning-rate decay (default 5)', positiveInt('--patience'))
     .option('--quiet', 'no progress output')
-    .action(async (o: RecipeFlags & { data: string[]; arch: 'attention' | 'gaussian'; out: string; preset: PresetName; images?: string; seed: number; members: number; maxEpochs?: number; patience?: number; quiet?: boolean }) => {
+    .action(async (o: RecipeFlags & { data: string[]; arch?: 'attention' | 'gaussian'; out: string; preset?: PresetName; init?: string; images?: string; seed?: number; members?: number; maxEpochs?: number; patience?: number; quiet?: boolean }) => {
+      if (!o.arch && !o.init) throw new Error("required option '--arch <arch>' not specified (or --init a trained model)");
       const progress = trainingProgress('train', o.quiet);
       const out = await trainModel({ ...o, ...recipeOf(o), plateau: plateauOptions(o), command: `excite ${process.argv.slice(2).join(' ')}`, ...progress });
       progress.stop();

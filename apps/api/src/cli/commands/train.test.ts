@@ -1,0 +1,31 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { loadModel, membersOf } from '@excite/engine';
+import { writeSyntheticSession } from '@excite/engine/testing';
+import { trainCommand } from './train.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'excite-train-cli-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('excite train', () => {
+  it('trains a model, then continues it with --init (no --arch needed), recording where from', async () => {
+    const data = (await writeSyntheticSession(join(root, 'lab'), { images: 80, neurons: 4, seed: 1 })).dir;
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    try {
+      const first = join(root, 'first');
+      await trainCommand().parseAsync(['--data', data, '--arch', 'gaussian', '--seed', '4', '--max-epochs', '1', '--quiet', '--out', first], { from: 'user' });
+      expect(log).toHaveBeenLastCalledWith(first);
+      const more = join(root, 'more');
+      await trainCommand().parseAsync(['--data', data, '--init', first, '--max-epochs', '1', '--quiet', '--out', more], { from: 'user' });
+      const [member] = membersOf(await loadModel(more));
+      expect(member.spec.readout.type).toBe('gaussian');
+      expect(member.meta.training).toMatchObject({ seed: 4, epochs: 1, initialized_from: { model: first, epochs: 1 } });
+      await expect(trainCommand().parseAsync(['--data', data, '--quiet', '--out', join(root, 'x')], { from: 'user' })).rejects.toThrow(/--arch <arch>' not specified \(or --init/);
+      await expect(trainCommand().parseAsync(['--data', data, '--init', first, '--input-size', '64', '--quiet', '--out', join(root, 'x')], { from: 'user' })).rejects.toThrow(/input size cannot be changed when continuing/);
+    } finally {
+      log.mockRestore();
+    }
+  });
+});
