@@ -1,7 +1,9 @@
 /**
  * `npm run bench:encoders`: how well the demo encoders predict V4 neurons on images no model saw.
  * Sessions 201025 and 210225: per-neuron Pearson r on images 600..1199 for the attention
- * ensembles ("train", "val"), the Gaussian ensemble ("cross") and the published compact models.
+ * ensembles ("train", "val"), the Gaussian ensemble ("cross") and the published compact models,
+ * the latter also on the same images in grayscale (the input excite's encoders see; the compact
+ * models were fitted to color images, so this is what they keep without color).
  * Session 210325 (left out of the demo cores): readouts fitted on its first 320 images on each
  * frozen demo core, tested on the other 320 against its raw repeats (FEV, FEVE).
  */
@@ -46,6 +48,8 @@ async function main() {
     }
     const c = await evaluateModel({ model: join(data, 'compact', session), data: join(data, 'sessions', session), images: '600:1200' });
     results[session].compact = { median_r: c.median_r, mean_r: c.mean_r, neurons: c.per_neuron.length };
+    const g = await evaluateModel({ model: join(data, 'compact', session), data: join(data, 'sessions', session), images: '600:1200', grayscale: true });
+    results[session]['compact (gray)'] = { median_r: g.median_r, mean_r: g.mean_r, neurons: g.per_neuron.length };
   }
 
   // 210325: new readouts on the frozen demo cores, tested against single trials
@@ -78,11 +82,11 @@ async function main() {
   const training = await Promise.all(MODELS.map(async (m) => membersOf(await loadModel(join(demo, m))).map((x) => x.meta.training as { seconds: number; machine: { cpu: string; cores: number } })));
   const cpu = os.cpus()[0]?.model ?? 'unknown';
   log(`demo encoders on held-out V4 images (machine: ${cpu}, ${os.cpus().length} cores; CPU)`);
-  log(`${'session'.padEnd(8)} ${'model'.padEnd(16)} ${'neurons'.padStart(7)} ${'median r'.padStart(9)} ${'mean r'.padStart(7)} ${'/ compact'.padStart(10)}   attention: median largest weight (uniform 1/S), median effective positions of S, neurons under S/10`);
+  log(`${'session'.padEnd(8)} ${'model'.padEnd(16)} ${'neurons'.padStart(7)} ${'median r'.padStart(9)} ${'mean r'.padStart(7)} ${'/ compact'.padStart(10)} ${'/ gray'.padStart(7)}   attention: median largest weight (uniform 1/S), median effective positions of S, neurons under S/10`);
   for (const [s, rows] of Object.entries(results)) {
     for (const [m, r] of Object.entries(rows)) {
       const a = r.attention ? `   ${r.attention.max_weight.toPrecision(3)} (${(1 / r.attention.positions).toPrecision(3)}), ${r.attention.effective_positions.toFixed(0)} of ${r.attention.positions}, ${(100 * r.attention.focused).toFixed(0)} %` : '';
-      log(`${s.padEnd(8)} ${m.padEnd(16)} ${String(r.neurons).padStart(7)} ${r.median_r.toFixed(3).padStart(9)} ${r.mean_r.toFixed(3).padStart(7)} ${(r.median_r / rows.compact.median_r).toFixed(2).padStart(10)}${a}`);
+      log(`${s.padEnd(8)} ${m.padEnd(16)} ${String(r.neurons).padStart(7)} ${r.median_r.toFixed(3).padStart(9)} ${r.mean_r.toFixed(3).padStart(7)} ${(r.median_r / rows.compact.median_r).toFixed(2).padStart(10)} ${(r.median_r / rows['compact (gray)'].median_r).toFixed(2).padStart(7)}${a}`);
     }
   }
   for (const [m, c] of Object.entries(ceiling)) {

@@ -7,7 +7,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readDataset } from '../data/dataset.ts';
-import { stackImages } from '../data/images.ts';
+import { type Image, stackImages, toGrayscale } from '../data/images.ts';
 import { loadStimuli, standardize } from '../data/stimuli.ts';
 import { loadCompactModel } from '../models/compact.ts';
 import { encoderGraph } from '../models/encoder-graph.ts';
@@ -37,14 +37,37 @@ export function isCompactModel(path: string): boolean {
   return !existsSync(join(path, 'model.json'));
 }
 
-export async function evaluateModel(o: { model: string; data: string; images?: string }): Promise<Evaluation> {
+/** An RGB image as grayscale (the plain mean of R, G and B) in all three channels. */
+function grayInColor(image: Image): Image {
+  const gray = toGrayscale(image).data;
+  const out = new Float32Array(3 * gray.length);
+  for (let c = 0; c < 3; c++) out.set(gray, c * gray.length);
+  return float32([3, ...image.shape.slice(1)], out);
+}
+
+export interface EvaluateOptions {
+  model: string;
+  data: string;
+  images?: string;
+  /**
+   * show a color model the images in grayscale (the plain mean of R, G and B, in each channel):
+   * what excite's grayscale encoders see; our encoders see grayscale either way
+   */
+  grayscale?: boolean;
+}
+
+export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
   const dataset = await readDataset(o.data);
   const columns = parseRange(o.images, dataset.images.count);
+  const colorImage = async (k: number) => {
+    const image = await dataset.images.image(k);
+    return o.grayscale && image.shape[0] === 3 ? grayInColor(image) : image;
+  };
   let predictions: NdArray<Float32Array>;
   let neurons: number[];
   if (isCompactModel(o.model)) {
     const compact = await loadCompactModel(o.model);
-    const rgb = stackImages(await Promise.all(columns.map((k) => dataset.images.image(k))));
+    const rgb = stackImages(await Promise.all(columns.map(colorImage)));
     const session = await createSession(compact.graph);
     predictions = await runBatched(session, {}, 'image', rgb, 'rates', 32);
     await session.release();
@@ -55,7 +78,7 @@ export async function evaluateModel(o: { model: string; data: string; images?: s
     const id = sessionId(o.data);
     const columnsOfSession = model.neurons.flatMap((n, c) => (n.session === id ? [c] : []));
     if (columnsOfSession.length === 0) throw new Error(`${o.model} predicts no neuron of session ${id} (its neurons are of ${[...new Set(model.neurons.map((n) => n.session))].join(', ')})`);
-    const pixels = stackImages(await Promise.all(columns.map((k) => dataset.images.image(k))));
+    const pixels = stackImages(await Promise.all(columns.map(colorImage)));
     const [, C, H, W] = pixels.shape;
     const session = await createSession(pixelScoringGraph(model, { channels: C as 1 | 3, height: H, width: W }));
     const all = await runBatched(session, {}, 'pixels', pixels, 'rates', 32);

@@ -8,9 +8,10 @@ export function evalCommand(): Command {
     .requiredOption('--model <path>', 'model or ensemble folder, or a compact model file or folder')
     .requiredOption('--data <dir>', 'dataset folder of the session')
     .option('--images <A:B>', 'image columns (0-based, B exclusive; default all)')
+    .option('--grayscale', "show a color model (compact, imported) the images in grayscale, as excite's encoders see them")
     .option('--attention', 'attention readouts: also how peaked the attention is on these images')
     .option('--json', 'print {"median_r","mean_r","per_neuron":[...]} (and "attention")')
-    .action(async (o: { model: string; data: string; images?: string; json?: boolean; attention?: boolean }) => {
+    .action(async (o: { model: string; data: string; images?: string; json?: boolean; attention?: boolean; grayscale?: boolean }) => {
       const e = await evaluateModel(o);
       let focus;
       if (o.attention) {
