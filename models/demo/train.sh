@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Retrains the demo encoders in models/demo from the macaque V4 recordings
-# ($EXCITE_V4_DATA, see docs/testing.md): `npm run train:demo`. CPU only; about 2 hours on 2 cores
+# ($EXCITE_V4_DATA, see docs/testing.md): `npm run train:demo`. CPU only; an estimated 4-4.5 hours on 2 cores
 # (docs/encoders.md, Demo models). Stop it any time: running it again resumes.
 #
 # 0. Teacher data (distillation): the published compact models of session 211022, which no
@@ -12,7 +12,9 @@
 #    bench:encoders fits a readout on its first half and tests on the second, which no core may
 #    have seen. attention-train: seeds 1, 2; attention-val: seeds 3, 4 (same architecture, other
 #    seeds); gaussian-cross: seeds 5, 6, Gaussian readout on a different core (demo-alt: 7x7, 3x3
-#    kernels). The cores train with excite's first recipe (9-point Laplacian, batch-norm momentum
+#    kernels). Each core trains 8 epochs, then 8 more continued from them (train --init: the same
+#    seeds and validation images, a fresh learning-rate schedule); the distilled cores were still
+#    improving at epoch 8. The cores train with excite's first recipe (9-point Laplacian, batch-norm momentum
 #    0.1, queries under L1), which gave cores that transfer better to new sessions than the paper
 #    code's recipe did (docs/encoders.md, The recipe and its ablation).
 # 2. Readouts: for the test sessions 201025 and 210225, new readouts fitted on images 0..599 with
@@ -20,8 +22,9 @@
 #    feature weights starting at 1/C, so that the attention can localize) and patience 6.
 #    Images 600..1199 stay unseen (npm run bench:encoders).
 # Arguments name the models to retrain (default all three): bash models/demo/train.sh attention-val
-# The three ensembles train side by side, one thread each (EXCITE_THREADS=1); set DEMO_JOBS=1 to
-# train them one after another with all cores.
+# Two ensembles train side by side, one thread each (EXCITE_THREADS=1), the third when one is done:
+# a training holds about 8 GB, and three side by side ran out of a 24 GB machine's memory. DEMO_JOBS
+# sets how many run at once (1: one after another with all cores).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source models/demo/encoder-data.sh
@@ -45,17 +48,24 @@ one() {
   read -r arch preset seed <<< "$(member_flags "$name")"
   "${excite[@]}" train "${data_args[@]}" --data "$teacher" --arch "$arch" --preset "$preset" --members 2 --seed "$seed" \
     "${epochs[@]}" "${recipe[@]}" --quiet --out "$work/core-$name"
+  "${excite[@]}" train "${data_args[@]}" --data "$teacher" --init "$work/core-$name" \
+    "${epochs[@]}" "${recipe[@]}" --quiet --out "$work/core-$name-continued"
   rm -rf "models/demo/$name"
-  "${excite[@]}" fit-readout --core "$work/core-$name" --data "$data/201025" --data "$data/210225" --images 0:600 \
+  "${excite[@]}" fit-readout --core "$work/core-$name-continued" --data "$data/201025" --data "$data/210225" --images 0:600 \
     --max-epochs 200 --patience 6 --quiet --out "models/demo/$name"
 }
 names=("${@:-attention-train attention-val gaussian-cross}")
 read -r -a names <<< "${names[*]}"
-if [ "${DEMO_JOBS:-3}" = 1 ]; then
+jobs_at_once=${DEMO_JOBS:-2}
+if [ "$jobs_at_once" = 1 ]; then
   for n in "${names[@]}"; do one "$n"; done
 else
-  pids=()
-  for n in "${names[@]}"; do (export EXCITE_THREADS=1; one "$n") > "$work/$n.log" 2>&1 & pids+=($!); done
-  for p in "${pids[@]}"; do wait "$p"; done
+  failed=0
+  for n in "${names[@]}"; do
+    while [ "$(jobs -rp | wc -l)" -ge "$jobs_at_once" ]; do wait -n || failed=1; done
+    (export EXCITE_THREADS=1; one "$n") > "$work/$n.log" 2>&1 &
+  done
+  while [ "$(jobs -rp | wc -l)" -gt 0 ]; do wait -n || failed=1; done
+  [ "$failed" = 0 ] || { echo "a model failed to train: see $work/*.log" >&2; exit 1; }
 fi
 echo "demo models retrained in $(( ($(date +%s) - start) / 60 )) minutes on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))"
