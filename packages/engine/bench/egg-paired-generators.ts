@@ -1,0 +1,56 @@
+/**
+ * Do better twins make better EGG MEIs on the ground truth? EGG MEIs of two generators (e.g. the
+ * demo `attention-train` of two releases) for the same neurons and fresh seeds, with the demo
+ * prior, each scored by the neuron's compact model over its best natural image:
+ *
+ *   git archive <revision> models/demo/attention-train | tar -x -C /tmp/previous
+ *   npx tsx packages/engine/bench/egg-paired-generators.ts /tmp/previous/models/demo/attention-train models/demo/attention-train
+ *
+ * The neurons: the 22 of the two bench:synthesis runs in docs/benchmarks.md; seeds 10..15.
+ */
+import os from 'node:os';
+import { mean, median } from '../src/evaluate/correlation.ts';
+import { maxRates, neuronKey } from '../src/evaluate/transfer.ts';
+import { loadScoringModel } from '../src/models/scoring-model.ts';
+import { synthesize } from '../src/synthesis/synthesize.ts';
+import { SESSIONS, columnsOf, groundTruthScores, loadCompact, loadDemoModels, loadNatural, scoringSpace, v4DataPresent } from './demo-evaluation.ts';
+
+const NEURONS = ['201025:77', '201025:84', '201025:75', '201025:47', '201025:53', '201025:87', '201025:68', '201025:46', '201025:42', '201025:73', '201025:80', '210225:47', '210225:22', '210225:30', '210225:46', '210225:42', '210225:27', '210225:3', '210225:24', '210225:21', '210225:53', '210225:20'];
+const SEEDS = [10, 11, 12, 13, 14, 15];
+const sd = (v: number[]) => Math.sqrt(v.reduce((s, x) => s + (x - mean(v)) ** 2, 0) / (v.length - 1));
+
+async function main() {
+  const dirs = process.argv.slice(2);
+  if (dirs.length !== 2) throw new Error('usage: egg-paired-generators.ts GENERATOR_A GENERATOR_B');
+  if (!v4DataPresent('egg-paired-generators')) return;
+  const neurons = NEURONS.map((s) => ({ session: s.split(':')[0], neuron: Number(s.split(':')[1]) }));
+  const models = await loadDemoModels();
+  const compact = await loadCompact(neurons);
+  const natural = await loadNatural(models.input);
+  const space = scoringSpace(models.input);
+  const best = new Map<string, number>();
+  for (const s of SESSIONS) for (const [k, v] of await maxRates(compact[s], natural.get(s)!.pixels, space)) best.set(k, v);
+  // ratios[generator][seed][neuron]: ground-truth response / best natural image
+  const ratios: number[][][] = [];
+  for (const dir of dirs) {
+    const generator = await loadScoringModel(dir);
+    const columns = columnsOf(generator, neurons);
+    const perSeed: number[][] = [];
+    for (const seed of SEEDS) {
+      const r = await synthesize({ method: 'egg', generator, prior: models.prior, items: columns.map((c) => ({ neuron: c, seed })) });
+      const scores = await groundTruthScores(r.images, neurons, compact, space);
+      perSeed.push(neurons.map((n, i) => scores[i] / best.get(neuronKey(n))!));
+    }
+    ratios.push(perSeed);
+  }
+  console.log(`EGG MEIs on the ground truth, ${neurons.length} neurons x seeds ${SEEDS.join(', ')} (machine: ${os.cpus()[0]?.model}, ${os.cpus().length} cores, CPU)`);
+  const perNeuron = ratios.map((g) => neurons.map((_, i) => mean(g.map((seed) => seed[i]))));
+  dirs.forEach((dir, g) => {
+    const medians = ratios[g].map((seed) => median(seed));
+    console.log(`${dir}: median over neurons / best natural image ${mean(medians).toFixed(2)} ± ${sd(medians).toFixed(2)} (mean ± sd over seeds); median of per-neuron means ${median(perNeuron[g]).toFixed(2)}`);
+  });
+  console.log(`neurons driven more by the second generator's MEIs (mean over seeds): ${perNeuron[1].filter((v, i) => v > perNeuron[0][i]).length} of ${neurons.length}`);
+  console.log(neurons.map((n, i) => `${n.session}:${n.neuron} ${perNeuron[0][i].toFixed(2)} ${perNeuron[1][i].toFixed(2)}`).join('; '));
+}
+
+await main();
