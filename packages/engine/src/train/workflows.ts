@@ -221,8 +221,7 @@ async function continueTraining(o: TrainModelOptions, init: string): Promise<str
   if (o.arch && o.arch !== readout) throw new Error(`${init} has an ${readout} readout, not ${o.arch}`);
   const input = starts[0].spec.input;
   const loaded = await loadSessions(o, input);
-  const seedOf = (m: EncoderModel, i: number) => (m.meta.training as { seed?: unknown } | undefined)?.seed;
-  const recorded = starts.slice(0, members).map(seedOf);
+  const recorded = starts.slice(0, members).map((m) => (m.meta.training as { seed?: unknown } | undefined)?.seed);
   const seeds = o.seed !== undefined ? seedsFrom(o.seed, members) : recorded.map((s, i) => (Number.isInteger(s) ? (s as number) : i + 1));
   return trainMembers({ ...o, seeds }, async (i, seed, checkpoint, events) => {
     const start = starts[i];
