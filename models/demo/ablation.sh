@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One row of the encoder ablation (docs/encoders.md, The ablation): `bash models/demo/ablation.sh ROW`.
-# Trains one attention core (seed 1) on the eight training sessions with the row's recipe, fits the
+# Trains one attention core (seed 1) on the eight training sessions with the row's recipe (or, for
+# distill-24 and cross-teachers, continues the shipped one; see below), fits the
 # readouts of the test sessions 201025 and 210225 on their images 0..599 with the core frozen, and
 # appends to models/demo/ablation.jsonl the median r on images 600..1199 (which no model saw), how
 # peaked the attention is there, and the time each step took on this machine. A row already trained
@@ -8,13 +9,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source models/demo/encoder-data.sh
-row="${1:?usage: ablation.sh ROW (previous, authors, distill, distill-shift, distill-64, wide)}"
+row="${1:?usage: ablation.sh ROW (previous, authors, distill, distill-shift, distill-64, wide, distill-24, cross-teachers)}"
 work=models/demo/.work/ablation/$row
 mkdir -p "$work"
 # core settings: the first recipe's, or the paper code's; readouts: fit-readout's defaults (no L1 on
 # the queries, init 1/C), patience 6, except the previous recipe's own readouts
 first=(--laplace-stencil 9 --bn-momentum 0.1 --readout-init normal)
 readout_flags=(--max-epochs 200 --patience 6)
+continued=models/demo/.work/core-attention-train-continued # the shipped attention-train core (16 epochs)
 case "$row" in
   previous) flags=("${first[@]}"); readout_flags=(--max-epochs 40 --patience 3 --query-l1 1 --readout-init normal) ;;
   authors) flags=(--laplace-stencil 5 --bn-momentum 0.9 --readout-init constant --query-l1 0) ;;
@@ -22,20 +24,59 @@ case "$row" in
   distill-shift) flags=("${first[@]}" --data "$teacher" --shift 2) ;;
   distill-64) flags=("${first[@]}" --data "$teacher" --input-size 64) ;;
   wide) flags=("${first[@]}" --data "$teacher" --channels 48) ;;
+  distill-24) flags=("${first[@]}" --data "$teacher" --init "$continued" --members 1) ;;
+  cross-teachers) flags=("${first[@]}" --data "$teacher" --data "models/demo/.work/cross/teacher-<the other test session>" --init "$continued" --members 1) ;;
   *) echo "unknown row $row" >&2; exit 1 ;;
 esac
+# Rows that continue member 0 of the shipped attention-train core (16 epochs, seed 1) for 8 epochs
+# more, so that they compare at 24 epochs: distill-24 with the same data (the control), and
+# cross-teachers, where each test session gets its own core taught by 211022 and by the compact
+# models of the *other* test session (on 4,400 of the training images), so that no session is ever
+# scored by a model that taught its core. Each core's readout is fitted on its own test session only.
+continue_core() { # out, extra train flags...
+  local out=$1; shift
+  [ -d "$continued" ] || { echo "$row continues $continued, which npm run train:demo writes" >&2; exit 1; }
+  "${excite[@]}" train "${data_args[@]}" --data "$teacher" --init "$continued" --members 1 --max-epochs 8 --patience 2 \
+    "${first[@]}" --quiet "$@" --out "$out"
+}
+cross_teacher() { # test session -> teacher data of the other test session's compact models
+  local other=$([ "$1" = 201025 ] && echo 210225 || echo 201025) dir
+  dir=models/demo/.work/cross/teacher-$other
+  [ -d "$dir" ] || "${excite[@]}" teacher-data --teacher "$v4/compact/$other" --data "$data/190925" --data "$data/210224" \
+    --data "$data/210322" --data "$data/210621" --views 1 --out "$dir" >&2
+  echo "$dir"
+}
 if printf '%s\n' "${flags[@]}" | grep -qx -- "$teacher" && [ ! -d "$teacher" ]; then
   # the teacher: the published compact models of 211022, a session that is never evaluated
   "${excite[@]}" teacher-data --teacher "$v4/compact/211022" "${data_args[@]}" --views 1 --out "$teacher"
 fi
 start=$(date +%s)
-"${excite[@]}" train "${data_args[@]}" --arch attention --preset demo --seed 1 --max-epochs 8 --patience 2 --quiet "${flags[@]}" --out "$work/core"
+fits=("$work/core|201025 210225") # core|sessions: one readout fit per entry, on images 0..599 of its sessions
+case "$row" in
+  distill-24) continue_core "$work/core" ;;
+  cross-teachers)
+    # the two held-out cores side by side, one thread each (a training holds about 8 GB); each core's
+    # readout is fitted on its own test session only
+    for s in 201025 210225; do cross_teacher "$s" > /dev/null; done
+    for s in 201025 210225; do
+      (export EXCITE_THREADS=1; continue_core "$work/core-$s" --data "$(cross_teacher "$s")") > "$work/train-$s.log" 2>&1 &
+    done
+    { wait -n && wait -n; } || { echo "a held-out core failed: see $work/train-*.log" >&2; exit 1; }
+    fits=("$work/core-201025|201025" "$work/core-210225|210225") ;;
+  *) "${excite[@]}" train "${data_args[@]}" --arch attention --preset demo --seed 1 --max-epochs 8 --patience 2 --quiet "${flags[@]}" --out "$work/core" ;;
+esac
 trained=$(date +%s)
-rm -rf "$work/readouts"
-"${excite[@]}" fit-readout --core "$work/core" --data "$data/201025" --data "$data/210225" --images 0:600 --quiet "${readout_flags[@]}" --out "$work/readouts"
+declare -A model_of
+for fit in "${fits[@]}"; do
+  core=${fit%|*} sessions=(${fit#*|}) out="$work/readouts"
+  [ "${#sessions[@]}" = 2 ] || out="$work/readouts-${sessions[0]}"
+  rm -rf "$out"
+  "${excite[@]}" fit-readout --core "$core" "${sessions[@]/#/--data=$data/}" --images 0:600 --quiet "${readout_flags[@]}" --out "$out"
+  for s in "${sessions[@]}"; do model_of[$s]=$out; done
+done
 fitted=$(date +%s)
 for s in 201025 210225; do
-  "${excite[@]}" eval --model "$work/readouts" --data "$data/$s" --images 600:1200 --attention --json > "$work/eval-$s.json"
+  "${excite[@]}" eval --model "${model_of[$s]}" --data "$data/$s" --images 600:1200 --attention --json > "$work/eval-$s.json"
 done
 node -e '
 const [row, flags, train, fit, a, b] = process.argv.slice(1);
