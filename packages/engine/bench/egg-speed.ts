@@ -107,9 +107,14 @@ function noiseOf(seed: number, n: number): Float32Array {
   return out;
 }
 
+/** The probe in words: relative errors of excite's x_t against the authors' after each step and of the MEI. */
+function probeSummary(p: NonNullable<CaseResult['probe']>): string {
+  return `excite's x_t against the authors' after each step: max rel. error ${p.max_rel_err.toExponential(1)} (at step ${p.worst_step} of ${K}), first step ${p.first_step_rel_err.toExponential(1)}, the MEI ${p.final_rel_err.toExponential(1)}`;
+}
+
 interface CaseResult {
   name: string;
-  probe?: { max_rel_err: number; final_rel_err: number; first_step_rel_err: number };
+  probe?: { max_rel_err: number; final_rel_err: number; first_step_rel_err: number; worst_step: number };
   /** by run key; `layout`: intra-op threads, or slices x threads for a batch split over threads */
   excite: Record<string, { label: string; batch: number; mei_s: number[]; step_ms: number[]; layout: string }>;
   authors: Record<string, { mei_s: number[]; step_ms: number[] }>;
@@ -168,8 +173,9 @@ async function runCase(name: string, prior: SynthesisPrior, authors: Authors | u
       const theirX0 = read('x0.bin');
       const errs = samples.map((x, k) => relativeError(x, theirSamples.subarray(k * n, (k + 1) * n)));
       const final = relativeError(mei.images.data, theirX0.subarray((K - 1) * n, K * n));
-      result.probe = { max_rel_err: Math.max(...errs, final), final_rel_err: final, first_step_rel_err: errs[0] };
-      log(`  ${name}: probe: excite and the authors' code agree on x_t after every step and the final MEI to ${result.probe.max_rel_err.toExponential(1)} (the first step: ${errs[0].toExponential(1)}, the MEI: ${final.toExponential(1)})`);
+      const worst = errs.indexOf(Math.max(...errs));
+      result.probe = { max_rel_err: Math.max(...errs, final), final_rel_err: final, first_step_rel_err: errs[0], worst_step: worst + 1 };
+      log(`  ${name}: probe: ${probeSummary(result.probe)}`);
     } catch (e) {
       result.authorsError = (e as Error).message;
       log(`  ${name}: the authors' side failed: ${result.authorsError}`);
@@ -232,7 +238,7 @@ function report(results: CaseResult[], machine: Record<string, unknown>): string
   say(`whole EGG MEI, K = ${K}, lambda = ${SCALE}, c = ${NORM}, demo prior (40x40, 772k weights); medians of ${REPEATS} interleaved repeats; sessions compiled before timing (a worker's steady state); threads: intra-op threads, or slices of the batch x threads each`);
   for (const r of results) {
     say('');
-    say(`${r.name === 'linear' ? `linear energy (1600 -> ${LINEAR_NEURONS} neurons)` : 'paper-scale encoder (5 layers, 96 channels, 1000 neurons)'}: ${r.probe ? `probe: same trajectory, x_t of every step and the MEI to ${r.probe.max_rel_err.toExponential(1)} (max rel. error; first step ${r.probe.first_step_rel_err.toExponential(1)}, MEI ${r.probe.final_rel_err.toExponential(1)})` : r.authorsError ? `authors' side failed: ${r.authorsError}` : 'no probe'}; excite compiles in ${r.compile_s.toFixed(2)} s once`);
+    say(`${r.name === 'linear' ? `linear energy (1600 -> ${LINEAR_NEURONS} neurons)` : 'paper-scale encoder (5 layers, 96 channels, 1000 neurons)'}: ${r.probe ? `probe: ${probeSummary(r.probe)}` : r.authorsError ? `authors' side failed: ${r.authorsError}` : 'no probe'}; excite compiles in ${r.compile_s.toFixed(2)} s once`);
     say(`  ${'who'.padEnd(34)}${'batch'.padStart(6)}${'threads'.padStart(8)}${'s / MEI'.padStart(10)}${'ms / step'.padStart(11)}${'MEIs / min'.padStart(12)}`);
     const row = (who: string, b: number, threads: number | string, mei: number[], step: number[]) => say(`  ${who.padEnd(34)}${String(b).padStart(6)}${String(threads).padStart(8)}${median(mei).toFixed(3).padStart(10)}${median(step).toFixed(1).padStart(11)}${(60 / median(mei)).toFixed(1).padStart(12)}`);
     for (const e of Object.values(r.excite)) row(e.label, e.batch, e.layout, e.mei_s, e.step_ms);
