@@ -32,7 +32,7 @@ import { matmul } from '../src/onnx/ops/matmul.ts';
 import { reshape } from '../src/onnx/ops/reshape.ts';
 import { Rng } from '../src/random.ts';
 import { SessionCache } from '../src/runtime/session.ts';
-import { eggMei, eggParallelism, EGG_DEFAULTS } from '../src/synthesis/egg.ts';
+import { eggMei, eggParallelism, eggThreads, EGG_DEFAULTS } from '../src/synthesis/egg.ts';
 import type { SynthesisEncoder } from '../src/synthesis/synthesis-encoder.ts';
 import { type SynthesisPrior, synthesisPrior } from '../src/synthesis/synthesis-prior.ts';
 import { eggAuthorsSource } from './egg-authors-source.ts';
@@ -115,6 +115,8 @@ function probeSummary(p: NonNullable<CaseResult['probe']>): string {
 interface CaseResult {
   name: string;
   probe?: { max_rel_err: number; final_rel_err: number; first_step_rel_err: number; worst_step: number };
+  /** excite against itself on another thread count (other float32 rounding): how far rounding alone moves the trajectory */
+  self?: { max_rel_err: number; worst_step: number; final_rel_err: number; threads: [number, number] };
   /** by run key; `layout`: intra-op threads, or slices x threads for a batch split over threads */
   excite: Record<string, { label: string; batch: number; mei_s: number[]; step_ms: number[]; layout: string }>;
   authors: Record<string, { mei_s: number[]; step_ms: number[] }>;
@@ -154,6 +156,15 @@ async function runCase(name: string, prior: SynthesisPrior, authors: Authors | u
   const started = performance.now();
   const mei = await eggMei(encoder, prior, single, { steps: K, scale: SCALE, norm: NORM, sessions, session: { threads: THREADS } }, (e) => void (e.checkpoint && samples.push(e.checkpoint().x)));
   result.compile_s = (performance.now() - started) / 1000;
+  // the same MEI on another thread count: the probe's yardstick, since a trajectory can amplify
+  // float32 rounding for some steps (the probe section of docs/benchmarks-egg-speed.md)
+  const threads = THREADS ?? eggThreads(prior, 1);
+  const other = threads === 1 ? 2 : 1;
+  const otherSamples: Float32Array[] = [];
+  const otherMei = await eggMei(encoder, prior, single, { steps: K, scale: SCALE, norm: NORM, sessions, session: { threads: other } }, (e) => void (e.checkpoint && otherSamples.push(e.checkpoint().x)));
+  const selfErrs = samples.map((x, k) => relativeError(x, otherSamples[k]));
+  const selfWorst = selfErrs.indexOf(Math.max(...selfErrs));
+  result.self = { max_rel_err: selfErrs[selfWorst], worst_step: selfWorst + 1, final_rel_err: relativeError(mei.images.data, otherMei.images.data), threads: [threads, other] };
   if (authors) {
     try {
       const weights = path.join(dir, 'unet.safetensors');
@@ -238,7 +249,7 @@ function report(results: CaseResult[], machine: Record<string, unknown>): string
   say(`whole EGG MEI, K = ${K}, lambda = ${SCALE}, c = ${NORM}, demo prior (40x40, 772k weights); medians of ${REPEATS} interleaved repeats; sessions compiled before timing (a worker's steady state); threads: intra-op threads, or slices of the batch x threads each`);
   for (const r of results) {
     say('');
-    say(`${r.name === 'linear' ? `linear energy (1600 -> ${LINEAR_NEURONS} neurons)` : 'paper-scale encoder (5 layers, 96 channels, 1000 neurons)'}: ${r.probe ? `probe: ${probeSummary(r.probe)}` : r.authorsError ? `authors' side failed: ${r.authorsError}` : 'no probe'}; excite compiles in ${r.compile_s.toFixed(2)} s once`);
+    say(`${r.name === 'linear' ? `linear energy (1600 -> ${LINEAR_NEURONS} neurons)` : 'paper-scale encoder (5 layers, 96 channels, 1000 neurons)'}: ${r.probe ? `probe: ${probeSummary(r.probe)}${r.self ? `; excite against itself on ${r.self.threads[0]} and ${r.self.threads[1]} threads: max ${r.self.max_rel_err.toExponential(1)} (at step ${r.self.worst_step}), the MEI ${r.self.final_rel_err.toExponential(1)}` : ''}` : r.authorsError ? `authors' side failed: ${r.authorsError}` : 'no probe'}; excite compiles in ${r.compile_s.toFixed(2)} s once`);
     say(`  ${'who'.padEnd(34)}${'batch'.padStart(6)}${'threads'.padStart(8)}${'s / MEI'.padStart(10)}${'ms / step'.padStart(11)}${'MEIs / min'.padStart(12)}`);
     const row = (who: string, b: number, threads: number | string, mei: number[], step: number[]) => say(`  ${who.padEnd(34)}${String(b).padStart(6)}${String(threads).padStart(8)}${median(mei).toFixed(3).padStart(10)}${median(step).toFixed(1).padStart(11)}${(60 / median(mei)).toFixed(1).padStart(12)}`);
     for (const e of Object.values(r.excite)) row(e.label, e.batch, e.layout, e.mei_s, e.step_ms);
