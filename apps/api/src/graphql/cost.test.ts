@@ -9,11 +9,10 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
 import { type DocumentNode, Kind, type OperationDefinitionNode, parse } from 'graphql';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS, REPOSITORY_ROOT } from '../config.ts';
 import { writeTinyEncoder } from '../testing/fixtures.ts';
-import { POSTGRES_URL, type TestService, folderFiles, startTestService, tempDir } from '../testing/harness.ts';
+import { POSTGRES_URL, type TestService, folderFiles, lockTable, startTestService, tempDir } from '../testing/harness.ts';
 import { LOADER_COST, MAX_NAME_LENGTH, STATEMENT_COST, databaseCosts, guardOperation } from './operation-guard.ts';
 import { resolvers } from './resolvers/index.ts';
 import { executableSchema } from './schema.ts';
@@ -242,26 +241,21 @@ describe('names and labels of runs and comparisons', () => {
 });
 
 // The embedded database answers within the same turn of the event loop, so only a server's round
-// trips let a timer fire first; and a few statements on an empty server database can finish within
-// any small limit. So another session holds the runs table locked: the operation waits on the
-// server until the limit has passed, on a loaded machine or an idle one.
+// trips let a timer fire first; the runs table is held locked so that the operation outlasts the limit.
 describe.skipIf(!POSTGRES_URL)('the operation time limit over WebSocket (PostgreSQL)', () => {
   it('answers TIMEOUT over WebSocket as over HTTP, and the connection goes on', async () => {
     const slow = await startTestService('postgres', { worker: false, limits: { operationTimeoutMs: 50 } });
-    const blocker = new pg.Client({ connectionString: slow.databaseUrl });
-    await blocker.connect();
+    const lock = await lockTable(slow.databaseUrl!, 'runs');
     try {
-      await blocker.query('BEGIN');
-      await blocker.query('LOCK TABLE runs IN ACCESS EXCLUSIVE MODE');
       const query = '{ runs(first: 500) { totalCount nodes { id images { id } } } batches { totalCount } }';
       expect((await slow.gql(query)).errors?.[0].extensions?.code).toBe('TIMEOUT');
       const ws = await overWebSocket(slow, query);
       expect(ws.errors?.[0].extensions).toMatchObject({ code: 'TIMEOUT' });
       expect(slow.log.join('\n')).toMatch(/over WebSocket took more than 50 ms/);
-      await blocker.query('COMMIT');
+      await lock.release();
       expect(await overWebSocket(slow, '{ health }')).toEqual({ data: { health: 'ok' } });
     } finally {
-      await blocker.end();
+      await lock.release();
       await slow.stop();
     }
   });

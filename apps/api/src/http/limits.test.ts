@@ -1,6 +1,6 @@
 /** The service's limits: depth, cost, body size, per-token rate, time; each refused with its code and status. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { POSTGRES_URL, type TestService, startTestService } from '../testing/harness.ts';
+import { POSTGRES_URL, type TestService, lockTable, startTestService } from '../testing/harness.ts';
 
 describe('limits', () => {
   let t: TestService;
@@ -50,16 +50,20 @@ describe('limits', () => {
     expect((await t.gql('{ health }', {}, { token })).status).toBe(200);
   });
 
-  // the embedded database answers within the same turn of the event loop, so only a server's round trips let a timer fire first
+  // the embedded database answers within the same turn of the event loop, so only a server's round
+  // trips let a timer fire first; the runs table is held locked so that the operation outlasts the limit
   it.skipIf(!POSTGRES_URL)('answers 503 TIMEOUT when an operation takes longer than allowed (PostgreSQL)', async () => {
-    const slow = await startTestService('postgres', { limits: { operationTimeoutMs: 1 } });
+    const slow = await startTestService('postgres', { limits: { operationTimeoutMs: 50 } });
+    const lock = await lockTable(slow.databaseUrl!, 'runs');
     try {
       const r = await slow.gql('{ runs(first: 500) { totalCount nodes { id images { id } } } batches { totalCount } }');
       expect(r.status).toBe(503);
       expect(r.errors?.[0].extensions?.code).toBe('TIMEOUT');
+      await lock.release();
       // the server goes on
       expect((await slow.fetch('/health')).status).toBe(200);
     } finally {
+      await lock.release();
       await slow.stop();
     }
   });

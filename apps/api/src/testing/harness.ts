@@ -48,6 +48,30 @@ export async function freshPostgresDatabase(): Promise<{ url: string; drop: () =
 }
 
 /**
+ * Another PostgreSQL session holding `table` locked (ACCESS EXCLUSIVE) until `release`: the
+ * service's statements on it wait on the server, so an operation outlasts any time limit on a busy
+ * machine or an idle one (an empty database otherwise answers within a millisecond or two).
+ */
+export async function lockTable(databaseUrl: string, table: string): Promise<{ release: () => Promise<void> }> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  await client.query('BEGIN');
+  await client.query(`LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
+  let released = false;
+  return {
+    async release() {
+      if (released) return;
+      released = true;
+      try {
+        await client.query('COMMIT');
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+/**
  * An initialized, migrated PGlite cluster at `dir`: a copy of a template made once per PGlite
  * version and migration set (initdb alone takes ~8 s in WASM, migrations and pg-boss's schema
  * ~2.5 s more; a copy takes a fraction of a second).
