@@ -57,9 +57,10 @@ case "$row" in
   cross-teachers)
     # the two held-out cores side by side, one thread each (a training holds about 8 GB); each core's
     # readout is fitted on its own test session only
-    for s in 201025 210225; do cross_teacher "$s" > /dev/null; done
+    declare -A teacher_of
+    for s in 201025 210225; do teacher_of[$s]=$(cross_teacher "$s"); done
     for s in 201025 210225; do
-      (export EXCITE_THREADS=1; continue_core "$work/core-$s" --data "$(cross_teacher "$s")") > "$work/train-$s.log" 2>&1 &
+      (export EXCITE_THREADS=1; continue_core "$work/core-$s" --data "${teacher_of[$s]}") > "$work/train-$s.log" 2>&1 &
     done
     { wait -n && wait -n; } || { echo "a held-out core failed: see $work/train-*.log" >&2; exit 1; }
     fits=("$work/core-201025|201025" "$work/core-210225|210225") ;;

@@ -107,16 +107,34 @@ function noiseOf(seed: number, n: number): Float32Array {
   return out;
 }
 
-/** The probe in words: relative errors of excite's x_t against the authors' after each step and of the MEI. */
-function probeSummary(p: NonNullable<CaseResult['probe']>): string {
-  return `excite's x_t against the authors' after each step: max rel. error ${p.max_rel_err.toExponential(1)} (at step ${p.worst_step} of ${K}), first step ${p.first_step_rel_err.toExponential(1)}, the MEI ${p.final_rel_err.toExponential(1)}`;
+/** Two runs of one MEI compared: relative errors of x_t after each step and of the MEI. */
+interface TrajectoryDifference {
+  /** the largest of them all */
+  max_rel_err: number;
+  /** 1-based step of the largest, K when it is the MEI's */
+  worst_step: number;
+  first_step_rel_err: number;
+  final_rel_err: number;
 }
+
+function trajectoryDifference(steps: readonly Float32Array[], other: (k: number) => Float32Array, mei: Float32Array, otherMei: Float32Array): TrajectoryDifference {
+  const errs = steps.map((x, k) => relativeError(x, other(k)));
+  const final = relativeError(mei, otherMei);
+  const worst = errs.indexOf(Math.max(...errs));
+  return errs[worst] >= final
+    ? { max_rel_err: errs[worst], worst_step: worst + 1, first_step_rel_err: errs[0], final_rel_err: final }
+    : { max_rel_err: final, worst_step: K, first_step_rel_err: errs[0], final_rel_err: final };
+}
+
+const differenceInWords = (d: TrajectoryDifference) =>
+  `max rel. error ${d.max_rel_err.toExponential(1)} (at step ${d.worst_step} of ${K}), first step ${d.first_step_rel_err.toExponential(1)}, the MEI ${d.final_rel_err.toExponential(1)}`;
 
 interface CaseResult {
   name: string;
-  probe?: { max_rel_err: number; final_rel_err: number; first_step_rel_err: number; worst_step: number };
+  /** excite against the authors' code */
+  probe?: TrajectoryDifference;
   /** excite against itself on another thread count (other float32 rounding): how far rounding alone moves the trajectory */
-  self?: { max_rel_err: number; worst_step: number; final_rel_err: number; threads: [number, number] };
+  self?: TrajectoryDifference & { threads: [number, number] };
   /** by run key; `layout`: intra-op threads, or slices x threads for a batch split over threads */
   excite: Record<string, { label: string; batch: number; mei_s: number[]; step_ms: number[]; layout: string }>;
   authors: Record<string, { mei_s: number[]; step_ms: number[] }>;
@@ -162,9 +180,7 @@ async function runCase(name: string, prior: SynthesisPrior, authors: Authors | u
   const other = threads === 1 ? 2 : 1;
   const otherSamples: Float32Array[] = [];
   const otherMei = await eggMei(encoder, prior, single, { steps: K, scale: SCALE, norm: NORM, sessions, session: { threads: other } }, (e) => void (e.checkpoint && otherSamples.push(e.checkpoint().x)));
-  const selfErrs = samples.map((x, k) => relativeError(x, otherSamples[k]));
-  const selfWorst = selfErrs.indexOf(Math.max(...selfErrs));
-  result.self = { max_rel_err: selfErrs[selfWorst], worst_step: selfWorst + 1, final_rel_err: relativeError(mei.images.data, otherMei.images.data), threads: [threads, other] };
+  result.self = { ...trajectoryDifference(samples, (k) => otherSamples[k], mei.images.data as Float32Array, otherMei.images.data as Float32Array), threads: [threads, other] };
   if (authors) {
     try {
       const weights = path.join(dir, 'unet.safetensors');
@@ -182,11 +198,8 @@ async function runCase(name: string, prior: SynthesisPrior, authors: Authors | u
       };
       const theirSamples = read('sample.bin');
       const theirX0 = read('x0.bin');
-      const errs = samples.map((x, k) => relativeError(x, theirSamples.subarray(k * n, (k + 1) * n)));
-      const final = relativeError(mei.images.data, theirX0.subarray((K - 1) * n, K * n));
-      const worst = errs.indexOf(Math.max(...errs));
-      result.probe = { max_rel_err: Math.max(...errs, final), final_rel_err: final, first_step_rel_err: errs[0], worst_step: worst + 1 };
-      log(`  ${name}: probe: ${probeSummary(result.probe)}`);
+      result.probe = trajectoryDifference(samples, (k) => theirSamples.subarray(k * n, (k + 1) * n), mei.images.data as Float32Array, theirX0.subarray((K - 1) * n, K * n));
+      log(`  ${name}: probe: excite's x_t against the authors' after each step: ${differenceInWords(result.probe)}`);
     } catch (e) {
       result.authorsError = (e as Error).message;
       log(`  ${name}: the authors' side failed: ${result.authorsError}`);
@@ -249,7 +262,7 @@ function report(results: CaseResult[], machine: Record<string, unknown>): string
   say(`whole EGG MEI, K = ${K}, lambda = ${SCALE}, c = ${NORM}, demo prior (40x40, 772k weights); medians of ${REPEATS} interleaved repeats; sessions compiled before timing (a worker's steady state); threads: intra-op threads, or slices of the batch x threads each`);
   for (const r of results) {
     say('');
-    say(`${r.name === 'linear' ? `linear energy (1600 -> ${LINEAR_NEURONS} neurons)` : 'paper-scale encoder (5 layers, 96 channels, 1000 neurons)'}: ${r.probe ? `probe: ${probeSummary(r.probe)}${r.self ? `; excite against itself on ${r.self.threads[0]} and ${r.self.threads[1]} threads: max ${r.self.max_rel_err.toExponential(1)} (at step ${r.self.worst_step}), the MEI ${r.self.final_rel_err.toExponential(1)}` : ''}` : r.authorsError ? `authors' side failed: ${r.authorsError}` : 'no probe'}; excite compiles in ${r.compile_s.toFixed(2)} s once`);
+    say(`${r.name === 'linear' ? `linear energy (1600 -> ${LINEAR_NEURONS} neurons)` : 'paper-scale encoder (5 layers, 96 channels, 1000 neurons)'}: ${r.probe ? `probe: excite's x_t against the authors' after each step: ${differenceInWords(r.probe)}` : r.authorsError ? `authors' side failed: ${r.authorsError}` : 'no probe'}${r.self ? `; excite against itself on ${r.self.threads[0]} and ${r.self.threads[1]} threads: ${differenceInWords(r.self)}` : ''}; excite compiles in ${r.compile_s.toFixed(2)} s once`);
     say(`  ${'who'.padEnd(34)}${'batch'.padStart(6)}${'threads'.padStart(8)}${'s / MEI'.padStart(10)}${'ms / step'.padStart(11)}${'MEIs / min'.padStart(12)}`);
     const row = (who: string, b: number, threads: number | string, mei: number[], step: number[]) => say(`  ${who.padEnd(34)}${String(b).padStart(6)}${String(threads).padStart(8)}${median(mei).toFixed(3).padStart(10)}${median(step).toFixed(1).padStart(11)}${(60 / median(mei)).toFixed(1).padStart(12)}`);
     for (const e of Object.values(r.excite)) row(e.label, e.batch, e.layout, e.mei_s, e.step_ms);
