@@ -5,11 +5,13 @@
 # readouts of the test sessions 201025 and 210225 on their images 0..599 with the core frozen, and
 # appends to models/demo/ablation.jsonl the median r on images 600..1199 (which no model saw), how
 # peaked the attention is there, and the time each step took on this machine. A row already trained
-# is resumed from its checkpoint (models/demo/.work/ablation/ROW).
+# is resumed from its checkpoint (models/demo/.work/ablation/ROW). Rows entropy-W train no core:
+# they refit the test sessions' readouts of the shipped attention-train with the attention entropy
+# penalty W (`--attention-entropy W`).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source models/demo/encoder-data.sh
-row="${1:?usage: ablation.sh ROW (previous, authors, distill, distill-shift, distill-64, wide, distill-24, cross-teachers)}"
+row="${1:?usage: ablation.sh ROW (previous, authors, distill, distill-shift, distill-64, wide, distill-24, cross-teachers, entropy-W)}"
 work=models/demo/.work/ablation/$row
 mkdir -p "$work"
 # core settings: the first recipe's, or the paper code's; readouts: fit-readout's defaults (no L1 on
@@ -26,6 +28,7 @@ case "$row" in
   wide) flags=("${first[@]}" --data "$teacher" --channels 48) ;;
   distill-24) flags=("${first[@]}" --data "$teacher" --init "$continued" --members 1) ;;
   cross-teachers) flags=("${first[@]}" --data "$teacher" --data "models/demo/.work/cross/teacher-<the other test session>" --init "$continued" --members 1) ;;
+  entropy-*) flags=(--attention-entropy "${row#entropy-}"); readout_flags+=("${flags[@]}") ;;
   *) echo "unknown row $row" >&2; exit 1 ;;
 esac
 # Rows that continue member 0 of the shipped attention-train core (16 epochs, seed 1) for 8 epochs
@@ -54,6 +57,7 @@ start=$(date +%s)
 fits=("$work/core|201025 210225") # core|sessions: one readout fit per entry, on images 0..599 of its sessions
 case "$row" in
   distill-24) continue_core "$work/core" ;;
+  entropy-*) fits=("models/demo/attention-train|201025 210225") ;;
   cross-teachers)
     # the two held-out cores side by side, one thread each (a training holds about 8 GB); each core's
     # readout is fitted on its own test session only

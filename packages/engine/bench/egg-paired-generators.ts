@@ -1,7 +1,8 @@
 /**
- * Do better twins make better EGG MEIs on the ground truth? EGG MEIs of two generators (e.g. the
- * demo `attention-train` of two releases) for the same neurons and fresh seeds, with the demo
- * prior, each scored by the neuron's compact model over its best natural image:
+ * Do better twins make better EGG MEIs on the ground truth? EGG MEIs of two or more generators
+ * (e.g. the demo `attention-train` of two releases, or one core with readouts fitted two ways) for
+ * the same neurons and fresh seeds, with the demo prior, each scored by the neuron's compact model
+ * over its best natural image; every generator after the first is compared with the first:
  *
  *   git archive <revision> models/demo/attention-train | tar -x -C /tmp/previous
  *   npx tsx packages/engine/bench/egg-paired-generators.ts /tmp/previous/models/demo/attention-train models/demo/attention-train
@@ -21,7 +22,7 @@ const sd = (v: number[]) => Math.sqrt(v.reduce((s, x) => s + (x - mean(v)) ** 2,
 
 async function main() {
   const dirs = process.argv.slice(2);
-  if (dirs.length !== 2) throw new Error('usage: egg-paired-generators.ts GENERATOR_A GENERATOR_B');
+  if (dirs.length < 2) throw new Error('usage: egg-paired-generators.ts GENERATOR_A GENERATOR_B [GENERATOR_C ...]');
   if (!v4DataPresent('egg-paired-generators')) return;
   const neurons = NEURONS.map((s) => ({ session: s.split(':')[0], neuron: Number(s.split(':')[1]) }));
   const models = await loadDemoModels();
@@ -49,8 +50,10 @@ async function main() {
     const medians = ratios[g].map((seed) => median(seed));
     console.log(`${dir}: median over neurons / best natural image ${mean(medians).toFixed(2)} ± ${sd(medians).toFixed(2)} (mean ± sd over seeds); median of per-neuron means ${median(perNeuron[g]).toFixed(2)}`);
   });
-  console.log(`neurons driven more by the second generator's MEIs (mean over seeds): ${perNeuron[1].filter((v, i) => v > perNeuron[0][i]).length} of ${neurons.length}`);
-  console.log(neurons.map((n, i) => `${n.session}:${n.neuron} ${perNeuron[0][i].toFixed(2)} ${perNeuron[1][i].toFixed(2)}`).join('; '));
+  for (let g = 1; g < dirs.length; g++) {
+    console.log(`neurons driven more by ${dirs[g]}'s MEIs than by ${dirs[0]}'s (mean over seeds): ${perNeuron[g].filter((v, i) => v > perNeuron[0][i]).length} of ${neurons.length}`);
+  }
+  console.log(`per neuron, in the order of the generators: ${neurons.map((n, i) => `${n.session}:${n.neuron} ${perNeuron.map((p) => p[i].toFixed(2)).join(' ')}`).join('; ')}`);
 }
 
 await main();

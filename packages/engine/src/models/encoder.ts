@@ -23,6 +23,12 @@ export type ReadoutSpec =
       l1: number;
       /** L1 weight on the queries (default: l1) */
       queryL1?: number;
+      /**
+       * weight of the attention entropy penalty (training only; absent: 0): each neuron's entropy
+       * of its attention over the map, in nats, summed over the batch and scaled like the Poisson
+       * loss, so that the readout prefers to attend to a small part of the map
+       */
+      entropy?: number;
     } & Omit<AttentionReadoutConfig, 'neurons'>)
   | ({ type: 'gaussian'; l1: number } & Omit<GaussianReadoutConfig, 'neurons'>);
 

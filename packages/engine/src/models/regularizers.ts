@@ -1,7 +1,7 @@
 /** Weight regularizers of the encoders (docs/encoders.md), as scalar graph values. */
 import type { Value } from '../onnx/graph.ts';
 import { fromNumbers } from '../onnx/ndarray.ts';
-import { abs, div, mul } from '../onnx/ops/elementwise.ts';
+import { abs, add, div, log, mul } from '../onnx/ops/elementwise.ts';
 import { conv } from '../onnx/ops/conv.ts';
 import { reduceSum } from '../onnx/ops/reduce.ts';
 import { reshape } from '../onnx/ops/reshape.ts';
@@ -33,4 +33,13 @@ export function laplaceSmoothness(w: Value, stencil: LaplaceStencil = 5): Value 
 /** sum |w| */
 export function l1(w: Value): Value {
   return reduceSum(abs(w), undefined, false);
+}
+
+/**
+ * Entropy in nats of attention weights a [N, neurons, S] (each row sums to 1), summed over images
+ * and neurons: -sum a log a. ln S for a neuron that attends uniformly, 0 for one that attends to a
+ * single position. A data term (it grows with the batch), so the objective scales it as the loss.
+ */
+export function attentionEntropy(a: Value): Value {
+  return mul(reduceSum(mul(a, log(add(a, 1e-12))), undefined, false), -1);
 }

@@ -10,7 +10,7 @@ import type { NdArray } from '../onnx/ndarray.ts';
 import { add, mul } from '../onnx/ops/elementwise.ts';
 import { type EncoderSpec, buildEncoder, buildReadouts, readoutPrefix } from '../models/encoder.ts';
 import { Parameters } from '../models/parameters.ts';
-import { l1, laplaceSmoothness } from '../models/regularizers.ts';
+import { attentionEntropy, l1, laplaceSmoothness } from '../models/regularizers.ts';
 import { poissonLoss } from './poisson-loss.ts';
 
 export interface Objective {
@@ -41,12 +41,14 @@ export function buildObjective(o: ObjectiveOptions): Objective {
   const responses = g.input('responses', 'float32', ['batch', spec.sessions.find((s) => s.id === session)!.neurons.length]);
   const lossScale = g.input('loss_scale', 'float32', []);
   let rates: Value;
+  let attention: Value | undefined;
+  const onAttention = (_: string, a: Value) => (attention = a);
   let noiseInput: Value | undefined;
   let regularization: Value | undefined;
   const batchStats = new Map<string, [string, string]>();
   if (o.trainCore) {
     const image = g.input('image', 'float32', ['batch', spec.core.inputChannels, spec.input.height, spec.input.width]);
-    const built = buildEncoder(g, image, spec, { training: true, weights: o.weights, sessions: [session] });
+    const built = buildEncoder(g, image, spec, { training: true, weights: o.weights, sessions: [session], onAttention });
     rates = built.rates.get(session)!;
     noiseInput = built.noiseInputs.get(session);
     if (spec.core.laplace > 0) regularization = mul(laplaceSmoothness(g.weights.get('core.0.conv.weight')!, spec.core.laplaceStencil ?? 9), spec.core.laplace);
@@ -56,7 +58,7 @@ export function buildObjective(o: ObjectiveOptions): Objective {
   } else {
     if (!o.featureShape) throw new Error('a frozen core needs the feature shape');
     const features = g.input('features', 'float32', ['batch', ...o.featureShape]);
-    const built = buildReadouts(features, new Parameters(g, o.weights), spec, { training: true, sessions: [session] });
+    const built = buildReadouts(features, new Parameters(g, o.weights), spec, { training: true, sessions: [session], onAttention });
     rates = built.rates.get(session)!;
     noiseInput = built.noiseInputs.get(session);
   }
@@ -69,7 +71,9 @@ export function buildObjective(o: ObjectiveOptions): Objective {
     const term = mul(l1(g.weights.get(name)!), weight);
     regularization = regularization ? add(regularization, term) : term;
   }
-  let loss = mul(poissonLoss(rates, responses), lossScale);
+  let data = poissonLoss(rates, responses);
+  if (r.type === 'attention' && r.entropy && attention) data = add(data, mul(attentionEntropy(attention), r.entropy));
+  let loss = mul(data, lossScale);
   if (regularization) loss = add(loss, regularization);
   g.output(loss, 'loss');
   const trainable = [...g.weights.keys()].filter((n) => (o.trainCore || n.startsWith(`${prefix}.`)) && !n.includes('.running_'));

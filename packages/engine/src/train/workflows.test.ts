@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { attentionFocusOn } from '../evaluate/attention-focus.ts';
 import { evaluateModel } from '../evaluate/evaluate-model.ts';
 import { loadModel, membersOf } from '../models/model-dir.ts';
 import { writeSyntheticSession } from '../testing/synthetic-session.ts';
@@ -44,6 +45,19 @@ describe('train, fit-readout and eval on unseen synthetic sessions', () => {
       const coreMember = membersOf(ensemble).find((c) => c.meta.name === (m.meta.training as { core_member: string }).core_member)!;
       expect(Array.from(m.weights.get('core.0.conv.weight')!.data as Float32Array)).toEqual(Array.from(coreMember.weights.get('core.0.conv.weight')!.data as Float32Array));
     }
+    // the attention entropy penalty: the same fit attends to fewer positions, and model.json records
+    // it (from random queries: a uniform attention map is where the entropy's gradient vanishes)
+    const fit = (out: string, entropy?: number) =>
+      fitReadouts({ core, data: [join(root, 'lab-b')], images: '0:200', out: join(root, out), plateau: fast, overrides: { readoutInit: 'normal', ...(entropy ? { attentionEntropy: entropy } : {}) } });
+    const [broad, peaked] = [await fit('fitted-broad'), await fit('fitted-peaked', 10)];
+    const readoutOf = async (dir: string) => membersOf(await loadModel(dir))[0].spec.readout as { entropy?: number };
+    expect((await readoutOf(peaked)).entropy).toBe(10);
+    expect((await readoutOf(broad)).entropy).toBeUndefined();
+    const focus = async (dir: string) => (await attentionFocusOn({ model: dir, data: join(root, 'lab-b'), images: '200:300' })).medianEffectivePositions;
+    const [plain, narrow] = [await focus(broad), await focus(peaked)];
+    console.info(`synthetic session lab-b: median effective positions ${plain.toFixed(0)} without the entropy penalty, ${narrow.toFixed(0)} with it`);
+    expect(narrow).toBeLessThan(0.85 * plain);
+
     const e = await evaluateModel({ model: fitted, data: join(root, 'lab-b'), images: '200:300' });
     expect(e.per_neuron).toHaveLength(8);
     expect(e.images).toBe(100);

@@ -57,13 +57,22 @@ export interface SpecOverrides {
   queryL1?: number;
   /** attention readout: initial queries and feature weights */
   readoutInit?: 'normal' | 'constant';
+  /** attention readout: weight of the attention entropy penalty */
+  attentionEntropy?: number;
 }
 
 /** A preset's spec with the overrides applied. */
 export function applyOverrides(base: Pick<EncoderSpec, 'core' | 'readout'>, o: SpecOverrides): Pick<EncoderSpec, 'core' | 'readout'> {
   const core = { ...base.core, ...(o.channels ? { channels: o.channels } : {}), ...(o.layers ? { layers: o.layers } : {}), ...(o.laplaceStencil ? { laplaceStencil: o.laplaceStencil } : {}) };
   let readout = base.readout;
-  if (readout.type === 'attention') readout = { ...readout, ...(o.queryL1 !== undefined ? { queryL1: o.queryL1 } : {}), ...(o.readoutInit ? { init: o.readoutInit } : {}) };
+  if (readout.type === 'attention') {
+    readout = {
+      ...readout,
+      ...(o.queryL1 !== undefined ? { queryL1: o.queryL1 } : {}),
+      ...(o.readoutInit ? { init: o.readoutInit } : {}),
+      ...(o.attentionEntropy ? { entropy: o.attentionEntropy } : {}),
+    };
+  }
   return { core, readout };
 }
 

@@ -28,6 +28,7 @@ interface RecipeFlags {
   laplaceStencil?: '5' | '9';
   queryL1?: number;
   readoutInit?: 'normal' | 'constant';
+  attentionEntropy?: number;
   bnMomentum?: number;
   shift?: number;
 }
@@ -36,7 +37,8 @@ interface RecipeFlags {
 function readoutFlags(c: Command): Command {
   return c
     .option('--query-l1 <w>', 'attention readout: L1 weight on the queries (default: train: the readout L1 weight; fit-readout: 0)', nonNegative('--query-l1'))
-    .addOption(new Option('--readout-init <init>', 'attention readout: initial queries and feature weights (default: train: normal; fit-readout: constant)').choices(['normal', 'constant']));
+    .addOption(new Option('--readout-init <init>', 'attention readout: initial queries and feature weights (default: train: normal; fit-readout: constant)').choices(['normal', 'constant']))
+    .option('--attention-entropy <w>', "attention readout: weight of the penalty on each neuron's attention entropy, which favours attention to a small part of the map (default 0)", nonNegative('--attention-entropy'));
 }
 
 /** Overrides of the preset, recorded in model.json (docs/encoders.md, The ablation). */
@@ -58,6 +60,7 @@ function recipeOf(o: RecipeFlags) {
     ...(o.laplaceStencil ? { laplaceStencil: Number(o.laplaceStencil) as 5 | 9 } : {}),
     ...(o.queryL1 !== undefined ? { queryL1: o.queryL1 } : {}),
     ...(o.readoutInit ? { readoutInit: o.readoutInit } : {}),
+    ...(o.attentionEntropy ? { attentionEntropy: o.attentionEntropy } : {}),
   };
   return { ...(Object.keys(overrides).length ? { overrides } : {}), ...(o.bnMomentum !== undefined ? { momentum: o.bnMomentum } : {}), ...(o.shift ? { shift: Math.round(o.shift) } : {}) };
 }
