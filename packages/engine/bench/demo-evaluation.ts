@@ -29,6 +29,9 @@ export const SESSIONS = ['201025', '210225'] as const;
 /** the evaluators besides the compact models, by the names the tables print */
 export const EVALUATOR_NAMES = ['train', 'val', 'cross', 'compact'] as const;
 
+/** The 22 neurons of two bench:synthesis runs (docs/benchmarks.md): what the paired checks compare generators on. */
+export const PAIRED_NEURONS: NeuronRef[] = ['201025:77', '201025:84', '201025:75', '201025:47', '201025:53', '201025:87', '201025:68', '201025:46', '201025:42', '201025:73', '201025:80', '210225:47', '210225:22', '210225:30', '210225:46', '210225:42', '210225:27', '210225:3', '210225:24', '210225:21', '210225:53', '210225:20'].map((k) => ({ session: k.split(':')[0], neuron: Number(k.split(':')[1]) }));
+
 /** Whether the V4 data are there; if not, says why the benchmark skips. */
 export function v4DataPresent(bench: string): boolean {
   const present = SESSIONS.every((s) => existsSync(join(v4Data, 'sessions', s)) && existsSync(join(v4Data, 'compact', s)));

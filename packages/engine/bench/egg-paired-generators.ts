@@ -14,17 +14,15 @@ import { mean, median } from '../src/evaluate/correlation.ts';
 import { maxRates, neuronKey } from '../src/evaluate/transfer.ts';
 import { loadScoringModel } from '../src/models/scoring-model.ts';
 import { synthesize } from '../src/synthesis/synthesize.ts';
-import { SESSIONS, columnsOf, groundTruthScores, loadCompact, loadDemoModels, loadNatural, scoringSpace, v4DataPresent } from './demo-evaluation.ts';
+import { PAIRED_NEURONS as neurons, SESSIONS, columnsOf, groundTruthScores, loadCompact, loadDemoModels, loadNatural, scoringSpace, v4DataPresent } from './demo-evaluation.ts';
 
-const NEURONS = ['201025:77', '201025:84', '201025:75', '201025:47', '201025:53', '201025:87', '201025:68', '201025:46', '201025:42', '201025:73', '201025:80', '210225:47', '210225:22', '210225:30', '210225:46', '210225:42', '210225:27', '210225:3', '210225:24', '210225:21', '210225:53', '210225:20'];
 const SEEDS = [10, 11, 12, 13, 14, 15];
 const sd = (v: number[]) => Math.sqrt(v.reduce((s, x) => s + (x - mean(v)) ** 2, 0) / (v.length - 1));
 
 async function main() {
   const dirs = process.argv.slice(2);
-  if (dirs.length < 2) throw new Error('usage: egg-paired-generators.ts GENERATOR_A GENERATOR_B [GENERATOR_C ...]');
+  if (dirs.length < 1) throw new Error('usage: egg-paired-generators.ts GENERATOR_A [GENERATOR_B ...]');
   if (!v4DataPresent('egg-paired-generators')) return;
-  const neurons = NEURONS.map((s) => ({ session: s.split(':')[0], neuron: Number(s.split(':')[1]) }));
   const models = await loadDemoModels();
   const compact = await loadCompact(neurons);
   const natural = await loadNatural(models.input);
