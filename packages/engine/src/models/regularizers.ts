@@ -1,4 +1,4 @@
-/** Weight regularizers of the encoders (docs/encoders.md), as scalar graph values. */
+/** Regularizers of the encoders (docs/encoders.md): of their weights, and of the attention readout's attention; scalar graph values. */
 import type { Value } from '../onnx/graph.ts';
 import { fromNumbers } from '../onnx/ndarray.ts';
 import { abs, add, div, log, mul } from '../onnx/ops/elementwise.ts';

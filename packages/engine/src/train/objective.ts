@@ -1,8 +1,9 @@
 /**
  * The training objective of one session as a graph (docs/encoders.md): Poisson loss of the
- * session's readout, scaled by sqrt(N_train / batch), plus the core's Laplace smoothness and the
- * readout's L1 penalty; its gradient with respect to the trainable weights comes from
- * appendBackward. Weights are graph inputs, so one onnxruntime session serves every step.
+ * session's readout (plus, if set, the attention entropy penalty), scaled by sqrt(N_train / batch),
+ * plus the core's Laplace smoothness and the readout's L1 penalty; its gradient with respect to the
+ * trainable weights comes from appendBackward. Weights are graph inputs, so one onnxruntime session
+ * serves every step.
  */
 import { appendBackward } from '../onnx/autodiff.ts';
 import { Graph, type Value } from '../onnx/graph.ts';
