@@ -16,16 +16,17 @@ import { appendBackward } from '../src/onnx/autodiff.ts';
 import { float32, type NdArray } from '../src/onnx/ndarray.ts';
 import { mul } from '../src/onnx/ops/elementwise.ts';
 import { reduceSum } from '../src/onnx/ops/reduce.ts';
-import { median } from '../src/evaluate/correlation.ts';
+import { median, pearsonPerNeuron } from '../src/evaluate/correlation.ts';
 import { columnOf } from '../src/evaluate/transfer.ts';
+import type { NeuronRef } from '../src/models/encoder-graph.ts';
 import { type ScoringModel, loadScoringModel, pixelScoringGraph } from '../src/models/scoring-model.ts';
 import { createSession } from '../src/runtime/session.ts';
 import { PAIRED_NEURONS as neurons, SESSIONS, loadCompact, loadDemoModels, loadNatural, scoringSpace, v4DataPresent } from './demo-evaluation.ts';
 
 const IMAGES = [600, 700] as const;
 
-/** Per neuron (in `neurons` order, NaN-free), the mean |gradient| map [H*W] over `pixels`. */
-async function sensitivity(model: ScoringModel, neurons: { session: string; neuron: number }[], pixels: NdArray<Float32Array>, space: ReturnType<typeof scoringSpace>): Promise<Float64Array[]> {
+/** Per neuron (in `neurons` order), the mean |d rate / d pixel| map [H*W] over `pixels`. */
+async function sensitivity(model: ScoringModel, neurons: readonly NeuronRef[], pixels: NdArray<Float32Array>, space: ReturnType<typeof scoringSpace>): Promise<Float64Array[]> {
   const g = pixelScoringGraph(model, space);
   const rates = g.outputs.find((o) => o.name === 'rates')!;
   const pick = g.input('pick', 'float32', [model.neurons.length]);
@@ -53,19 +54,8 @@ async function sensitivity(model: ScoringModel, neurons: { session: string; neur
   }
 }
 
-function correlation(a: Float64Array, b: Float64Array): number {
-  const ma = a.reduce((s, v) => s + v, 0) / a.length;
-  const mb = b.reduce((s, v) => s + v, 0) / b.length;
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += (a[i] - ma) * (b[i] - mb);
-    aa += (a[i] - ma) ** 2;
-    bb += (b[i] - mb) ** 2;
-  }
-  return ab / Math.sqrt(aa * bb);
-}
+/** Pearson correlation of two maps over their pixels (each map one column of observations). */
+const correlation = (a: Float64Array, b: Float64Array): number => pearsonPerNeuron(a, b, a.length, 1)[0];
 
 function centre(m: Float64Array, width: number): [number, number] {
   let s = 0;
@@ -99,7 +89,7 @@ async function main() {
   const natural = await loadNatural(input);
   const compact = await loadCompact(neurons);
   const models = await Promise.all(dirs.map((d) => loadScoringModel(d)));
-  const maps = new Map<string, Float64Array[]>(); // model name -> per neuron, in NEURONS order
+  const maps = new Map<string, Float64Array[]>(); // model name -> per neuron, in `order` (session by session)
   for (const s of SESSIONS) {
     const here = neurons.filter((n) => n.session === s);
     const all = natural.get(s)!.pixels;
