@@ -8,11 +8,14 @@
  *   npx tsx packages/engine/bench/egg-paired-generators.ts /tmp/previous/models/demo/attention-train models/demo/attention-train
  *
  * The neurons: the 22 of the two bench:synthesis runs in docs/benchmarks.md; seeds 10..15.
+ * `--method egg-x0` makes the MEIs with EGG's cheap variant (the gradient with respect to x0 only)
+ * instead.
  */
 import os from 'node:os';
 import { mean, median } from '../src/evaluate/correlation.ts';
 import { maxRates, neuronKey } from '../src/evaluate/transfer.ts';
 import { loadScoringModel } from '../src/models/scoring-model.ts';
+import { type MethodName, methodOf } from '../src/synthesis/methods/registry.ts';
 import { synthesize } from '../src/synthesis/synthesize.ts';
 import { PAIRED_NEURONS as neurons, SESSIONS, columnsOf, groundTruthScores, loadCompact, loadDemoModels, loadNatural, scoringSpace, v4DataPresent } from './demo-evaluation.ts';
 
@@ -20,8 +23,12 @@ const SEEDS = [10, 11, 12, 13, 14, 15];
 const sd = (v: number[]) => Math.sqrt(v.reduce((s, x) => s + (x - mean(v)) ** 2, 0) / (v.length - 1));
 
 async function main() {
-  const dirs = process.argv.slice(2);
-  if (dirs.length < 1) throw new Error('usage: egg-paired-generators.ts GENERATOR_A [GENERATOR_B ...]');
+  const args = process.argv.slice(2);
+  const at = args.indexOf('--method');
+  const method = (at >= 0 ? args.splice(at, 2)[1] : 'egg') as MethodName;
+  methodOf(method); // an unknown name fails here, before the minutes of loading
+  const dirs = args;
+  if (dirs.length < 1) throw new Error('usage: egg-paired-generators.ts [--method egg|egg-x0] GENERATOR_A [GENERATOR_B ...]');
   if (!v4DataPresent('egg-paired-generators')) return;
   const models = await loadDemoModels();
   const compact = await loadCompact(neurons);
@@ -36,13 +43,13 @@ async function main() {
     const columns = columnsOf(generator, neurons);
     const perSeed: number[][] = [];
     for (const seed of SEEDS) {
-      const r = await synthesize({ method: 'egg', generator, prior: models.prior, items: columns.map((c) => ({ neuron: c, seed })) });
+      const r = await synthesize({ method, generator, prior: models.prior, items: columns.map((c) => ({ neuron: c, seed })) });
       const scores = await groundTruthScores(r.images, neurons, compact, space);
       perSeed.push(neurons.map((n, i) => scores[i] / best.get(neuronKey(n))!));
     }
     ratios.push(perSeed);
   }
-  console.log(`EGG MEIs on the ground truth, ${neurons.length} neurons x seeds ${SEEDS.join(', ')} (machine: ${os.cpus()[0]?.model}, ${os.cpus().length} cores, CPU)`);
+  console.log(`${method} MEIs on the ground truth, ${neurons.length} neurons x seeds ${SEEDS.join(', ')} (machine: ${os.cpus()[0]?.model}, ${os.cpus().length} cores, CPU)`);
   const perNeuron = ratios.map((g) => neurons.map((_, i) => mean(g.map((seed) => seed[i]))));
   dirs.forEach((dir, g) => {
     const medians = ratios[g].map((seed) => median(seed));

@@ -73,6 +73,7 @@ export {
 } from './models/unet.ts';
 export { DEMO_ALT_ENCODER, DEMO_ENCODER, PAPER_ENCODER, type EncoderSpec, type InputSpec, type ReadoutSpec, type SessionSpec, buildEncoder, buildReadouts } from './models/encoder.ts';
 export { type EncoderEnsemble, type EncoderModel, loadModel, membersOf, writeEncoder, writeEnsemble } from './models/model-dir.ts';
+export { type CombineOptions, type CombineResult, combineEnsemble } from './models/combine-ensemble.ts';
 export { type OnnxEncoder, type OnnxMeta, type OnnxModelJson, OUTPUT_TRANSFORMS, checkOnnxMeta, importOnnxModel, isOnnxModelDir, loadOnnxModel } from './models/onnx-model.ts';
 export { supportedOnnxOps } from './import/import-graph.ts';
 export { type EncoderGraph, type NeuronRef, encoderGraph } from './models/encoder-graph.ts';

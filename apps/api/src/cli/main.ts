@@ -1,5 +1,6 @@
 /** `excite <command>`: the command line (what each command promises: docs/cli.md). */
 import { Command } from 'commander';
+import { ensembleCommand } from './commands/ensemble.ts';
 import { evalCommand } from './commands/eval.ts';
 import { gradcheckCommand } from './commands/gradcheck.ts';
 import { imagesCommand } from './commands/images.ts';
@@ -23,6 +24,7 @@ program.addCommand(trainCommand());
 program.addCommand(fitReadoutCommand());
 program.addCommand(teacherDataCommand());
 program.addCommand(evalCommand());
+program.addCommand(ensembleCommand());
 program.addCommand(trainPriorCommand());
 program.addCommand(samplePriorCommand());
 program.addCommand(synthesizeCommand());
