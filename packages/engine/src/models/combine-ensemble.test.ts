@@ -1,6 +1,6 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Graph } from '../onnx/graph.ts';
 import { evaluate } from '../onnx/evaluate.ts';
@@ -28,16 +28,17 @@ const rates = async (dir: string) => evaluate(encoderGraph(await loadModel(dir))
 
 describe('combineEnsemble', () => {
   it('makes one ensemble of the members of several models, whose rates are the mean of all of theirs', async () => {
-    await writeEncoder(join(root, 'a', 'member-0'), spec, weights(1), { name: 'a0' });
-    await writeEncoder(join(root, 'a', 'member-1'), spec, weights(2), { name: 'a1' });
+    await writeEncoder(join(root, 'a', 'member-0'), spec, weights(1), { name: 'a0', training: { seed: 1 } });
+    await writeEncoder(join(root, 'a', 'member-1'), spec, weights(2), { name: 'a1', training: { seed: 2 } });
     await writeEnsemble(join(root, 'a'), ['member-0', 'member-1']);
-    await writeEncoder(join(root, 'b'), spec, weights(3), { name: 'b' });
+    await writeEncoder(join(root, 'b'), spec, weights(3), { name: 'b', training: { seed: 3 } });
 
     const result = await combineEnsemble(join(root, 'ab'), [join(root, 'a'), join(root, 'b')], { name: 'a+b' });
     expect(result.members).toEqual(['member-0', 'member-1', 'member-2']);
     const model = await loadModel(join(root, 'ab'));
-    expect(membersOf(model).map((m) => m.meta.name)).toEqual(['a0', 'a1', 'b']);
-    expect((model as { meta: { name: string; training?: { combined_from?: string[] } } }).meta.training?.combined_from).toHaveLength(3);
+    // each member named after its new place, with its own record kept
+    expect(membersOf(model).map((m) => [m.meta.name, m.meta.training?.seed])).toEqual([['a+b/member-0', 1], ['a+b/member-1', 2], ['a+b/member-2', 3]]);
+    expect((model as { meta: { training?: { combined_from?: string[] } } }).meta.training?.combined_from).toEqual(['a/member-0', 'a/member-1', 'b'].map((m) => relative(process.cwd(), join(root, m))));
     // the members are copies: the new folder stands alone
     expect(readdirSync(join(root, 'ab')).sort()).toEqual(['member-0', 'member-1', 'member-2', 'model.json']);
 

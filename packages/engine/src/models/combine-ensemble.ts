@@ -4,10 +4,10 @@
  * one member's idiosyncrasies (docs/benchmarks.md, Ground truth first), and a lab's models of the
  * same sessions are often trained apart (other seeds, other runs, snapshots of one training).
  */
-import { copyFile, mkdir, realpath, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { realpath, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { DataFileError } from '../data/errors.ts';
-import { MAX_ENSEMBLE_MEMBERS, type EncoderModel, loadModel, membersOf, writeEnsemble } from './model-dir.ts';
+import { MAX_ENSEMBLE_MEMBERS, type EncoderModel, loadModel, membersOf, writeEncoder, writeEnsemble } from './model-dir.ts';
 
 export interface CombineOptions {
   /** the ensemble's name in model.json (default: the output folder) */
@@ -18,7 +18,7 @@ export interface CombineResult {
   dir: string;
   /** the new member folders, relative to dir, in order */
   members: string[];
-  /** where each came from (absolute member folders) */
+  /** the member folders each came from, relative to the working directory (model.json's training.combined_from) */
   sources: string[];
 }
 
@@ -47,21 +47,18 @@ export async function combineEnsemble(out: string, models: readonly string[], op
   const odd = members.find((m) => shared(m) !== shared(members[0]));
   if (odd) throw new DataFileError(join(odd.dir, 'model.json'), `has another input space, sessions or neurons than ${join(members[0].dir, 'model.json')}: ensemble members must share them`);
 
+  const sources = members.map((m) => relative(process.cwd(), m.dir));
   const staging = join(dirname(dir), `.${basename(dir)}.partial-${process.pid}`);
   await rm(staging, { recursive: true, force: true });
   try {
+    const name = options.name ?? out;
     const names = members.map((_, i) => `member-${i}`);
-    for (const [i, m] of members.entries()) {
-      await mkdir(join(staging, names[i]), { recursive: true });
-      for (const file of ['model.json', 'weights.safetensors']) await copyFile(join(m.dir, file), join(staging, names[i], file));
-    }
-    await writeEnsemble(staging, names, {
-      name: options.name ?? out,
-      training: { combined_from: members.map((m) => m.dir) },
-    });
+    // each member as it was (weights, training, metrics), named after its new place
+    for (const [i, m] of members.entries()) await writeEncoder(join(staging, names[i]), m.spec, m.weights, { name: `${name}/${names[i]}`, training: m.meta.training, metrics: m.meta.metrics });
+    await writeEnsemble(staging, names, { name, training: { combined_from: sources } });
     await loadModel(staging); // what was written reads back as one ensemble
     await rename(staging, dir);
-    return { dir, members: names, sources: members.map((m) => m.dir) };
+    return { dir, members: names, sources };
   } catch (e) {
     await rm(staging, { recursive: true, force: true });
     throw e;
