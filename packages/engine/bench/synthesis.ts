@@ -37,7 +37,7 @@ import { medianMs } from './measure.ts';
 const figures = join(repo, 'docs/figures/synthesis');
 const PER_SESSION = Number(process.env.BENCH_NEURONS ?? 10);
 const METHODS: MethodName[] = ['ga', 'egg', 'egg-x0', 'meni'];
-/** seeds of GA and EGG MEIs per neuron for the ground-truth figures (seed 0 at batch 1, the others batched) */
+/** seeds of GA, EGG and EGG-x0 MEIs per neuron for the ground-truth figures (seed 0 at batch 1, the others batched) */
 const SEEDS = Number(process.env.BENCH_SEEDS ?? 3);
 /** the norm budget c of every method, when not its default */
 const NORM = process.env.BENCH_NORM ? Number(process.env.BENCH_NORM) : undefined;
@@ -91,7 +91,7 @@ async function main() {
     const all = await synthesize({ method, generator, prior, settings, items: columns.map((c) => ({ neuron: c, seed: 1 })) });
     batched.set(method, all.seconds / columns.length);
     const seeds = [single, all.images];
-    if (method === 'ga' || method === 'egg') {
+    if (method === 'ga' || method === 'egg' || method === 'egg-x0') {
       for (let seed = 2; seed < SEEDS; seed++) seeds.push((await synthesize({ method, generator, prior, settings, items: columns.map((c) => ({ neuron: c, seed })) })).images);
     }
     bySeed.set(method, seeds);
@@ -113,7 +113,9 @@ async function main() {
   // each evaluator's best response over the session's natural images
   const best = await bestNaturalResponses(models, compact, natural);
 
-  const groundTruthFigures = await groundTruthReport({ ga: bySeed.get('ga')!, egg: bySeed.get('egg')!, neurons, compact, natural, models, c: NORM ?? EGG_DEFAULTS.norm });
+  const groundTruthOf = (method: MethodName) => groundTruthReport({ ga: bySeed.get('ga')!, egg: bySeed.get(method)!, neurons, compact, natural, models, c: NORM ?? EGG_DEFAULTS.norm });
+  const groundTruthFigures = await groundTruthOf('egg');
+  const groundTruthX0 = await groundTruthOf('egg-x0');
 
   const evaluatorNames = EVALUATOR_NAMES;
   const table: Record<string, Record<string, { byGa: number; byNatural: number }>> = {};
@@ -143,6 +145,7 @@ async function main() {
   const cpu = os.cpus()[0]?.model ?? 'unknown';
   log(`\nsynthesis with the demo models (generator: attention-train; ${neurons.length} neurons: ${SESSIONS.map((s) => `${PER_SESSION} of ${s}`).join(', ')}; machine: ${cpu}, ${os.cpus().length} cores, CPU)`);
   for (const line of formatGroundTruth(groundTruthFigures)) log(line);
+  for (const line of formatGroundTruth(groundTruthX0, 'EGG-x0')) log(line);
   log('');
   log(`normalized activation, median over neurons: by each evaluator's response to the GA MEI | by its best natural image`);
   log(`${'method'.padEnd(8)}${evaluatorNames.map((e) => e.padStart(18)).join('')}${'s/image b1'.padStart(12)}${`s/image b${columns.length}`.padStart(13)}`);
@@ -169,7 +172,7 @@ async function main() {
     log('figures: docs/figures/synthesis/<session>_<neuron>.png (GA, EGG, EGG-x0, MENI, top natural image)');
   } else log(`norm budget c = ${NORM} for every method (BENCH_NORM): no figures written`);
   log(`total ${((performance.now() - started) / 60000).toFixed(1)} min`);
-  if (json) console.log(JSON.stringify({ machine: { cpu, cores: os.cpus().length }, device: 'cpu', neurons, groundTruth: groundTruthFigures, table, seconds: Object.fromEntries(seconds), batched: Object.fromEntries(batched), encoderMs, unetMs }));
+  if (json) console.log(JSON.stringify({ machine: { cpu, cores: os.cpus().length }, device: 'cpu', neurons, groundTruth: groundTruthFigures, groundTruthX0, table, seconds: Object.fromEntries(seconds), batched: Object.fromEntries(batched), encoderMs, unetMs }));
 }
 
 await main();
