@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One row of the encoder ablation (docs/encoders.md, The ablation): `bash models/demo/ablation.sh ROW`.
 # Trains one attention core (seed 1) on the eight training sessions with the row's recipe (or, for
-# distill-24 and cross-teachers, continues the shipped one; see below), fits the
+# distill-24, cross-teachers and wide-16, continues a trained one; see below), fits the
 # readouts of the test sessions 201025 and 210225 on their images 0..599 with the core frozen, and
 # appends to models/demo/ablation.jsonl the median r on images 600..1199 (which no model saw), how
 # peaked the attention is there, and the time each step took on this machine. A row already trained
@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source models/demo/encoder-data.sh
-row="${1:?usage: ablation.sh ROW (previous, authors, distill, distill-shift, distill-64, wide, distill-24, cross-teachers, entropy-W)}"
+row="${1:?usage: ablation.sh ROW (previous, authors, distill, distill-shift, distill-64, wide, wide-16, distill-24, cross-teachers, entropy-W)}"
 work=models/demo/.work/ablation/$row
 mkdir -p "$work"
 # core settings: the first recipe's, or the paper code's; readouts: fit-readout's defaults (no L1 on
@@ -19,6 +19,8 @@ mkdir -p "$work"
 first=(--laplace-stencil 9 --bn-momentum 0.1 --readout-init normal)
 readout_flags=(--max-epochs 200 --patience 6)
 continued=models/demo/.work/core-attention-train-continued # the shipped attention-train core (16 epochs)
+wide=models/demo/.work/ablation/wide/core # the wide row's core (8 epochs)
+from=$continued # the core that distill-24, cross-teachers and wide-16 continue
 case "$row" in
   previous) flags=("${first[@]}"); readout_flags=(--max-epochs 40 --patience 3 --query-l1 1 --readout-init normal) ;;
   authors) flags=(--laplace-stencil 5 --bn-momentum 0.9 --readout-init constant --query-l1 0) ;;
@@ -26,20 +28,23 @@ case "$row" in
   distill-shift) flags=("${first[@]}" --data "$teacher" --shift 2) ;;
   distill-64) flags=("${first[@]}" --data "$teacher" --input-size 64) ;;
   wide) flags=("${first[@]}" --data "$teacher" --channels 48) ;;
+  wide-16) from=$wide; flags=("${first[@]}" --data "$teacher" --init "$wide" --members 1) ;;
   distill-24) flags=("${first[@]}" --data "$teacher" --init "$continued" --members 1) ;;
   cross-teachers) flags=("${first[@]}" --data "$teacher" --data "models/demo/.work/cross/teacher-<the other test session>" --init "$continued" --members 1) ;;
   entropy-*) flags=(--attention-entropy "${row#entropy-}"); readout_flags+=("${flags[@]}") ;;
   *) echo "unknown row $row" >&2; exit 1 ;;
 esac
-# Rows that continue member 0 of the shipped attention-train core (16 epochs, seed 1) for 8 epochs
-# more, so that they compare at 24 epochs: distill-24 with the same data (the control), and
+# wide-16 continues the wide row's core (48 channels) for 8 epochs more, to compare with the
+# shipped 16-epoch cores. Rows that continue member 0 of the shipped attention-train core (16
+# epochs, seed 1) for 8 epochs more, so that they compare at 24 epochs: distill-24 with the same
+# data (the control), and
 # cross-teachers, where each test session gets its own core taught by 211022 and by the compact
 # models of the *other* test session (on 4,400 of the training images), so that no session is ever
 # scored by a model that taught its core. Each core's readout is fitted on its own test session only.
 continue_core() { # out, extra train flags...
   local out=$1; shift
-  [ -d "$continued" ] || { echo "$row continues $continued, which npm run train:demo writes" >&2; exit 1; }
-  "${excite[@]}" train "${data_args[@]}" --data "$teacher" --init "$continued" --members 1 --max-epochs 8 --patience 2 \
+  [ -d "$from" ] || { echo "$row continues $from, which $([ "$from" = "$wide" ] && echo 'ablation.sh wide' || echo 'npm run train:demo') writes" >&2; exit 1; }
+  "${excite[@]}" train "${data_args[@]}" --data "$teacher" --init "$from" --members 1 --max-epochs 8 --patience 2 \
     "${first[@]}" --quiet "$@" --out "$out"
 }
 cross_teacher() { # test session -> teacher data of the other test session's compact models
@@ -56,7 +61,7 @@ fi
 start=$(date +%s)
 fits=("$work/core|201025 210225") # core|sessions: one readout fit per entry, on images 0..599 of its sessions
 case "$row" in
-  distill-24) continue_core "$work/core" ;;
+  distill-24 | wide-16) continue_core "$work/core" ;;
   entropy-*) fits=("models/demo/attention-train|201025 210225") ;;
   cross-teachers)
     # the two held-out cores side by side, one thread each (a training holds about 8 GB); each core's

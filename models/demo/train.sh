@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Retrains the demo encoders in models/demo from the macaque V4 recordings
-# ($EXCITE_V4_DATA, see docs/testing.md): `npm run train:demo`. CPU only; an estimated 2.6 hours on an idle 2-core machine (3.8 beside other jobs)
+# ($EXCITE_V4_DATA, see docs/testing.md): `npm run train:demo`. CPU only; an estimated 2.7 hours on an idle 2-core machine (3.9 beside other jobs)
 # (docs/encoders.md, Demo models). Stop it any time: running it again resumes.
 #
 # 0. Teacher data (distillation): the published compact models of session 211022, which no
@@ -21,6 +21,10 @@
 #    each member's core frozen, with fit-readout's defaults (no L1 on the queries, queries and
 #    feature weights starting at 1/C, so that the attention can localize) and patience 6.
 #    Images 600..1199 stay unseen (npm run bench:encoders).
+# 3. Snapshot ensembles: attention-train and attention-val are the 16-epoch and the 8-epoch
+#    snapshots of both their cores, four members (excite ensemble). The extra members cost only
+#    their readouts, and as a generator they make EGG MEIs that drive the ground-truth neurons more
+#    than the two 16-epoch members alone (docs/encoders.md, Demo models).
 # Arguments name the models to retrain (default all three): bash models/demo/train.sh attention-val
 # Two ensembles train side by side, one thread each (EXCITE_THREADS=1), the third when one is done:
 # a training holds about 8 GB, and three side by side ran out of a 24 GB machine's memory. DEMO_JOBS
@@ -50,9 +54,18 @@ one() {
     "${epochs[@]}" "${recipe[@]}" --quiet --out "$work/core-$name"
   "${excite[@]}" train "${data_args[@]}" --data "$teacher" --init "$work/core-$name" \
     "${epochs[@]}" "${recipe[@]}" --quiet --out "$work/core-$name-continued"
+  # readouts on the 16-epoch cores; the attention models also on the 8-epoch snapshots, and then
+  # all four members as one ensemble
+  local snapshots=(16) epochs core
+  [ "$arch" = attention ] && snapshots=(16 8)
+  for epochs in "${snapshots[@]}"; do
+    core="$work/core-$name"; [ "$epochs" = 16 ] && core="$work/core-$name-continued"
+    rm -rf "$work/$name-$epochs"
+    "${excite[@]}" fit-readout --core "$core" --data "$data/201025" --data "$data/210225" --images 0:600 \
+      --max-epochs 200 --patience 6 --quiet --out "$work/$name-$epochs"
+  done
   rm -rf "models/demo/$name"
-  "${excite[@]}" fit-readout --core "$work/core-$name-continued" --data "$data/201025" --data "$data/210225" --images 0:600 \
-    --max-epochs 200 --patience 6 --quiet --out "models/demo/$name"
+  "${excite[@]}" ensemble "${snapshots[@]/#/$work/$name-}" --out "models/demo/$name"
 }
 names=("${@:-attention-train attention-val gaussian-cross}")
 read -r -a names <<< "${names[*]}"
