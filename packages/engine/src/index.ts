@@ -16,7 +16,7 @@ export { EngineSession, SessionCache, createSession, type SessionOptions } from 
 export { Rng } from './random.ts';
 export { DataFileError, type DataErrorCode, dataErrorCode } from './data/errors.ts';
 export { JSON_LIMITS, type JsonLimits, jsonDepth, parseJsonWithin, readJsonWithin } from './data/json.ts';
-export { pathInside, realPathInside } from './data/paths.ts';
+export { pathExists, pathInside, realPathInside } from './data/paths.ts';
 export { type Safetensors, MAX_HEADER_BYTES, decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors } from './data/safetensors.ts';
 export { decodeNpy, encodeNpy, readNpy } from './data/npy.ts';
 export { type Image, centerCrop, decodeImage, fitToSize, resizeBilinear, stackImages, toGrayscale } from './data/images.ts';

@@ -6,10 +6,10 @@
  * members inside its own (the engine checks them again as it loads), archives within their limits.
  */
 import { randomUUID } from 'node:crypto';
-import { access, mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { eq } from 'drizzle-orm';
-import { ARCHIVE_LIMITS, type ArchiveLimits, type ImageArchive, type Prior, loadPrior, pathInside, readImageArchive, type ScoringModel, loadScoringModel } from '@excite/engine';
+import { ARCHIVE_LIMITS, type ArchiveLimits, type ImageArchive, type Prior, loadPrior, pathExists, pathInside, readImageArchive, type ScoringModel, loadScoringModel } from '@excite/engine';
 import type { Database } from '../db/database.ts';
 import { datasetFiles, datasets, modelFiles, models } from '../db/schema.ts';
 import type { ModelMeta } from '../registry/inspect-model.ts';
@@ -107,7 +107,7 @@ export class ModelLoader {
   /** The folder of a model's or dataset's files, built aside and renamed into place whole. */
   private async materialize(kind: string, id: string, table: typeof modelFiles | typeof datasetFiles, owner: typeof modelFiles.modelId | typeof datasetFiles.datasetId): Promise<string> {
     const dir = join(this.cacheDir, kind, id);
-    if (await exists(dir)) return dir;
+    if (await pathExists(dir)) return dir;
     const files = await this.database.db.select({ path: table.path, blob: table.blob }).from(table).where(eq(owner, id));
     if (files.length === 0) throw new Error(`${kind.slice(0, -1)} ${id} has no files`);
     const building = `${dir}.${randomUUID()}`;
@@ -119,13 +119,9 @@ export class ModelLoader {
     } catch (e) {
       await rm(building, { recursive: true, force: true });
       // another worker sharing the data directory got there first
-      if (!(await exists(dir))) throw e;
+      if (!(await pathExists(dir))) throw e;
     }
     return dir;
   }
 }
 
-const exists = (path: string) => access(path).then(
-  () => true,
-  () => false,
-);

@@ -11,6 +11,7 @@ import { createReadStream } from 'node:fs';
 import { copyFile, link, mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { pathExists } from '@excite/engine';
 import type { Db } from '../db/database.ts';
 import { blobs } from '../db/schema.ts';
 
@@ -77,7 +78,7 @@ export class BlobStore {
   /** Makes the blob appear at `file` (a hard link, or a copy across file systems). */
   async materialize(hash: string, file: string): Promise<void> {
     await mkdir(dirname(file), { recursive: true });
-    if (await exists(file)) return;
+    if (await pathExists(file)) return;
     try {
       await link(this.path(hash), file);
     } catch {
@@ -119,9 +120,3 @@ async function touch(file: string): Promise<boolean> {
   );
 }
 
-async function exists(file: string): Promise<boolean> {
-  return stat(file).then(
-    () => true,
-    () => false,
-  );
-}

@@ -3,12 +3,12 @@
  * images] (float32 or float64) and optionally `responses_raw.npy` [neurons, images, repeats] with
  * NaN for missing repeats. Column k of the responses belongs to image k of the archive's order.
  */
-import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { NdArray } from '../onnx/ndarray.ts';
 import { DataFileError } from './errors.ts';
 import { type ImageArchive, readImageArchive } from './image-archive.ts';
 import { readNpy } from './npy.ts';
+import { pathExists } from './paths.ts';
 
 export interface Dataset {
   readonly dir: string;
@@ -18,13 +18,6 @@ export interface Dataset {
   /** [neurons, images, repeats], NaN where a repeat is missing */
   readonly responsesRaw?: NdArray;
   readonly neurons: number;
-}
-
-async function exists(file: string): Promise<boolean> {
-  return access(file).then(
-    () => true,
-    () => false,
-  );
 }
 
 function checkFloat(file: string, a: NdArray, rank: number, layout: string): void {
@@ -38,7 +31,7 @@ export async function readDataset(dir: string): Promise<Dataset> {
   const [images, responses, responsesRaw] = await Promise.all([
     readImageArchive(join(dir, 'images.zip')),
     readNpy(responsesFile),
-    exists(rawFile).then((present) => (present ? readNpy(rawFile) : undefined)),
+    pathExists(rawFile).then((present) => (present ? readNpy(rawFile) : undefined)),
   ]);
   checkFloat(responsesFile, responses, 2, '[neurons, images]');
   const [neurons, columns] = responses.shape;

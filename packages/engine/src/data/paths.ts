@@ -3,9 +3,15 @@
  * inside the folder once resolved, symbolic links followed. Anything else is refused with
  * PATH_OUTSIDE_FOLDER before a byte is read or written there.
  */
-import { realpath } from 'node:fs/promises';
+import { access, realpath } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { DataFileError } from './errors.ts';
+
+/** Whether anything exists at `path` (symbolic links followed). */
+export const pathExists = (path: string): Promise<boolean> => access(path).then(
+  () => true,
+  () => false,
+);
 
 const within = (root: string, path: string) => {
   const r = relative(root, path);

@@ -4,9 +4,10 @@
  * one member's idiosyncrasies (docs/benchmarks.md, Ground truth first), and a lab's models of the
  * same sessions are often trained apart (other seeds, other runs, snapshots of one training).
  */
-import { realpath, rename, rm, stat } from 'node:fs/promises';
+import { realpath, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { DataFileError } from '../data/errors.ts';
+import { pathExists } from '../data/paths.ts';
 import { MAX_ENSEMBLE_MEMBERS, type EncoderModel, loadModel, membersOf, writeEncoder, writeEnsemble } from './model-dir.ts';
 
 export interface CombineOptions {
@@ -22,8 +23,6 @@ export interface CombineResult {
   sources: string[];
 }
 
-const exists = (path: string) => stat(path).then(() => true, () => false);
-
 /**
  * Writes `out` as an ensemble of the members of `models` (encoder or ensemble folders), in order.
  * Members must share the input space, sessions and neurons (as in any ensemble), and a member may
@@ -33,7 +32,7 @@ const exists = (path: string) => stat(path).then(() => true, () => false);
 export async function combineEnsemble(out: string, models: readonly string[], options: CombineOptions = {}): Promise<CombineResult> {
   if (models.length === 0) throw new Error('an ensemble needs at least one model');
   const dir = resolve(out);
-  if (await exists(dir)) throw new Error(`${out} already exists: name a new folder for the ensemble`);
+  if (await pathExists(dir)) throw new Error(`${out} already exists: name a new folder for the ensemble`);
   const members: EncoderModel[] = [];
   for (const path of models) members.push(...membersOf(await loadModel(path)));
   if (members.length > MAX_ENSEMBLE_MEMBERS) throw new Error(`${members.length} members, more than the ${MAX_ENSEMBLE_MEMBERS} an ensemble may list`);
