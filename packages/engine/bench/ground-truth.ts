@@ -44,21 +44,34 @@ function rescaledToNorm(natural: NaturalImages, c: number, input: DemoModels['in
   return float32([N, C, H, W], out);
 }
 
-export async function groundTruthReport(o: {
-  /** per method, per seed, neuron i's image */
+/** What every method's report is measured against: GA's MEIs and the sessions' best natural images, scored once. */
+export interface GroundTruthReference {
+  neurons: readonly NeuronRef[];
+  compact: Record<string, ScoringModel>;
+  space: ReturnType<typeof scoringSpace>;
+  /** the MEIs' norm budget c */
+  c: number;
+  /** GA's ground-truth responses, per seed, per neuron */
+  ga: number[][];
+  /** the best natural image's response by neuronKey, as it is and rescaled to norm c */
+  asIs: Map<string, number>;
+  matched: Map<string, number>;
+  /** the natural images' L2 norms in the standardized input, ascending */
+  norms: number[];
+}
+
+export async function groundTruthReference(o: {
+  /** per seed, neuron i's GA MEI */
   ga: SynthesizedImage[][];
-  egg: SynthesizedImage[][];
   neurons: readonly NeuronRef[];
   compact: Record<string, ScoringModel>;
   natural: Map<string, NaturalImages>;
   models: DemoModels;
   /** the MEIs' norm budget c */
   c: number;
-}): Promise<GroundTruthReport> {
+}): Promise<GroundTruthReference> {
   const space = scoringSpace(o.models.input);
-  const seeds = Math.min(o.ga.length, o.egg.length);
-  const ga = await Promise.all(o.ga.slice(0, seeds).map((list) => groundTruthScores(list, o.neurons, o.compact, space)));
-  const egg = await Promise.all(o.egg.slice(0, seeds).map((list) => groundTruthScores(list, o.neurons, o.compact, space)));
+  const ga = await Promise.all(o.ga.map((list) => groundTruthScores(list, o.neurons, o.compact, space)));
   // the best natural image of the session for each ground-truth neuron, as it is and at the MEI's norm
   const asIs = new Map<string, number>();
   const matched = new Map<string, number>();
@@ -71,13 +84,22 @@ export async function groundTruthReport(o: {
     for (const [k, v] of await maxRates(o.compact[s], rescaledToNorm(natural, o.c, o.models.input), space)) matched.set(k, v);
   }
   norms.sort((a, b) => a - b);
+  return { neurons: o.neurons, compact: o.compact, space, c: o.c, ga, asIs, matched, norms };
+}
+
+/** One method's MEIs (per seed, neuron i's image) against the reference; the report calls the method EGG. */
+export async function groundTruthReport(ref: GroundTruthReference, method: SynthesizedImage[][]): Promise<GroundTruthReport> {
+  const seeds = Math.min(ref.ga.length, method.length);
+  const ga = ref.ga.slice(0, seeds);
+  const egg = await Promise.all(method.slice(0, seeds).map((list) => groundTruthScores(list, ref.neurons, ref.compact, ref.space)));
+  const { asIs, matched, norms } = ref;
   const at = (q: number) => norms[Math.min(norms.length - 1, Math.floor(q * norms.length))];
 
-  const perSeed = (f: (i: number, s: number) => number) => Array.from({ length: seeds }, (_, s) => median(o.neurons.map((_, i) => f(i, s))));
-  const nat = (i: number) => asIs.get(neuronKey(o.neurons[i]))!;
-  const natM = (i: number) => matched.get(neuronKey(o.neurons[i]))!;
+  const perSeed = (f: (i: number, s: number) => number) => Array.from({ length: seeds }, (_, s) => median(ref.neurons.map((_, i) => f(i, s))));
+  const nat = (i: number) => asIs.get(neuronKey(ref.neurons[i]))!;
+  const natM = (i: number) => matched.get(neuronKey(ref.neurons[i]))!;
   const meanOver = (r: number[][], i: number) => mean(r.map((seed) => seed[i]));
-  const perNeuron = o.neurons.map((n, i) => {
+  const perNeuron = ref.neurons.map((n, i) => {
     const e = meanOver(egg, i);
     const g = meanOver(ga, i);
     return { neuron: neuronKey(n), egg: e, ga: g, natural: nat(i), naturalMatched: natM(i), eggByGa: e / g, eggByNatural: e / nat(i), gaByNatural: g / nat(i), eggByNaturalMatched: e / natM(i), gaByNaturalMatched: g / natM(i) };
@@ -85,7 +107,7 @@ export async function groundTruthReport(o: {
   const fraction = (f: (p: (typeof perNeuron)[number]) => boolean) => perNeuron.filter(f).length / perNeuron.length;
   const stat = (v: number[]) => ({ mean: mean(v), sd: sd(v) });
   return {
-    norm: { mei: o.c, naturalMedian: at(0.5), natural5: at(0.05), natural95: at(0.95) },
+    norm: { mei: ref.c, naturalMedian: at(0.5), natural5: at(0.05), natural95: at(0.95) },
     perNeuron,
     fractions: {
       // compared as responses, not as ratios: a compact model's response can be negative, the

@@ -31,7 +31,7 @@ import type { MethodName } from '../src/synthesis/methods/registry.ts';
 import { type SynthesizedImage, synthesize } from '../src/synthesis/synthesize.ts';
 import { inline } from '../src/models/scoring-model.ts';
 import { EVALUATOR_NAMES, SESSIONS, bestNaturalResponses, bestPredictedNeurons, columnsOf, loadCompact, loadDemoModels, loadNatural, repo, scoreByEvaluators, v4DataPresent } from './demo-evaluation.ts';
-import { formatGroundTruth, groundTruthReport } from './ground-truth.ts';
+import { formatGroundTruth, groundTruthReference, groundTruthReport } from './ground-truth.ts';
 import { medianMs } from './measure.ts';
 
 const figures = join(repo, 'docs/figures/synthesis');
@@ -113,9 +113,9 @@ async function main() {
   // each evaluator's best response over the session's natural images
   const best = await bestNaturalResponses(models, compact, natural);
 
-  const groundTruthOf = (method: MethodName) => groundTruthReport({ ga: bySeed.get('ga')!, egg: bySeed.get(method)!, neurons, compact, natural, models, c: NORM ?? EGG_DEFAULTS.norm });
-  const groundTruthFigures = await groundTruthOf('egg');
-  const groundTruthX0 = await groundTruthOf('egg-x0');
+  const reference = await groundTruthReference({ ga: bySeed.get('ga')!, neurons, compact, natural, models, c: NORM ?? EGG_DEFAULTS.norm });
+  const groundTruthFigures = await groundTruthReport(reference, bySeed.get('egg')!);
+  const groundTruthX0 = await groundTruthReport(reference, bySeed.get('egg-x0')!);
 
   const evaluatorNames = EVALUATOR_NAMES;
   const table: Record<string, Record<string, { byGa: number; byNatural: number }>> = {};
