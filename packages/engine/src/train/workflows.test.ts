@@ -115,4 +115,21 @@ describe('train, fit-readout and eval on unseen synthetic sessions', () => {
     await trainModel({ ...o, command: 'excite train (other)', onMember: (i, _n, _seed, kept) => retrained.push([i, kept === true]) });
     expect(retrained).toEqual([[0, false], [1, false]]);
   });
+
+  it('a finished single model run again with the same command is kept, not trained over', async () => {
+    const out = join(root, 'single-rerun');
+    const o = { data: [join(root, 'lab-a')], arch: 'attention' as const, preset: 'demo' as const, seed: 3, out, plateau: { maxEpochs: 1, patience: 1 }, command: 'excite train (single)' };
+    await trainModel(o);
+    const first = readFileSync(join(out, 'weights.safetensors'));
+    const kept: [number, boolean][] = [];
+    const epochs: number[] = [];
+    await trainModel({ ...o, onMember: (i, _n, _seed, k) => kept.push([i, k === true]), onEpoch: (r) => epochs.push(r.epoch) });
+    expect(kept).toEqual([[0, true]]);
+    expect(epochs).toEqual([]);
+    expect(readFileSync(join(out, 'weights.safetensors')).equals(first)).toBe(true);
+    // another command trains it again
+    const again: [number, boolean][] = [];
+    await trainModel({ ...o, command: 'excite train (single, other)', onMember: (i, _n, _seed, k) => again.push([i, k === true]) });
+    expect(again).toEqual([[0, false]]);
+  });
 });

@@ -130,7 +130,8 @@ const plateauOf = (p: Partial<PlateauOptions> | undefined) => ({ patience: 5, fa
 
 /**
  * A member written by an earlier run of the same command with the same seed, whose checkpoint is
- * gone (it finished): an interrupted ensemble run resumes at the member it was training.
+ * gone (it finished): an interrupted ensemble run resumes at the member it was training, and a
+ * finished run run again keeps what it wrote (a single model too) instead of training it over.
  */
 async function finishedMember(dir: string, seed: number, command: string | undefined): Promise<boolean> {
   if (command === undefined) return false;
@@ -156,7 +157,7 @@ async function trainMembers(
     const seed = o.seeds[i];
     const dir = members > 1 ? join(o.out, `member-${i}`) : o.out;
     const checkpoint = join(dir, '.checkpoint');
-    if (members > 1 && await finishedMember(dir, seed, o.command)) {
+    if (await finishedMember(dir, seed, o.command)) {
       o.onMember?.(i, members, seed, true);
       dirs.push(`member-${i}`);
       continue;
