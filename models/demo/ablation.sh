@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # One row of the encoder ablation (docs/encoders.md, The ablation): `bash models/demo/ablation.sh ROW`.
-# Trains one attention core (seed 1) on the eight training sessions with the row's recipe (or, for
-# distill-24, cross-teachers and wide-16, continues a trained one; see below), fits the
+# Trains one attention core (seed 1; 2 for the wide-seed2 rows) on the eight training sessions with the row's recipe (or, for
+# distill-24, cross-teachers and the wide-16/24 rows, continues a trained one; see below), fits the
 # readouts of the test sessions 201025 and 210225 on their images 0..599 with the core frozen, and
 # appends to models/demo/ablation.jsonl the median r on images 600..1199 (which no model saw), how
 # peaked the attention is there, and the time each step took on this machine. A row already trained
-# is resumed from its checkpoint (models/demo/.work/ablation/ROW). Rows entropy-W train no core:
+# is resumed from its checkpoint (models/demo/.work/ablation/ROW), and a finished core is kept (its
+# readouts are fitted again; core_seconds is its training time as recorded). Rows entropy-W train no core:
 # they refit the test sessions' readouts of the shipped attention-train with the attention entropy
 # penalty W (`--attention-entropy W`).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source models/demo/encoder-data.sh
-row="${1:?usage: ablation.sh ROW (previous, authors, distill, distill-shift, distill-64, wide, wide-16, distill-24, cross-teachers, entropy-W)}"
+row="${1:?usage: ablation.sh ROW (previous, authors, distill, distill-shift, distill-64, wide, wide-16, wide-24, wide-seed2, wide-seed2-16, wide-seed2-24, distill-24, cross-teachers, entropy-W)}"
 work=models/demo/.work/ablation/$row
 mkdir -p "$work"
 # core settings: the first recipe's, or the paper code's; readouts: fit-readout's defaults (no L1 on
@@ -20,7 +21,11 @@ first=(--laplace-stencil 9 --bn-momentum 0.1 --readout-init normal)
 readout_flags=(--max-epochs 200 --patience 6)
 continued=models/demo/.work/core-attention-train-continued # the shipped attention-train core (16 epochs)
 wide=models/demo/.work/ablation/wide/core # the wide row's core (8 epochs)
-from=$continued # the core that distill-24, cross-teachers and wide-16 continue
+wide16=models/demo/.work/ablation/wide-16/core # the wide-16 row's core (16 epochs)
+wide2=models/demo/.work/ablation/wide-seed2/core # the wide-seed2 row's core (8 epochs)
+wide2_16=models/demo/.work/ablation/wide-seed2-16/core # the wide-seed2-16 row's core (16 epochs)
+seed=1
+from=$continued # the core that distill-24 and cross-teachers continue (the wide rows set their own)
 case "$row" in
   previous) flags=("${first[@]}"); readout_flags=(--max-epochs 40 --patience 3 --query-l1 1 --readout-init normal) ;;
   authors) flags=(--laplace-stencil 5 --bn-momentum 0.9 --readout-init constant --query-l1 0) ;;
@@ -29,13 +34,19 @@ case "$row" in
   distill-64) flags=("${first[@]}" --data "$teacher" --input-size 64) ;;
   wide) flags=("${first[@]}" --data "$teacher" --channels 48) ;;
   wide-16) from=$wide; flags=("${first[@]}" --data "$teacher" --init "$wide" --members 1) ;;
+  wide-24) from=$wide16; flags=("${first[@]}" --data "$teacher" --init "$wide16" --members 1) ;;
+  wide-seed2) seed=2; flags=("${first[@]}" --data "$teacher" --channels 48) ;;
+  wide-seed2-16) from=$wide2; flags=("${first[@]}" --data "$teacher" --init "$wide2" --members 1) ;;
+  wide-seed2-24) from=$wide2_16; flags=("${first[@]}" --data "$teacher" --init "$wide2_16" --members 1) ;;
   distill-24) flags=("${first[@]}" --data "$teacher" --init "$continued" --members 1) ;;
   cross-teachers) flags=("${first[@]}" --data "$teacher" --data "models/demo/.work/cross/teacher-<the other test session>" --init "$continued" --members 1) ;;
   entropy-*) flags=(--attention-entropy "${row#entropy-}"); readout_flags+=("${flags[@]}") ;;
   *) echo "unknown row $row" >&2; exit 1 ;;
 esac
 # wide-16 continues the wide row's core (48 channels) for 8 epochs more, to compare with the
-# shipped 16-epoch cores. Rows that continue member 0 of the shipped attention-train core (16
+# shipped 16-epoch cores, and wide-24 continues wide-16's for 8 more (compare with distill-24);
+# wide-seed2, wide-seed2-16 and wide-seed2-24 are the same three steps from seed 2, a second member
+# for a wide ensemble. Rows that continue member 0 of the shipped attention-train core (16
 # epochs, seed 1) for 8 epochs more, so that they compare at 24 epochs: distill-24 with the same
 # data (the control), and
 # cross-teachers, where each test session gets its own core taught by 211022 and by the compact
@@ -43,7 +54,7 @@ esac
 # scored by a model that taught its core. Each core's readout is fitted on its own test session only.
 continue_core() { # out, extra train flags...
   local out=$1; shift
-  [ -d "$from" ] || { echo "$row continues $from, which $([ "$from" = "$wide" ] && echo 'ablation.sh wide' || echo 'npm run train:demo') writes" >&2; exit 1; }
+  [ -d "$from" ] || { echo "$row continues $from, which $(case "$from" in "$wide") echo 'ablation.sh wide' ;; "$wide16") echo 'ablation.sh wide-16' ;; "$wide2") echo 'ablation.sh wide-seed2' ;; "$wide2_16") echo 'ablation.sh wide-seed2-16' ;; *) echo 'npm run train:demo' ;; esac) writes" >&2; exit 1; }
   "${excite[@]}" train "${data_args[@]}" --data "$teacher" --init "$from" --members 1 --max-epochs 8 --patience 2 \
     "${first[@]}" --quiet "$@" --out "$out"
 }
@@ -61,7 +72,7 @@ fi
 start=$(date +%s)
 fits=("$work/core|201025 210225") # core|sessions: one readout fit per entry, on images 0..599 of its sessions
 case "$row" in
-  distill-24 | wide-16) continue_core "$work/core" ;;
+  distill-24 | wide-16 | wide-24 | wide-seed2-16 | wide-seed2-24) continue_core "$work/core" ;;
   entropy-*) fits=("models/demo/attention-train|201025 210225") ;;
   cross-teachers)
     # the two held-out cores side by side, one thread each (a training holds about 8 GB); each core's
@@ -73,7 +84,7 @@ case "$row" in
     done
     { wait -n && wait -n; } || { echo "a held-out core failed: see $work/train-*.log" >&2; exit 1; }
     fits=("$work/core-201025|201025" "$work/core-210225|210225") ;;
-  *) "${excite[@]}" train "${data_args[@]}" --arch attention --preset demo --seed 1 --max-epochs 8 --patience 2 --quiet "${flags[@]}" --out "$work/core" ;;
+  *) "${excite[@]}" train "${data_args[@]}" --arch attention --preset demo --seed "$seed" --max-epochs 8 --patience 2 --quiet "${flags[@]}" --out "$work/core" ;;
 esac
 trained=$(date +%s)
 declare -A model_of
@@ -89,9 +100,12 @@ for s in 201025 210225; do
   "${excite[@]}" eval --model "${model_of[$s]}" --data "$data/$s" --images 600:1200 --attention --json > "$work/eval-$s.json"
 done
 node -e '
-const [row, flags, train, fit, a, b] = process.argv.slice(1);
-const ev = (f) => { const e = JSON.parse(require("fs").readFileSync(f, "utf8")); return { median_r: +e.median_r.toFixed(4), attention: e.attention }; };
-const line = { row, flags: JSON.parse(flags), train_seconds: +train, fit_seconds: +fit, cpu: require("os").cpus()[0].model, cores: require("os").cpus().length, "201025": ev(a), "210225": ev(b) };
+const [row, flags, train, fit, a, b, core] = process.argv.slice(1);
+const fs = require("fs");
+const ev = (f) => { const e = JSON.parse(fs.readFileSync(f, "utf8")); return { median_r: +e.median_r.toFixed(4), attention: e.attention }; };
+// the core'"'"'s own training time as its model.json records it (a rerun that kept a finished core took seconds)
+const coreSeconds = fs.existsSync(core) ? JSON.parse(fs.readFileSync(core, "utf8")).training?.seconds : undefined;
+const line = { row, flags: JSON.parse(flags), train_seconds: +train, ...(coreSeconds !== undefined ? { core_seconds: coreSeconds } : {}), fit_seconds: +fit, cpu: require("os").cpus()[0].model, cores: require("os").cpus().length, "201025": ev(a), "210225": ev(b) };
 require("fs").appendFileSync("models/demo/ablation.jsonl", JSON.stringify(line) + "\n");
 console.log(JSON.stringify(line));
-' "$row" "$(printf '%s\n' "${flags[@]}" | node -e 'console.log(JSON.stringify(require("fs").readFileSync(0,"utf8").trim().split("\n")))')" $((trained - start)) $((fitted - trained)) "$work/eval-201025.json" "$work/eval-210225.json"
+' "$row" "$(printf '%s\n' "${flags[@]}" | node -e 'console.log(JSON.stringify(require("fs").readFileSync(0,"utf8").trim().split("\n")))')" $((trained - start)) $((fitted - trained)) "$work/eval-201025.json" "$work/eval-210225.json" "$work/core/model.json"
