@@ -155,11 +155,12 @@ async function trainMembers(
   const members = o.seeds.length;
   for (let i = 0; i < members; i++) {
     const seed = o.seeds[i];
-    const dir = members > 1 ? join(o.out, `member-${i}`) : o.out;
+    const entry = members > 1 ? `member-${i}` : '.'; // the member's folder in the ensemble, or the model itself
+    const dir = join(o.out, entry);
     const checkpoint = join(dir, '.checkpoint');
     if (await finishedMember(dir, seed, o.command)) {
       o.onMember?.(i, members, seed, true);
-      dirs.push(`member-${i}`);
+      dirs.push(entry);
       continue;
     }
     o.onMember?.(i, members, seed);
@@ -172,7 +173,7 @@ async function trainMembers(
     });
     await rm(checkpoint, { recursive: true, force: true });
     await o.onCheckpoint?.();
-    dirs.push(members > 1 ? `member-${i}` : '.');
+    dirs.push(entry);
   }
   if (members > 1) await writeEnsemble(o.out, dirs, { name: o.out, training: { seeds: o.seeds, command: o.command, ...o.provenance } });
   return o.out;
