@@ -4,17 +4,14 @@
  * lead out of its folder is refused as it loads, and nothing is read or written out there.
  */
 import { randomUUID } from 'node:crypto';
-import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dataErrorCode } from '@excite/engine';
+import { dataErrorCode, pathExists } from '@excite/engine';
 import { datasetFiles, datasets, modelFiles, models } from '../db/schema.ts';
 import { MEDIA_TYPES, recordBlobs } from '../storage/blobs.ts';
 import { writeTinyEncoder } from '../testing/fixtures.ts';
 import { type TestService, startTestService } from '../testing/harness.ts';
 import { ModelLoader } from './model-loader.ts';
-
-const exists = (path: string) => stat(path).then(() => true, () => false);
 
 describe('the model loader', () => {
   let t: TestService;
@@ -48,7 +45,7 @@ describe('the model loader', () => {
     const loader = new ModelLoader(t.service.database, t.service.blobs, join(t.dataDir, 'cache'));
     const e = await loader.encoder(id).then(() => undefined, (e: Error) => e);
     expect(dataErrorCode(e)).toBe('PATH_OUTSIDE_FOLDER');
-    expect(await exists(join(t.dataDir, 'escaped.json'))).toBe(false);
+    expect(await pathExists(join(t.dataDir, 'escaped.json'))).toBe(false);
     // the same for a dataset's files
     const { db } = t.service.database;
     const blob = await t.service.blobs.put(new Uint8Array([1]), MEDIA_TYPES.zip);
@@ -56,6 +53,6 @@ describe('the model loader', () => {
     const [row] = await db.insert(datasets).values({ name: 'd', kind: 'images', contentHash: randomUUID(), imageCount: 1 }).returning();
     await db.insert(datasetFiles).values({ datasetId: row.id, path: '../../../dataset-escaped.zip', blob: blob.hash });
     expect(dataErrorCode(await loader.dataset(row.id).catch((e) => e))).toBe('PATH_OUTSIDE_FOLDER');
-    expect(await exists(join(t.dataDir, 'dataset-escaped.zip'))).toBe(false);
+    expect(await pathExists(join(t.dataDir, 'dataset-escaped.zip'))).toBe(false);
   });
 });

@@ -4,8 +4,8 @@
  * incomplete (still training) is skipped with a line in the log; registering one that is already
  * registered is a no-op (the same files register once), so every start picks up new ones.
  */
-import { access } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathExists } from '@excite/engine';
 import { type Registry, registerModelFolder } from './register-model.ts';
 
 export const DEMO_MODEL_NAMES = ['attention-train', 'attention-val', 'gaussian-cross', 'prior'] as const;
@@ -13,7 +13,7 @@ export const DEMO_MODEL_NAMES = ['attention-train', 'attention-val', 'gaussian-c
 export async function registerDemoModels(registry: Registry, dir: string, log: (line: string) => void): Promise<void> {
   for (const name of DEMO_MODEL_NAMES) {
     const folder = join(dir, name);
-    if (!(await access(join(folder, 'model.json')).then(() => true, () => false))) {
+    if (!(await pathExists(join(folder, 'model.json')))) {
       log(`excite: demo model ${name} is not in ${dir} yet (npm run train:demo / train:prior): skipped`);
       continue;
     }

@@ -5,9 +5,10 @@
  * the same files and rows an interrupted upload or registration leaves, in a real data folder,
  * then a real start of the service on it. Ages are set on the files and rows, not waited for.
  */
-import { mkdir, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { pathExists } from '@excite/engine';
 import { serviceConfig } from '../config.ts';
 import { type Service, startService } from '../service.ts';
 import { writeTinyEncoder } from '../testing/fixtures.ts';
@@ -16,7 +17,6 @@ import { folderFiles, initializedPglite, serviceClient, tempDir } from '../testi
 const root = await tempDir('leftovers');
 afterAll(() => rm(root, { recursive: true, force: true }));
 
-const exists = (path: string) => stat(path).then(() => true, () => false);
 const HOURS_AGO = (h: number) => new Date(Date.now() - h * 3600_000);
 
 describe('leftovers of an interrupted run', () => {
@@ -54,14 +54,14 @@ describe('leftovers of an interrupted run', () => {
     service = await start();
     try {
       expect(await readdir(join(dataDir, 'uploads'))).toEqual([]);
-      expect(await exists(building)).toBe(false);
-      expect(await exists(service.blobs.path(orphanOld.hash))).toBe(false);
-      expect(await exists(service.blobs.path(rowOld.hash))).toBe(false);
-      expect(await exists(service.blobs.path(orphanYoung.hash))).toBe(true);
-      expect(await exists(service.blobs.path(rowYoung.hash))).toBe(true);
+      expect(await pathExists(building)).toBe(false);
+      expect(await pathExists(service.blobs.path(orphanOld.hash))).toBe(false);
+      expect(await pathExists(service.blobs.path(rowOld.hash))).toBe(false);
+      expect(await pathExists(service.blobs.path(orphanYoung.hash))).toBe(true);
+      expect(await pathExists(service.blobs.path(rowYoung.hash))).toBe(true);
       const { rows } = await service.database.executeSql('SELECT hash FROM blobs ORDER BY hash');
       expect(rows.map((r) => r.hash).sort()).toEqual([...kept.map((r) => r.blob as string), rowYoung.hash].sort());
-      for (const { blob } of kept) expect(await exists(service.blobs.path(blob as string))).toBe(true);
+      for (const { blob } of kept) expect(await pathExists(service.blobs.path(blob as string))).toBe(true);
       expect(log).toContain('excite: removed what an interrupted run left: 1 upload folder(s), 1 cache folder(s), 2 unreferenced blob(s)');
       // the kept model's files are all there: registering them again finds the same model
       const again = await serviceClient(service.url, token).upload('/upload/model', await folderFiles(join(root, 'encoder')), { name: 'kept' });

@@ -5,7 +5,8 @@
  */
 import os from 'node:os';
 import { join } from 'node:path';
-import { readFile, rm, stat } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import { pathExists } from '../data/paths.ts';
 import { mean, median } from '../evaluate/correlation.ts';
 import { DEMO_ENCODER, DEMO_ALT_ENCODER, type EncoderSpec, PAPER_ENCODER, type ReadoutSpec } from '../models/encoder.ts';
 import { type EncoderModel, loadModel, membersOf, writeEncoder, writeEnsemble } from '../models/model-dir.ts';
@@ -135,7 +136,7 @@ const plateauOf = (p: Partial<PlateauOptions> | undefined) => ({ patience: 5, fa
  */
 async function finishedMember(dir: string, seed: number, command: string | undefined): Promise<boolean> {
   if (command === undefined) return false;
-  if (await stat(join(dir, '.checkpoint')).then(() => true, () => false)) return false;
+  if (await pathExists(join(dir, '.checkpoint'))) return false;
   const json = await readFile(join(dir, 'model.json'), 'utf8').catch(() => undefined);
   if (json === undefined) return false;
   const training = (JSON.parse(json) as { training?: { seed?: number; command?: string } }).training;
