@@ -20,12 +20,8 @@ mkdir -p "$work"
 first=(--laplace-stencil 9 --bn-momentum 0.1 --readout-init normal)
 readout_flags=(--max-epochs 200 --patience 6)
 continued=models/demo/.work/core-attention-train-continued # the shipped attention-train core (16 epochs)
-wide=models/demo/.work/ablation/wide/core # the wide row's core (8 epochs)
-wide16=models/demo/.work/ablation/wide-16/core # the wide-16 row's core (16 epochs)
-wide2=models/demo/.work/ablation/wide-seed2/core # the wide-seed2 row's core (8 epochs)
-wide2_16=models/demo/.work/ablation/wide-seed2-16/core # the wide-seed2-16 row's core (16 epochs)
 seed=1
-from=$continued # the core that distill-24 and cross-teachers continue (the wide rows set their own)
+continues= # a row that continues a core for 8 epochs: the row whose core it continues, or "shipped"
 case "$row" in
   previous) flags=("${first[@]}"); readout_flags=(--max-epochs 40 --patience 3 --query-l1 1 --readout-init normal) ;;
   authors) flags=(--laplace-stencil 5 --bn-momentum 0.9 --readout-init constant --query-l1 0) ;;
@@ -33,16 +29,23 @@ case "$row" in
   distill-shift) flags=("${first[@]}" --data "$teacher" --shift 2) ;;
   distill-64) flags=("${first[@]}" --data "$teacher" --input-size 64) ;;
   wide) flags=("${first[@]}" --data "$teacher" --channels 48) ;;
-  wide-16) from=$wide; flags=("${first[@]}" --data "$teacher" --init "$wide" --members 1) ;;
-  wide-24) from=$wide16; flags=("${first[@]}" --data "$teacher" --init "$wide16" --members 1) ;;
+  wide-16) continues=wide ;;
+  wide-24) continues=wide-16 ;;
   wide-seed2) seed=2; flags=("${first[@]}" --data "$teacher" --channels 48) ;;
-  wide-seed2-16) from=$wide2; flags=("${first[@]}" --data "$teacher" --init "$wide2" --members 1) ;;
-  wide-seed2-24) from=$wide2_16; flags=("${first[@]}" --data "$teacher" --init "$wide2_16" --members 1) ;;
-  distill-24) flags=("${first[@]}" --data "$teacher" --init "$continued" --members 1) ;;
-  cross-teachers) flags=("${first[@]}" --data "$teacher" --data "models/demo/.work/cross/teacher-<the other test session>" --init "$continued" --members 1) ;;
+  wide-seed2-16) continues=wide-seed2 ;;
+  wide-seed2-24) continues=wide-seed2-16 ;;
+  distill-24) continues=shipped ;;
+  cross-teachers) continues=shipped ;;
   entropy-*) flags=(--attention-entropy "${row#entropy-}"); readout_flags+=("${flags[@]}") ;;
   *) echo "unknown row $row" >&2; exit 1 ;;
 esac
+if [ -n "$continues" ]; then
+  from=$continued writer='npm run train:demo' # the core it continues, and what writes that core
+  [ "$continues" = shipped ] || { from=models/demo/.work/ablation/$continues/core; writer="ablation.sh $continues"; }
+  extra=()
+  [ "$row" = cross-teachers ] && extra=(--data "models/demo/.work/cross/teacher-<the other test session>")
+  flags=("${first[@]}" --data "$teacher" "${extra[@]}" --init "$from" --members 1)
+fi
 # wide-16 continues the wide row's core (48 channels) for 8 epochs more, to compare with the
 # shipped 16-epoch cores, and wide-24 continues wide-16's for 8 more (compare with distill-24);
 # wide-seed2, wide-seed2-16 and wide-seed2-24 are the same three steps from seed 2, a second member
@@ -54,7 +57,7 @@ esac
 # scored by a model that taught its core. Each core's readout is fitted on its own test session only.
 continue_core() { # out, extra train flags...
   local out=$1; shift
-  [ -d "$from" ] || { echo "$row continues $from, which $(case "$from" in "$wide") echo 'ablation.sh wide' ;; "$wide16") echo 'ablation.sh wide-16' ;; "$wide2") echo 'ablation.sh wide-seed2' ;; "$wide2_16") echo 'ablation.sh wide-seed2-16' ;; *) echo 'npm run train:demo' ;; esac) writes" >&2; exit 1; }
+  [ -d "$from" ] || { echo "$row continues $from, which $writer writes" >&2; exit 1; }
   "${excite[@]}" train "${data_args[@]}" --data "$teacher" --init "$from" --members 1 --max-epochs 8 --patience 2 \
     "${first[@]}" --quiet "$@" --out "$out"
 }
@@ -72,7 +75,6 @@ fi
 start=$(date +%s)
 fits=("$work/core|201025 210225") # core|sessions: one readout fit per entry, on images 0..599 of its sessions
 case "$row" in
-  distill-24 | wide-16 | wide-24 | wide-seed2-16 | wide-seed2-24) continue_core "$work/core" ;;
   entropy-*) fits=("models/demo/attention-train|201025 210225") ;;
   cross-teachers)
     # the two held-out cores side by side, one thread each (a training holds about 8 GB); each core's
@@ -84,7 +86,10 @@ case "$row" in
     done
     { wait -n && wait -n; } || { echo "a held-out core failed: see $work/train-*.log" >&2; exit 1; }
     fits=("$work/core-201025|201025" "$work/core-210225|210225") ;;
-  *) "${excite[@]}" train "${data_args[@]}" --arch attention --preset demo --seed "$seed" --max-epochs 8 --patience 2 --quiet "${flags[@]}" --out "$work/core" ;;
+  *)
+    if [ -n "$continues" ]; then continue_core "$work/core"
+    else "${excite[@]}" train "${data_args[@]}" --arch attention --preset demo --seed "$seed" --max-epochs 8 --patience 2 --quiet "${flags[@]}" --out "$work/core"
+    fi ;;
 esac
 trained=$(date +%s)
 declare -A model_of
