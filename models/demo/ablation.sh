@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One row of the encoder ablation (docs/encoders.md, The ablation): `bash models/demo/ablation.sh ROW`.
 # Trains one attention core (seed 1; 2 for the wide-seed2 rows) on the eight training sessions with the row's recipe (or, for
-# distill-24, cross-teachers and the wide-16/24 rows, continues a trained one; see below), fits the
+# the distill-16/24, cross-teachers and wide-16/24 rows, continues a trained one; see below), fits the
 # readouts of the test sessions 201025 and 210225 on their images 0..599 with the core frozen, and
 # appends to models/demo/ablation.jsonl the median r on images 600..1199 (which no model saw), how
 # peaked the attention is there, and the time each step took on this machine. A row already trained
@@ -12,16 +12,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source models/demo/encoder-data.sh
-row="${1:?usage: ablation.sh ROW (previous, authors, distill, distill-shift, distill-64, wide, wide-16, wide-24, wide-seed2, wide-seed2-16, wide-seed2-24, distill-24, cross-teachers, entropy-W)}"
+row="${1:?usage: ablation.sh ROW (previous, authors, distill, distill-16, distill-shift, distill-64, wide, wide-16, wide-24, wide-seed2, wide-seed2-16, wide-seed2-24, distill-24, cross-teachers, entropy-W)}"
 work=models/demo/.work/ablation/$row
 mkdir -p "$work"
 # core settings: the first recipe's, or the paper code's; readouts: fit-readout's defaults (no L1 on
 # the queries, init 1/C), patience 6, except the previous recipe's own readouts
 first=(--laplace-stencil 9 --bn-momentum 0.1 --readout-init normal)
 readout_flags=(--max-epochs 200 --patience 6)
-continued=models/demo/.work/core-attention-train-continued # the shipped attention-train core (16 epochs)
 seed=1
-continues= # a row that continues a core for 8 epochs: the row whose core it continues, or "shipped"
+continues= # a row that continues a core for 8 epochs: the row whose core it continues
 case "$row" in
   previous) flags=("${first[@]}"); readout_flags=(--max-epochs 40 --patience 3 --query-l1 1 --readout-init normal) ;;
   authors) flags=(--laplace-stencil 5 --bn-momentum 0.9 --readout-init constant --query-l1 0) ;;
@@ -34,24 +33,26 @@ case "$row" in
   wide-seed2) seed=2; flags=("${first[@]}" --data "$teacher" --channels 48) ;;
   wide-seed2-16) continues=wide-seed2 ;;
   wide-seed2-24) continues=wide-seed2-16 ;;
-  distill-24) continues=shipped ;;
-  cross-teachers) continues=shipped ;;
+  distill-16) continues=distill ;;
+  distill-24) continues=distill-16 ;;
+  cross-teachers) continues=distill-16 ;;
   entropy-*) flags=(--attention-entropy "${row#entropy-}"); readout_flags+=("${flags[@]}") ;;
   *) echo "unknown row $row" >&2; exit 1 ;;
 esac
 if [ -n "$continues" ]; then
-  from=$continued writer='npm run train:demo' # the core it continues, and what writes that core
-  [ "$continues" = shipped ] || { from=models/demo/.work/ablation/$continues/core; writer="ablation.sh $continues"; }
+  from=models/demo/.work/ablation/$continues/core writer="ablation.sh $continues" # the core it continues, and what writes it
   extra=()
   [ "$row" = cross-teachers ] && extra=(--data "models/demo/.work/cross/teacher-<the other test session>")
   flags=("${first[@]}" --data "$teacher" "${extra[@]}" --init "$from" --members 1)
 fi
-# wide-16 continues the wide row's core (48 channels) for 8 epochs more, to compare with the
-# shipped 16-epoch cores, and wide-24 continues wide-16's for 8 more (compare with distill-24);
+# distill-16 continues the distill row's core (32 channels, seed 1) for 8 epochs more: the recipe of
+# member 0 of the previous, 32-channel attention-train core, which distill-24 and cross-teachers
+# were measured on (that core was train.sh's). wide-16 continues the wide row's core (48 channels)
+# for 8 epochs more, and wide-24 continues wide-16's for 8 more (compare with distill-24);
 # wide-seed2, wide-seed2-16 and wide-seed2-24 are the same three steps from seed 2, a second member
-# for a wide ensemble. Rows that continue member 0 of the shipped attention-train core (16
-# epochs, seed 1) for 8 epochs more, so that they compare at 24 epochs: distill-24 with the same
-# data (the control), and
+# for a wide ensemble (the shipped attention-train is wide, wide-16, wide-seed2 and wide-seed2-16).
+# Rows that continue distill-16 for 8 epochs more, so that they compare at 24 epochs: distill-24
+# with the same data (the control), and
 # cross-teachers, where each test session gets its own core taught by 211022 and by the compact
 # models of the *other* test session (on 4,400 of the training images), so that no session is ever
 # scored by a model that taught its core. Each core's readout is fitted on its own test session only.

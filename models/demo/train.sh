@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Retrains the demo encoders in models/demo from the macaque V4 recordings
-# ($EXCITE_V4_DATA, see docs/testing.md): `npm run train:demo`. CPU only; an estimated 2.7 hours on an idle 2-core machine (3.9 beside other jobs)
+# ($EXCITE_V4_DATA, see docs/testing.md): `npm run train:demo`. CPU only; an estimated 2.8 hours on an idle 2-core machine (about 4 beside other jobs)
 # (docs/encoders.md, Demo models). Stop it any time: running it again resumes.
 #
 # 0. Teacher data (distillation): the published compact models of session 211022, which no
@@ -10,8 +10,10 @@
 #    sessions that have no published compact models, all images (10% for validation), plus the
 #    teacher data. 210325 is left out: its raw repeats give a noise ceiling, so npm run
 #    bench:encoders fits a readout on its first half and tests on the second, which no core may
-#    have seen. attention-train: seeds 1, 2; attention-val: seeds 3, 4 (same architecture, other
-#    seeds); gaussian-cross: seeds 5, 6, Gaussian readout on a different core (demo-alt: 7x7, 3x3
+#    have seen. attention-train: seeds 1, 2, a 48-channel core (the generator: the widest core
+#    gave the best r and the best EGG MEIs measured); attention-val: seeds 3, 4, the preset's
+#    32 channels (other seeds and another width, and two wide ensembles would take the run past
+#    3 hours); gaussian-cross: seeds 5, 6, Gaussian readout on a different core (demo-alt: 7x7, 3x3
 #    kernels). Each core trains 8 epochs, then 8 more continued from them (train --init: the same
 #    seeds and validation images, a fresh learning-rate schedule); the distilled cores were still
 #    improving at epoch 8. The cores train with excite's first recipe (9-point Laplacian, batch-norm momentum
@@ -40,17 +42,18 @@ recipe=(--laplace-stencil 9 --bn-momentum 0.1 --readout-init normal)
 start=$(date +%s)
 [ -d "$teacher" ] || "${excite[@]}" teacher-data --teacher "$v4/compact/211022" "${data_args[@]}" --views 1 --out "$teacher"
 
-member_flags() { # name -> arch, preset, seed
+member_flags() { # name -> arch, preset, seed, core channels (- for the preset's)
   case "$1" in
-    attention-train) echo "attention demo 1" ;;
-    attention-val) echo "attention demo 3" ;;
-    gaussian-cross) echo "gaussian demo-alt 5" ;;
+    attention-train) echo "attention demo 1 48" ;;
+    attention-val) echo "attention demo 3 -" ;;
+    gaussian-cross) echo "gaussian demo-alt 5 -" ;;
   esac
 }
 one() {
-  local name=$1 arch preset seed
-  read -r arch preset seed <<< "$(member_flags "$name")"
-  "${excite[@]}" train "${data_args[@]}" --data "$teacher" --arch "$arch" --preset "$preset" --members 2 --seed "$seed" \
+  local name=$1 arch preset seed channels width=()
+  read -r arch preset seed channels <<< "$(member_flags "$name")"
+  [ "$channels" = - ] || width=(--channels "$channels")
+  "${excite[@]}" train "${data_args[@]}" --data "$teacher" --arch "$arch" --preset "$preset" "${width[@]}" --members 2 --seed "$seed" \
     "${epochs[@]}" "${recipe[@]}" --quiet --out "$work/core-$name"
   "${excite[@]}" train "${data_args[@]}" --data "$teacher" --init "$work/core-$name" \
     "${epochs[@]}" "${recipe[@]}" --quiet --out "$work/core-$name-continued"
