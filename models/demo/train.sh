@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Retrains the demo encoders in models/demo from the macaque V4 recordings
-# ($EXCITE_V4_DATA, see docs/testing.md): `npm run train:demo`. CPU only; an estimated 2.8 hours on an idle 2-core machine (about 4 beside other jobs)
+# ($EXCITE_V4_DATA, see docs/testing.md): `npm run train:demo`. CPU only; an estimated 2.8-2.9 hours on an idle 2-core machine (about 4 beside other jobs)
 # (docs/encoders.md, Demo models). Stop it any time: running it again resumes.
 #
 # 0. Teacher data (distillation): the published compact models of session 211022, which no
