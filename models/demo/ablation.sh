@@ -41,9 +41,9 @@ case "$row" in
 esac
 if [ -n "$continues" ]; then
   from=models/demo/.work/ablation/$continues/core writer="ablation.sh $continues" # the core it continues, and what writes it
-  extra=()
-  [ "$row" = cross-teachers ] && extra=(--data "models/demo/.work/cross/teacher-<the other test session>")
-  flags=("${first[@]}" --data "$teacher" "${extra[@]}" --init "$from" --members 1)
+  continuing=(--data "$teacher" --init "$from" --members 1) # what continue_core adds to the first recipe
+  flags=("${first[@]}" "${continuing[@]}") # as the row records them; cross-teachers adds each core's second teacher
+  [ "$row" = cross-teachers ] && flags+=(--data "models/demo/.work/cross/teacher-<the other test session>")
 fi
 # distill-16 continues the distill row's core (32 channels, seed 1) for 8 epochs more: the recipe of
 # member 0 of the previous, 32-channel attention-train core, which distill-24 and cross-teachers
@@ -59,8 +59,7 @@ fi
 continue_core() { # out, extra train flags...
   local out=$1; shift
   [ -d "$from" ] || { echo "$row continues $from, which $writer writes" >&2; exit 1; }
-  "${excite[@]}" train "${data_args[@]}" --data "$teacher" --init "$from" --members 1 --max-epochs 8 --patience 2 \
-    "${first[@]}" --quiet "$@" --out "$out"
+  "${excite[@]}" train "${data_args[@]}" "${continuing[@]}" --max-epochs 8 --patience 2 "${first[@]}" --quiet "$@" --out "$out"
 }
 cross_teacher() { # test session -> teacher data of the other test session's compact models
   local other=$([ "$1" = 201025 ] && echo 210225 || echo 201025) dir
@@ -112,6 +111,6 @@ const ev = (f) => { const e = JSON.parse(fs.readFileSync(f, "utf8")); return { m
 // the core'"'"'s own training time as its model.json records it (a rerun that kept a finished core took seconds)
 const coreSeconds = fs.existsSync(core) ? JSON.parse(fs.readFileSync(core, "utf8")).training?.seconds : undefined;
 const line = { row, flags: JSON.parse(flags), train_seconds: +train, ...(coreSeconds !== undefined ? { core_seconds: coreSeconds } : {}), fit_seconds: +fit, cpu: require("os").cpus()[0].model, cores: require("os").cpus().length, "201025": ev(a), "210225": ev(b) };
-require("fs").appendFileSync("models/demo/ablation.jsonl", JSON.stringify(line) + "\n");
+fs.appendFileSync("models/demo/ablation.jsonl", JSON.stringify(line) + "\n");
 console.log(JSON.stringify(line));
 ' "$row" "$(printf '%s\n' "${flags[@]}" | node -e 'console.log(JSON.stringify(require("fs").readFileSync(0,"utf8").trim().split("\n")))')" $((trained - start)) $((fitted - trained)) "$work/eval-201025.json" "$work/eval-210225.json" "$work/core/model.json"
