@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source models/demo/encoder-data.sh
-row="${1:?usage: ablation.sh ROW (previous, authors, distill, distill-16, distill-shift, distill-64, wide, wide-16, wide-24, wide-seed2, wide-seed2-16, wide-seed2-24, distill-24, cross-teachers, entropy-W)}"
+row="${1:?usage: ablation.sh ROW (previous, authors, distill, distill-16, distill-shift, distill-64, wide, wide-16, wide-24, wide-seed2, wide-seed2-16, wide-seed2-24, wide-cos-16, wide-seed2-cos-16, distill-24, cross-teachers, entropy-W)}"
 work=models/demo/.work/ablation/$row
 mkdir -p "$work"
 # core settings: the first recipe's, or the paper code's; readouts: fit-readout's defaults (no L1 on
@@ -21,6 +21,7 @@ first=(--laplace-stencil 9 --bn-momentum 0.1 --readout-init normal)
 readout_flags=(--max-epochs 200 --patience 6)
 seed=1
 continues= # a row that continues a core for 8 epochs: the row whose core it continues
+schedule=() # a continuing row's learning-rate schedule, when not the plateau schedule
 case "$row" in
   previous) flags=("${first[@]}"); readout_flags=(--max-epochs 40 --patience 3 --query-l1 1 --readout-init normal) ;;
   authors) flags=(--laplace-stencil 5 --bn-momentum 0.9 --readout-init constant --query-l1 0) ;;
@@ -33,6 +34,8 @@ case "$row" in
   wide-seed2) seed=2; flags=("${first[@]}" --data "$teacher" --channels 48) ;;
   wide-seed2-16) continues=wide-seed2 ;;
   wide-seed2-24) continues=wide-seed2-16 ;;
+  wide-cos-16) continues=wide; schedule=(--lr-schedule cosine) ;;
+  wide-seed2-cos-16) continues=wide-seed2; schedule=(--lr-schedule cosine) ;;
   distill-16) continues=distill ;;
   distill-24) continues=distill-16 ;;
   cross-teachers) continues=distill-16 ;;
@@ -41,7 +44,7 @@ case "$row" in
 esac
 if [ -n "$continues" ]; then
   from=models/demo/.work/ablation/$continues/core writer="ablation.sh $continues" # the core it continues, and what writes it
-  continuing=(--data "$teacher" --init "$from" --members 1) # what continue_core adds to the first recipe
+  continuing=(--data "$teacher" --init "$from" --members 1 "${schedule[@]}") # what continue_core adds to the first recipe
   flags=("${first[@]}" "${continuing[@]}") # as the row records them; cross-teachers adds each core's second teacher
   [ "$row" = cross-teachers ] && flags+=(--data "models/demo/.work/cross/teacher-<the other test session>")
 fi
@@ -51,6 +54,9 @@ fi
 # for 8 epochs more, and wide-24 continues wide-16's for 8 more (compare with distill-24);
 # wide-seed2, wide-seed2-16 and wide-seed2-24 are the same three steps from seed 2, a second member
 # for a wide ensemble (the shipped attention-train is wide, wide-16, wide-seed2 and wide-seed2-16).
+# wide-cos-16 and wide-seed2-cos-16 are wide-16 and wide-seed2-16 with the 8 epochs more on a cosine
+# learning-rate schedule (down to 0 at epoch 8) instead of the plateau schedule, whose rate never
+# decayed in these runs (every epoch improved): the same compute, an annealed end.
 # Rows that continue distill-16 for 8 epochs more, so that they compare at 24 epochs: distill-24
 # with the same data (the control), and
 # cross-teachers, where each test session gets its own core taught by 211022 and by the compact

@@ -78,6 +78,7 @@ export { type OnnxEncoder, type OnnxMeta, type OnnxModelJson, OUTPUT_TRANSFORMS,
 export { supportedOnnxOps } from './import/import-graph.ts';
 export { type EncoderGraph, type NeuronRef, encoderGraph } from './models/encoder-graph.ts';
 export { type EpochReport, type SessionData, type TrainOptions, type TrainResult, trainEncoder } from './train/trainer.ts';
+export { LR_SCHEDULES, type LrSchedule, cosineLr } from './train/lr-schedule.ts';
 export { type FitReadoutOptions, PRESETS, type PresetName, type RecipeOptions, type TrainModelOptions, type TrainingControl, fitReadouts, trainModel } from './train/workflows.ts';
 export { type Evaluation, evaluateModel, isCompactModel } from './evaluate/evaluate-model.ts';
 export { type AttentionFocus, attentionFocus, attentionFocusOn } from './evaluate/attention-focus.ts';

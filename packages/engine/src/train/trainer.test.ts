@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_ENCODER, type EncoderSpec } from '../models/encoder.ts';
 import { writeSyntheticSession } from '../testing/synthetic-session.ts';
 import { loadSession, splitSession, statisticsOf } from './sessions.ts';
+import { cosineLr } from './lr-schedule.ts';
 import { type SessionData, trainEncoder } from './trainer.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'excite-trainer-'));
@@ -43,6 +44,27 @@ describe('trainer', () => {
     expect(r.history[2].trainLoss).toBeLessThan(r.history[0].trainLoss);
     const runningVar = r.weights.get('core.0.bn.running_var')!.data as Float32Array;
     expect(Array.from(runningVar).some((v) => Math.abs(v - 1) > 1e-3)).toBe(true);
+  });
+
+  it('follows a cosine schedule batch by batch, without plateau decays, and resumes it exactly', async () => {
+    // patience 1: the plateau schedule would decay after any epoch that does not improve
+    const options = { spec, sessions, seed: 5, trainable: 'all' as const, batchSize: 16, lr: 2e-3, schedule: 'cosine' as const };
+    const straight = await trainEncoder({ ...options, plateau: { ...plateau(4), patience: 1 } });
+    expect(straight.history.map((h) => h.action)).toEqual(['continue', 'continue', 'continue', 'stop']);
+    straight.history.forEach((h, e) => expect(h.lr).toBeCloseTo(cosineLr(2e-3, e + 1, 4), 12));
+    // the rates reach the updates: the same run on the plateau schedule ends elsewhere
+    const flat = await trainEncoder({ ...options, schedule: 'plateau', plateau: { ...plateau(4), patience: 100 } });
+    const a = straight.weights.get('core.0.conv.weight')!.data as Float32Array;
+    const b = flat.weights.get('core.0.conv.weight')!.data as Float32Array;
+    expect(Math.max(...a.map((v, i) => Math.abs(v - b[i])))).toBeGreaterThan(1e-4);
+    // interrupted within the run (the epoch limit is the schedule's budget, so it stops by abort)
+    const checkpoint = join(root, 'ckpt-cosine');
+    const abort = new AbortController();
+    await expect(trainEncoder({ ...options, plateau: { ...plateau(4), patience: 1 }, checkpoint, onEpoch: (r) => r.epoch === 2 && abort.abort(), signal: abort.signal })).rejects.toThrow();
+    const resumed = await trainEncoder({ ...options, plateau: { ...plateau(4), patience: 1 }, checkpoint });
+    expect(resumed.history.map((h) => h.lr)).toEqual(straight.history.map((h) => h.lr));
+    const w = resumed.weights.get('core.0.conv.weight')!.data as Float32Array;
+    w.forEach((v, i) => expect(v).toBeCloseTo(a[i], 4));
   });
 
   it('stops with a clear error when the loss diverges', async () => {

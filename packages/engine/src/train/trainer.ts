@@ -1,8 +1,9 @@
 /**
  * Training encoders on recordings (docs/encoders.md): mini-batches interleaved across sessions
  * (shared core, one readout each), AdamW, batch-norm running statistics, validation after every
- * epoch with early stopping and learning-rate decay, the best weights restored, and a checkpoint
- * after every epoch from which a run resumes exactly.
+ * epoch with early stopping and learning-rate decay on plateaus (or a cosine schedule over the
+ * epoch budget), the best weights restored, and a checkpoint after every epoch from which a run
+ * resumes exactly.
  */
 import { type NdArray, float32 } from '../onnx/ndarray.ts';
 import { type EncoderSpec, biasForRate, buildEncoder, readoutPrefix } from '../models/encoder.ts';
@@ -12,6 +13,7 @@ import { runBatched, takeRows } from '../runtime/batched.ts';
 import { type EngineSession, createSession } from '../runtime/session.ts';
 import { median, pearsonPerNeuron } from '../evaluate/correlation.ts';
 import { AdamW } from './adamw.ts';
+import { type LrSchedule, cosineLr } from './lr-schedule.ts';
 import { resumeLoop, runLoop } from './loop.ts';
 import { type Objective, buildObjective } from './objective.ts';
 import { PAPER_PLATEAU, Plateau, type PlateauDecision, type PlateauOptions, type PlateauState } from './plateau.ts';
@@ -41,6 +43,8 @@ export interface TrainOptions {
   batchSize?: number;
   lr?: number;
   plateau?: PlateauOptions;
+  /** 'plateau' (default): decays on plateaus of the validation loss; 'cosine': over plateau.maxEpochs, no plateau decays */
+  schedule?: LrSchedule;
   /** batch-norm running statistics momentum (PyTorch's convention) */
   momentum?: number;
   /** augmentation: each training image shifted by up to this many pixels (edges repeated) */
@@ -139,7 +143,10 @@ export async function trainEncoder(options: TrainOptions): Promise<TrainResult> 
   let weights = initialWeights(options);
   const rng = new Rng(options.seed * 7919 + 17);
   const optimizer = new AdamW({ lr: options.lr ?? 3e-3 });
-  const plateau = new Plateau(plateauOptions, optimizer.lr);
+  const initialLr = optimizer.lr;
+  const cosine = options.schedule === 'cosine';
+  // a cosine schedule keeps the plateau's bookkeeping (best epoch, the epoch budget) without its decays
+  const plateau = new Plateau(cosine ? { ...plateauOptions, patience: Number.POSITIVE_INFINITY } : plateauOptions, optimizer.lr);
   let best = copyWeights(weights);
   const history: EpochReport[] = [];
 
@@ -189,7 +196,8 @@ export async function trainEncoder(options: TrainOptions): Promise<TrainResult> 
     return { loss, correlations };
   };
 
-  type Batch = { id: string; idx: number[] };
+  /** `at`: where the batch sits in its epoch, 0 to 1 (the cosine schedule's position) */
+  type Batch = { id: string; idx: number[]; at: number };
   let started = 0;
   let trainLoss = 0;
   let trainImages = 0;
@@ -205,14 +213,15 @@ export async function trainEncoder(options: TrainOptions): Promise<TrainResult> 
       trainLoss = partial?.trainLoss ?? 0;
       trainImages = partial?.trainImages ?? 0;
       partial = undefined;
-      const batches: Batch[] = [];
+      const batches: Omit<Batch, 'at'>[] = [];
       for (const s of options.sessions) {
         const order = rng.permutation(s.train.images.shape[0]);
         for (let i = 0; i < order.length; i += batchSize) batches.push({ id: s.id, idx: order.slice(i, i + batchSize) });
       }
-      return rng.permutation(batches.length).map((b) => batches[b]);
+      return rng.permutation(batches.length).map((b, i, order) => ({ ...batches[b], at: i / order.length }));
     },
-    step: async ({ id, idx }) => {
+    step: async ({ id, idx, at }, epoch) => {
+      if (cosine) optimizer.lr = cosineLr(initialLr, epoch + at, plateauOptions.maxEpochs);
       const { objective, session, neurons } = objectives.get(id)!;
       const data = options.sessions.find((s) => s.id === id)!;
       let x = takeRows(inputs.get(id)!.train, idx);
@@ -239,7 +248,8 @@ export async function trainEncoder(options: TrainOptions): Promise<TrainResult> 
       const decision = plateau.observe(epoch, valLoss);
       if (decision.improved) best = copyWeights(weights);
       if (decision.action !== 'continue') weights = copyWeights(best);
-      optimizer.lr = plateau.state.lr;
+      if (cosine) optimizer.lr = cosineLr(initialLr, epoch + 1, plateauOptions.maxEpochs);
+      else optimizer.lr = plateau.state.lr;
       const report: EpochReport = { epoch: epoch + 1, trainLoss: trainLoss / trainImages, valLoss, valCorrelation: median([...correlations.values()].flat()), lr: optimizer.lr, improved: decision.improved, action: decision.action, seconds: (performance.now() - started) / 1000 };
       history.push(report);
       options.onEpoch?.(report);

@@ -12,6 +12,7 @@ import { DEMO_ENCODER, DEMO_ALT_ENCODER, type EncoderSpec, PAPER_ENCODER, type R
 import { type EncoderModel, loadModel, membersOf, writeEncoder, writeEnsemble } from '../models/model-dir.ts';
 import type { NdArray } from '../onnx/ndarray.ts';
 import type { LaplaceStencil } from '../models/regularizers.ts';
+import type { LrSchedule } from './lr-schedule.ts';
 import type { PlateauOptions } from './plateau.ts';
 import { type LoadedSession, loadSession, splitSession, statisticsOf } from './sessions.ts';
 import { type EpochReport, type TrainResult, trainEncoder } from './trainer.ts';
@@ -88,6 +89,8 @@ export interface RecipeOptions {
   /** session ids, one per data folder (default: the folders' names) */
   sessions?: readonly string[];
   lr?: number;
+  /** the learning-rate schedule (default 'plateau': decays on plateaus of the validation loss) */
+  schedule?: LrSchedule;
   batchSize?: number;
   /** merged over the provenance model.json records (a service names its datasets rather than its cache folders) */
   provenance?: Record<string, unknown>;
@@ -127,6 +130,9 @@ function metricsOf(result: TrainResult) {
   return { validation };
 }
 
+/** The schedule as model.json records it: only when it is not the default plateau schedule. */
+const scheduleOf = (o: Pick<RecipeOptions, 'schedule'>) => (o.schedule && o.schedule !== 'plateau' ? { lr_schedule: o.schedule } : {});
+
 const plateauOf = (p: Partial<PlateauOptions> | undefined) => ({ patience: 5, factor: 0.3, maxDecays: 5, minLr: 1e-4, maxEpochs: 200, tolerance: 1e-6, ...p });
 
 /**
@@ -143,7 +149,7 @@ async function finishedMember(dir: string, seed: number, command: string | undef
   return training?.seed === seed && training.command === command;
 }
 
-type MemberEvents = Pick<ProgressEvents, 'onEpoch' | 'onBatch'> & TrainingControl & Pick<RecipeOptions, 'lr' | 'batchSize' | 'momentum' | 'shift'>;
+type MemberEvents = Pick<ProgressEvents, 'onEpoch' | 'onBatch'> & TrainingControl & Pick<RecipeOptions, 'lr' | 'schedule' | 'batchSize' | 'momentum' | 'shift'>;
 
 /** Seeds of `members` members from `first` on. */
 const seedsFrom = (first: number, members: number) => Array.from({ length: members }, (_, i) => first + i);
@@ -166,7 +172,7 @@ async function trainMembers(
     }
     o.onMember?.(i, members, seed);
     const started = performance.now();
-    const { spec, result, provenance } = await train(i, seed, checkpoint, { onEpoch: o.onEpoch, onBatch: o.onBatch, signal: o.signal, checkpointSeconds: o.checkpointSeconds, onCheckpoint: o.onCheckpoint, checkpointOnAbort: o.checkpointOnAbort, lr: o.lr, batchSize: o.batchSize, momentum: o.momentum, shift: o.shift });
+    const { spec, result, provenance } = await train(i, seed, checkpoint, { onEpoch: o.onEpoch, onBatch: o.onBatch, signal: o.signal, checkpointSeconds: o.checkpointSeconds, onCheckpoint: o.onCheckpoint, checkpointOnAbort: o.checkpointOnAbort, lr: o.lr, schedule: o.schedule, batchSize: o.batchSize, momentum: o.momentum, shift: o.shift });
     await writeEncoder(dir, spec, result.weights, {
       name: members > 1 ? `${o.out}/member-${i}` : o.out,
       training: { ...provenance, seed, epochs: result.history.length, best_epoch: result.bestEpoch, seconds: Math.round((performance.now() - started) / 1000), device: 'cpu', machine: machine(), command: o.command, ...o.provenance },
@@ -203,7 +209,7 @@ export async function trainModel(o: TrainModelOptions): Promise<string> {
   return trainMembers({ ...o, seeds: seedsFrom(o.seed ?? 1, o.members ?? 1) }, async (_i, seed, checkpoint, events) => {
     const sessions = loaded.map((l) => splitSession(l, stats, o.valFraction ?? 0.1, seed));
     const result = await trainEncoder({ spec, sessions, seed, trainable: 'all', plateau: plateauOf(o.plateau), checkpoint, ...events });
-    return { spec, result, provenance: { preset, data: o.data, images: o.images ?? 'all', momentum: o.momentum ?? 0.1, shift: o.shift ?? 0, ...(o.overrides ? { overrides: o.overrides } : {}) } };
+    return { spec, result, provenance: { preset, data: o.data, images: o.images ?? 'all', momentum: o.momentum ?? 0.1, shift: o.shift ?? 0, ...scheduleOf(o), ...(o.overrides ? { overrides: o.overrides } : {}) } };
   });
 }
 
@@ -245,7 +251,7 @@ async function continueTraining(o: TrainModelOptions, init: string): Promise<str
       spec,
       result,
       provenance: {
-        data: o.data, images: o.images ?? 'all', momentum: o.momentum ?? 0.1, shift: o.shift ?? 0, ...(o.overrides ? { overrides: o.overrides } : {}),
+        data: o.data, images: o.images ?? 'all', momentum: o.momentum ?? 0.1, shift: o.shift ?? 0, ...scheduleOf(o), ...(o.overrides ? { overrides: o.overrides } : {}),
         // continued: the epochs above follow these
         initialized_from: { model: init, member: start.meta.name, epochs: training?.epochs ?? null, seconds: training?.seconds ?? null },
       },
@@ -286,6 +292,6 @@ export async function fitReadouts(o: FitReadoutOptions): Promise<string> {
     const sessions = loaded.map((l) => splitSession(l, input, o.valFraction ?? 0.1, seed));
     const result = await trainEncoder({ spec, sessions, seed, trainable: 'readouts', initialWeights: coreWeights, plateau: plateauOf(o.plateau), checkpoint, ...events });
     const weights = new Map([...result.weights].filter(([k]) => k.startsWith('core.') || loaded.some((l) => k.startsWith(`readout.${l.id}.`))));
-    return { spec, result: { ...result, weights }, provenance: { core: o.core, core_member: member.meta.name, data: o.data, images: o.images ?? 'all' } };
+    return { spec, result: { ...result, weights }, provenance: { core: o.core, core_member: member.meta.name, data: o.data, images: o.images ?? 'all', ...scheduleOf(o) } };
   });
 }

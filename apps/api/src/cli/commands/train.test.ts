@@ -10,7 +10,7 @@ const root = mkdtempSync(join(tmpdir(), 'excite-train-cli-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('excite train', () => {
-  it('trains a model, then continues it with --init (no --arch needed), recording where from', async () => {
+  it('trains a model, then continues it with --init (no --arch needed) on a cosine schedule, recording where from', async () => {
     const data = (await writeSyntheticSession(join(root, 'lab'), { images: 80, neurons: 4, seed: 1 })).dir;
     const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
     try {
@@ -18,10 +18,12 @@ describe('excite train', () => {
       await trainCommand().parseAsync(['--data', data, '--arch', 'gaussian', '--seed', '4', '--max-epochs', '1', '--quiet', '--out', first], { from: 'user' });
       expect(log).toHaveBeenLastCalledWith(first);
       const more = join(root, 'more');
-      await trainCommand().parseAsync(['--data', data, '--init', first, '--max-epochs', '1', '--quiet', '--out', more], { from: 'user' });
+      await trainCommand().parseAsync(['--data', data, '--init', first, '--max-epochs', '1', '--lr-schedule', 'cosine', '--quiet', '--out', more], { from: 'user' });
       const [member] = membersOf(await loadModel(more));
       expect(member.spec.readout.type).toBe('gaussian');
-      expect(member.meta.training).toMatchObject({ seed: 4, epochs: 1, initialized_from: { model: first, epochs: 1 } });
+      expect(member.meta.training).toMatchObject({ seed: 4, epochs: 1, initialized_from: { model: first, epochs: 1 }, lr_schedule: 'cosine' });
+      expect(membersOf(await loadModel(first))[0].meta.training).not.toHaveProperty('lr_schedule');
+      await expect(trainCommand().exitOverride().configureOutput({ writeErr: () => undefined }).parseAsync(['--data', data, '--init', first, '--lr-schedule', 'linear', '--quiet', '--out', join(root, 'x')], { from: 'user' })).rejects.toThrow(/--lr-schedule.*Allowed choices are plateau, cosine/);
       await expect(trainCommand().parseAsync(['--data', data, '--quiet', '--out', join(root, 'x')], { from: 'user' })).rejects.toThrow(/--arch <arch>' not specified \(or --init/);
       await expect(trainCommand().parseAsync(['--data', data, '--init', first, '--input-size', '64', '--quiet', '--out', join(root, 'x')], { from: 'user' })).rejects.toThrow(/input size cannot be changed when continuing/);
     } finally {

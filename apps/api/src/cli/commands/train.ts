@@ -1,6 +1,6 @@
 /** `excite train`, `excite fit-readout` and `excite teacher-data`. */
 import { Command, Option } from 'commander';
-import { type PresetName, fitReadouts, trainModel, writeTeacherData } from '@excite/engine';
+import { LR_SCHEDULES, type LrSchedule, type PresetName, fitReadouts, trainModel, writeTeacherData } from '@excite/engine';
 import { trainingProgress } from '../progress.ts';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -31,6 +31,7 @@ interface RecipeFlags {
   attentionEntropy?: number;
   bnMomentum?: number;
   shift?: number;
+  lrSchedule?: LrSchedule;
 }
 
 /** The readout's settings, which fit-readout can change too. */
@@ -49,7 +50,8 @@ function recipeFlags(c: Command): Command {
     .option('--input-size <n>', "square input side in pixels (default: the preset's)", positiveInt('--input-size'))
     .addOption(new Option('--laplace-stencil <points>', "the Laplacian of the smoothness penalty: 5-point (the paper code's) or 9-point (default: the preset's, 9-point)").choices(['5', '9']))
     .option('--shift <pixels>', 'augmentation: training images shifted by up to this many pixels (default 0)', nonNegative('--shift'))
-    .option('--bn-momentum <m>', "batch-norm running statistics momentum, PyTorch's convention (default 0.1)", fraction('--bn-momentum'));
+    .option('--bn-momentum <m>', "batch-norm running statistics momentum, PyTorch's convention (default 0.1)", fraction('--bn-momentum'))
+    .addOption(new Option('--lr-schedule <schedule>', 'learning rate: plateau (decays when the validation loss stops improving; default) or cosine (from the initial rate down to 0 over --max-epochs)').choices([...LR_SCHEDULES]));
 }
 
 function recipeOf(o: RecipeFlags) {
@@ -62,7 +64,7 @@ function recipeOf(o: RecipeFlags) {
     ...(o.readoutInit ? { readoutInit: o.readoutInit } : {}),
     ...(o.attentionEntropy ? { attentionEntropy: o.attentionEntropy } : {}),
   };
-  return { ...(Object.keys(overrides).length ? { overrides } : {}), ...(o.bnMomentum !== undefined ? { momentum: o.bnMomentum } : {}), ...(o.shift ? { shift: Math.round(o.shift) } : {}) };
+  return { ...(Object.keys(overrides).length ? { overrides } : {}), ...(o.bnMomentum !== undefined ? { momentum: o.bnMomentum } : {}), ...(o.shift ? { shift: Math.round(o.shift) } : {}), ...(o.lrSchedule ? { schedule: o.lrSchedule } : {}) };
 }
 
 function plateauOptions(o: { maxEpochs?: number; patience?: number }) {
