@@ -67,6 +67,17 @@ describe('trainer', () => {
     w.forEach((v, i) => expect(v).toBeCloseTo(a[i], 4));
   });
 
+  it("shrinks the readout's feature weights under a larger L1 weight", async () => {
+    const l1Norm = async (l1: number) => {
+      const r = await trainEncoder({ spec: { ...spec, readout: { ...spec.readout, l1, queryL1: 0 } as EncoderSpec['readout'] }, sessions, seed: 3, trainable: 'all', batchSize: 16, plateau: plateau(3) });
+      return (r.weights.get('readout.syn.weight')!.data as Float32Array).reduce((a, v) => a + Math.abs(v), 0);
+    };
+    // the same seed and batches: only the penalty differs, and under AdamW a dominant L1 term moves
+    // each weight toward 0 by about the learning rate per step (3 epochs of 5 batches here)
+    const [free, penalized] = [await l1Norm(0), await l1Norm(1000)];
+    expect(penalized).toBeLessThan(free - 0.3);
+  });
+
   it('stops with a clear error when the loss diverges', async () => {
     await expect(trainEncoder({ spec, sessions, seed: 2, trainable: 'all', batchSize: 16, lr: 1e6, plateau: plateau(3) })).rejects.toThrow(/loss is (NaN|Infinity|-Infinity)/);
   });

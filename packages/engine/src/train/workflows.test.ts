@@ -10,13 +10,26 @@ import { attentionFocusOn } from '../evaluate/attention-focus.ts';
 import { evaluateModel } from '../evaluate/evaluate-model.ts';
 import { loadModel, membersOf } from '../models/model-dir.ts';
 import { writeSyntheticSession } from '../testing/synthetic-session.ts';
-import { fitReadouts, trainModel } from './workflows.ts';
+import { DEMO_ALT_ENCODER, DEMO_ENCODER } from '../models/encoder.ts';
+import { applyOverrides, fitReadouts, trainModel } from './workflows.ts';
 
 // this suite's time limit: trains ensembles and readouts on real sessions: about 80 s a test on a loaded 2-core machine
 vi.setConfig({ testTimeout: 400_000 });
 
 const root = mkdtempSync(join(tmpdir(), 'excite-train-'));
 const fast = { maxEpochs: 5, patience: 2 };
+
+describe('recipe overrides', () => {
+  it("set the readout's L1 weight and dropout, the queries' L1 following the readout's unless given", () => {
+    const attention = applyOverrides(DEMO_ENCODER, { readoutL1: 0.3, readoutDropout: 0 }).readout;
+    expect(attention).toMatchObject({ type: 'attention', l1: 0.3, dropout: 0 });
+    expect(attention).not.toHaveProperty('queryL1');
+    expect(applyOverrides(DEMO_ENCODER, { readoutL1: 3, queryL1: 0 }).readout).toMatchObject({ l1: 3, queryL1: 0, dropout: 0.1 });
+    expect(applyOverrides(DEMO_ENCODER, {}).readout).toEqual(DEMO_ENCODER.readout);
+    const gaussian = applyOverrides({ ...DEMO_ALT_ENCODER, readout: { type: 'gaussian', l1: 3, initSigma: 0.2 } }, { readoutL1: 1, readoutDropout: 0.5 }).readout;
+    expect(gaussian).toEqual({ type: 'gaussian', l1: 1, initSigma: 0.2 });
+  });
+});
 
 describe('train, fit-readout and eval on unseen synthetic sessions', () => {
   beforeAll(async () => {

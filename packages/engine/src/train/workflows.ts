@@ -61,15 +61,21 @@ export interface SpecOverrides {
   readoutInit?: 'normal' | 'constant';
   /** attention readout: weight of the attention entropy penalty */
   attentionEntropy?: number;
+  /** the readout's L1 weight on its feature weights (attention: also on the queries unless queryL1) */
+  readoutL1?: number;
+  /** attention readout: dropout rate of the feature map during training */
+  readoutDropout?: number;
 }
 
 /** A preset's spec with the overrides applied. */
 export function applyOverrides(base: Pick<EncoderSpec, 'core' | 'readout'>, o: SpecOverrides): Pick<EncoderSpec, 'core' | 'readout'> {
   const core = { ...base.core, ...(o.channels ? { channels: o.channels } : {}), ...(o.layers ? { layers: o.layers } : {}), ...(o.laplaceStencil ? { laplaceStencil: o.laplaceStencil } : {}) };
   let readout = base.readout;
+  if (o.readoutL1 !== undefined) readout = { ...readout, l1: o.readoutL1 };
   if (readout.type === 'attention') {
     readout = {
       ...readout,
+      ...(o.readoutDropout !== undefined ? { dropout: o.readoutDropout } : {}),
       ...(o.queryL1 !== undefined ? { queryL1: o.queryL1 } : {}),
       ...(o.readoutInit ? { init: o.readoutInit } : {}),
       ...(o.attentionEntropy ? { entropy: o.attentionEntropy } : {}),

@@ -15,6 +15,11 @@ const nonNegative = (name: string) => (v: string) => {
   if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a number >= 0, got "${v}"`);
   return n;
 };
+const unitInterval = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!(n >= 0 && n < 1)) throw new Error(`${name} must be in [0, 1), got "${v}"`);
+  return n;
+};
 const fraction = (name: string) => (v: string) => {
   const n = Number(v);
   if (!(n > 0 && n <= 1)) throw new Error(`${name} must be in (0, 1], got "${v}"`);
@@ -29,6 +34,8 @@ interface RecipeFlags {
   queryL1?: number;
   readoutInit?: 'normal' | 'constant';
   attentionEntropy?: number;
+  readoutL1?: number;
+  readoutDropout?: number;
   bnMomentum?: number;
   shift?: number;
   lrSchedule?: LrSchedule;
@@ -39,7 +46,9 @@ function readoutFlags(c: Command): Command {
   return c
     .option('--query-l1 <w>', 'attention readout: L1 weight on the queries (default: train: the readout L1 weight; fit-readout: 0)', nonNegative('--query-l1'))
     .addOption(new Option('--readout-init <init>', 'attention readout: initial queries and feature weights (default: train: normal; fit-readout: constant)').choices(['normal', 'constant']))
-    .option('--attention-entropy <w>', "attention readout: weight of the penalty on each neuron's attention entropy, which favours attention to a small part of the map (default 0)", nonNegative('--attention-entropy'));
+    .option('--attention-entropy <w>', "attention readout: weight of the penalty on each neuron's attention entropy, which favours attention to a small part of the map (default 0)", nonNegative('--attention-entropy'))
+    .option('--readout-l1 <w>', "L1 weight on the readout's feature weights, and on the attention readout's queries unless --query-l1 (default: the preset's, 1; Gaussian 3)", nonNegative('--readout-l1'))
+    .option('--readout-dropout <p>', "attention readout: dropout rate of the core's map while training (default 0.1)", unitInterval('--readout-dropout'));
 }
 
 /** Overrides of the preset, recorded in model.json (docs/encoders.md, The ablation). */
@@ -63,6 +72,8 @@ function recipeOf(o: RecipeFlags) {
     ...(o.queryL1 !== undefined ? { queryL1: o.queryL1 } : {}),
     ...(o.readoutInit ? { readoutInit: o.readoutInit } : {}),
     ...(o.attentionEntropy ? { attentionEntropy: o.attentionEntropy } : {}),
+    ...(o.readoutL1 !== undefined ? { readoutL1: o.readoutL1 } : {}),
+    ...(o.readoutDropout !== undefined ? { readoutDropout: o.readoutDropout } : {}),
   };
   return { ...(Object.keys(overrides).length ? { overrides } : {}), ...(o.bnMomentum !== undefined ? { momentum: o.bnMomentum } : {}), ...(o.shift ? { shift: Math.round(o.shift) } : {}), ...(o.lrSchedule ? { schedule: o.lrSchedule } : {}) };
 }
