@@ -139,6 +139,11 @@ function metricsOf(result: TrainResult) {
 /** The schedule as model.json records it: only when it is not the default plateau schedule. */
 const scheduleOf = (o: Pick<RecipeOptions, 'schedule'>) => (o.schedule && o.schedule !== 'plateau' ? { lr_schedule: o.schedule } : {});
 
+/** The data and recipe a trained core's model.json records (a new training and a continued one alike). */
+const recipeProvenance = (o: Pick<TrainModelOptions, 'data' | 'images' | 'momentum' | 'shift' | 'schedule' | 'overrides'>) => ({
+  data: o.data, images: o.images ?? 'all', momentum: o.momentum ?? 0.1, shift: o.shift ?? 0, ...scheduleOf(o), ...(o.overrides ? { overrides: o.overrides } : {}),
+});
+
 const plateauOf = (p: Partial<PlateauOptions> | undefined) => ({ patience: 5, factor: 0.3, maxDecays: 5, minLr: 1e-4, maxEpochs: 200, tolerance: 1e-6, ...p });
 
 /**
@@ -215,7 +220,7 @@ export async function trainModel(o: TrainModelOptions): Promise<string> {
   return trainMembers({ ...o, seeds: seedsFrom(o.seed ?? 1, o.members ?? 1) }, async (_i, seed, checkpoint, events) => {
     const sessions = loaded.map((l) => splitSession(l, stats, o.valFraction ?? 0.1, seed));
     const result = await trainEncoder({ spec, sessions, seed, trainable: 'all', plateau: plateauOf(o.plateau), checkpoint, ...events });
-    return { spec, result, provenance: { preset, data: o.data, images: o.images ?? 'all', momentum: o.momentum ?? 0.1, shift: o.shift ?? 0, ...scheduleOf(o), ...(o.overrides ? { overrides: o.overrides } : {}) } };
+    return { spec, result, provenance: { preset, ...recipeProvenance(o) } };
   });
 }
 
@@ -257,7 +262,7 @@ async function continueTraining(o: TrainModelOptions, init: string): Promise<str
       spec,
       result,
       provenance: {
-        data: o.data, images: o.images ?? 'all', momentum: o.momentum ?? 0.1, shift: o.shift ?? 0, ...scheduleOf(o), ...(o.overrides ? { overrides: o.overrides } : {}),
+        ...recipeProvenance(o),
         // continued: the epochs above follow these
         initialized_from: { model: init, member: start.meta.name, epochs: training?.epochs ?? null, seconds: training?.seconds ?? null },
       },
