@@ -33,7 +33,7 @@ const json = process.argv.includes('--json');
 const log = (...a: unknown[]) => (json ? console.error(...a) : console.log(...a));
 
 async function main() {
-  type Row = { median_r: number; mean_r: number; neurons: number; attention?: { max_weight: number; effective_positions: number; positions: number; focused: number } };
+  type Row = { median_r: number; mean_r: number; neurons: number; attention?: { max_weight: number; effective_positions: number; positions: number; focused: number; half_mass_area: number; localized: number; spread: number } };
   const results: Record<string, Record<string, Row>> = {};
   for (const session of ['201025', '210225']) {
     results[session] = {};
@@ -43,7 +43,15 @@ async function main() {
       results[session][m] = { median_r: e.median_r, mean_r: e.mean_r, neurons: e.per_neuron.length };
       if (membersOf(await loadModel(join(demo, m)))[0].spec.readout.type === 'attention') {
         const f = await attentionFocusOn({ model: join(demo, m), data: dir, images: '600:1200' });
-        results[session][m].attention = { max_weight: f.medianMaxWeight, effective_positions: f.medianEffectivePositions, positions: f.positions, focused: f.focusedFraction };
+        results[session][m].attention = {
+          max_weight: f.medianMaxWeight,
+          effective_positions: f.medianEffectivePositions,
+          positions: f.positions,
+          focused: f.focusedFraction,
+          half_mass_area: f.medianHalfMassArea,
+          localized: f.localizedFraction,
+          spread: f.medianSpread,
+        };
       }
     }
     const c = await evaluateModel({ model: join(data, 'compact', session), data: join(data, 'sessions', session), images: '600:1200' });
@@ -82,10 +90,10 @@ async function main() {
   const training = await Promise.all(MODELS.map(async (m) => membersOf(await loadModel(join(demo, m))).map((x) => x.meta.training as { seconds: number; machine: { cpu: string; cores: number } })));
   const cpu = os.cpus()[0]?.model ?? 'unknown';
   log(`demo encoders on held-out V4 images (machine: ${cpu}, ${os.cpus().length} cores; CPU)`);
-  log(`${'session'.padEnd(8)} ${'model'.padEnd(16)} ${'neurons'.padStart(7)} ${'median r'.padStart(9)} ${'mean r'.padStart(7)} ${'/ compact'.padStart(10)} ${'/ gray'.padStart(7)}   attention: median largest weight (uniform 1/S), median effective positions of S, neurons under S/10`);
+  log(`${'session'.padEnd(8)} ${'model'.padEnd(16)} ${'neurons'.padStart(7)} ${'median r'.padStart(9)} ${'mean r'.padStart(7)} ${'/ compact'.padStart(10)} ${'/ gray'.padStart(7)}   attention: median largest weight (uniform 1/S), median effective positions of S, neurons under S/10 | median half-mass area, neurons with half in under a tenth of the map, median spread (positions)`);
   for (const [s, rows] of Object.entries(results)) {
     for (const [m, r] of Object.entries(rows)) {
-      const a = r.attention ? `   ${r.attention.max_weight.toPrecision(3)} (${(1 / r.attention.positions).toPrecision(3)}), ${r.attention.effective_positions.toFixed(0)} of ${r.attention.positions}, ${(100 * r.attention.focused).toFixed(0)} %` : '';
+      const a = r.attention ? `   ${r.attention.max_weight.toPrecision(3)} (${(1 / r.attention.positions).toPrecision(3)}), ${r.attention.effective_positions.toFixed(0)} of ${r.attention.positions}, ${(100 * r.attention.focused).toFixed(0)} % | ${(100 * r.attention.half_mass_area).toFixed(1)} %, ${(100 * r.attention.localized).toFixed(0)} %, ${r.attention.spread.toFixed(1)}` : '';
       log(`${s.padEnd(8)} ${m.padEnd(16)} ${String(r.neurons).padStart(7)} ${r.median_r.toFixed(3).padStart(9)} ${r.mean_r.toFixed(3).padStart(7)} ${(r.median_r / rows.compact.median_r).toFixed(2).padStart(10)} ${(r.median_r / rows['compact (gray)'].median_r).toFixed(2).padStart(7)}${a}`);
     }
   }

@@ -19,6 +19,20 @@ describe.runIf(V4_DATA)(v4Title('excite eval --json'), () => {
     expect(e.median_r).toBeGreaterThan(0.3);
   });
 
+  it('--attention: the demo twin attends to part of the map, by every measure of how peaked attention is', async () => {
+    const model = fileURLToPath(new URL('../../../../../models/demo/attention-val', import.meta.url));
+    const { stdout } = await run(process.execPath, [bin, 'eval', '--model', model, '--data', join(V4_DATA!, 'sessions/210225'), '--images', '600:640', '--attention', '--json']);
+    const a = JSON.parse(stdout).attention;
+    expect(a.positions).toBe(1024);
+    expect(a.median_max_weight).toBeGreaterThan(5 / a.positions);
+    expect(a.median_effective_positions).toBeLessThan(0.5 * a.positions);
+    // uniform attention holds half of itself in half of the map, at the uniform spread
+    expect(a.median_half_mass_area).toBeLessThan(0.25);
+    expect(a.median_spread).toBeLessThan(0.9 * a.uniform_spread);
+    expect(a.localized_fraction).toBeGreaterThanOrEqual(0);
+    expect(a.localized_fraction).toBeLessThanOrEqual(1);
+  });
+
   it('refuses an empty image range with a clear message', async () => {
     const err = await run(process.execPath, [bin, 'eval', '--model', join(V4_DATA!, 'compact/201025/neuron3.safetensors'), '--data', join(V4_DATA!, 'sessions/201025'), '--images', '700:600']).catch((e) => e);
     expect(err.code).toBe(1);

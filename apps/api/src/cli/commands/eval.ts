@@ -16,12 +16,22 @@ export function evalCommand(): Command {
       let focus;
       if (o.attention) {
         const f = await attentionFocusOn(o);
-        focus = { positions: f.positions, median_max_weight: f.medianMaxWeight, median_effective_positions: f.medianEffectivePositions, focused_fraction: f.focusedFraction };
+        focus = {
+          positions: f.positions,
+          median_max_weight: f.medianMaxWeight,
+          median_effective_positions: f.medianEffectivePositions,
+          focused_fraction: f.focusedFraction,
+          median_half_mass_area: f.medianHalfMassArea,
+          localized_fraction: f.localizedFraction,
+          median_spread: f.medianSpread,
+          uniform_spread: f.uniformSpread,
+        };
       }
       if (o.json) console.log(JSON.stringify({ ...e, ...(focus ? { attention: focus } : {}) }));
       else {
         console.log(`${e.per_neuron.length} neurons, ${e.images} images: median r ${e.median_r.toFixed(3)}, mean r ${e.mean_r.toFixed(3)}`);
         if (focus) console.log(`attention over ${focus.positions} positions: median largest weight ${focus.median_max_weight.toPrecision(3)} (uniform ${(1 / focus.positions).toPrecision(3)}), median effective positions ${focus.median_effective_positions.toFixed(1)}, ${(100 * focus.focused_fraction).toFixed(0)}% of neurons attend to under a tenth of the map`);
+        if (focus) console.log(`half of the attention in a median ${(100 * focus.median_half_mass_area).toFixed(1)}% of the map (uniform 50%), ${(100 * focus.localized_fraction).toFixed(0)}% of neurons hold half of it in under a tenth; median spread ${focus.median_spread.toFixed(1)} positions (uniform ${focus.uniform_spread.toFixed(1)})`);
       }
     });
 }
