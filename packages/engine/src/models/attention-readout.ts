@@ -23,6 +23,11 @@ export interface AttentionReadoutConfig {
    * 'constant' (every entry 1/C, C the core's channels, as the paper's code). Training only.
    */
   init?: 'normal' | 'constant';
+  /**
+   * Amplitude of the position code added to the core's map (absent: 1, the paper's). Larger
+   * values let a neuron's query select positions over the map's content.
+   */
+  positionScale?: number;
 }
 
 /**
@@ -66,7 +71,8 @@ export function attentionReadout(features: Value, p: Parameters, cfg: AttentionR
   const [, C, H, W] = features.shape as [unknown, number, number, number];
   const D = cfg.keyDim;
   return g.scope(prefix, () => {
-    const code = g.constant(fromNumbers(features.dtype, [C, H, W], positionCode(C, H, W)), 'position_code');
+    const scale = cfg.positionScale ?? 1;
+    const code = g.constant(fromNumbers(features.dtype, [C, H, W], positionCode(C, H, W).map((v) => v * scale)), 'position_code');
     let coded = add(features, code);
     if (options.dropoutMask) coded = mul(coded, options.dropoutMask);
     const f = reshape(coded, [features.shape[0], C, H * W]); // [N, C, S]

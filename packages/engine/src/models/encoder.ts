@@ -137,7 +137,7 @@ export function buildReadouts(features: Value, params: Parameters, spec: Encoder
         dropoutMask = g.input(`${params.prefix}${prefix}.dropout_mask`, features.dtype, [N, C, H, W]);
         noiseInputs.set(session.id, dropoutMask);
       }
-      rates.set(session.id, attentionReadout(features, params, { neurons, keyDim: r.keyDim, init: r.init }, { dropoutMask, select, onAttention: options.onAttention && ((a) => options.onAttention!(session.id, a)) }, prefix));
+      rates.set(session.id, attentionReadout(features, params, { neurons, keyDim: r.keyDim, init: r.init, positionScale: r.positionScale }, { dropoutMask, select, onAttention: options.onAttention && ((a) => options.onAttention!(session.id, a)) }, prefix));
     } else {
       let noise: Value | undefined;
       if (training) {

@@ -52,6 +52,11 @@ describe('model directories', () => {
     await writeEncoder(join(root, 'short'), spec, new Map([...initialWeights(1)].filter(([k]) => !k.startsWith('readout'))));
     const model = await loadModel(join(root, 'short'));
     expect(() => encoderGraph(model)).toThrow(/weights have no tensor "readout.s1.kv.weight"/);
+    // an attention readout's position-code amplitude, if recorded, is a number >= 0
+    for (const bad of ['"3"', '-1', 'null']) {
+      await writeEncoder(join(root, 'scaled'), { ...spec, readout: { ...spec.readout, positionScale: JSON.parse(bad) } as EncoderSpec['readout'] }, initialWeights(1));
+      await expect(loadModel(join(root, 'scaled'))).rejects.toThrow(/positionScale must be a number >= 0/);
+    }
   });
 
   it('refuses ensemble members outside the ensemble folder, however they get there', async () => {

@@ -96,6 +96,9 @@ async function readMeta(dir: string): Promise<EncoderMeta | EnsembleMeta> {
 }
 
 async function readEncoder(dir: string, meta: EncoderMeta): Promise<EncoderModel> {
+  const readout = meta.architecture?.readout as { type?: string; positionScale?: unknown } | undefined;
+  if (readout?.type === 'attention' && readout.positionScale !== undefined && !(typeof readout.positionScale === 'number' && Number.isFinite(readout.positionScale) && readout.positionScale >= 0))
+    throw new DataFileError(join(dir, 'model.json'), `architecture.readout.positionScale must be a number >= 0, got ${JSON.stringify(readout.positionScale)}`);
   const { tensors } = await readSafetensors(join(dir, 'weights.safetensors'));
   return { dir, meta, spec: specOf(meta), weights: tensors };
 }

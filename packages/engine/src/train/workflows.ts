@@ -65,6 +65,8 @@ export interface SpecOverrides {
   readoutL1?: number;
   /** attention readout: dropout rate of the feature map during training */
   readoutDropout?: number;
+  /** attention readout: amplitude of the position code added to the core's map */
+  positionScale?: number;
 }
 
 /** A preset's spec with the overrides applied. */
@@ -79,6 +81,7 @@ export function applyOverrides(base: Pick<EncoderSpec, 'core' | 'readout'>, o: S
       ...(o.queryL1 !== undefined ? { queryL1: o.queryL1 } : {}),
       ...(o.readoutInit ? { init: o.readoutInit } : {}),
       ...(o.attentionEntropy ? { entropy: o.attentionEntropy } : {}),
+      ...(o.positionScale !== undefined ? { positionScale: o.positionScale } : {}),
     };
   }
   return { core, readout };

@@ -30,4 +30,17 @@ describe('excite train', () => {
       log.mockRestore();
     }
   });
+
+  it("records the attention readout's position-code amplitude, and refuses a negative one", async () => {
+    const data = (await writeSyntheticSession(join(root, 'lab-p'), { images: 60, neurons: 3, seed: 2 })).dir;
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    try {
+      const out = join(root, 'scaled');
+      await trainCommand().parseAsync(['--data', data, '--arch', 'attention', '--max-epochs', '1', '--position-scale', '2.5', '--quiet', '--out', out], { from: 'user' });
+      expect(membersOf(await loadModel(out))[0].spec.readout).toMatchObject({ type: 'attention', positionScale: 2.5 });
+      await expect(trainCommand().parseAsync(['--data', data, '--arch', 'attention', '--position-scale', '-1', '--quiet', '--out', join(root, 'x')], { from: 'user' })).rejects.toThrow(/--position-scale must be a number >= 0, got "-1"/);
+    } finally {
+      log.mockRestore();
+    }
+  });
 });

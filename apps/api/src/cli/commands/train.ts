@@ -36,6 +36,7 @@ interface RecipeFlags {
   attentionEntropy?: number;
   readoutL1?: number;
   readoutDropout?: number;
+  positionScale?: number;
   bnMomentum?: number;
   shift?: number;
   lrSchedule?: LrSchedule;
@@ -48,7 +49,8 @@ function readoutFlags(c: Command): Command {
     .addOption(new Option('--readout-init <init>', 'attention readout: initial queries and feature weights (default: train: normal; fit-readout: constant)').choices(['normal', 'constant']))
     .option('--attention-entropy <w>', "attention readout: weight of the penalty on each neuron's attention entropy, which favours attention to a small part of the map (default 0)", nonNegative('--attention-entropy'))
     .option('--readout-l1 <w>', "L1 weight on the readout's feature weights, and on the attention readout's queries unless --query-l1 (default: the preset's, 1; Gaussian 3)", nonNegative('--readout-l1'))
-    .option('--readout-dropout <p>', "attention readout: dropout rate of the core's map while training (default 0.1)", unitInterval('--readout-dropout'));
+    .option('--readout-dropout <p>', "attention readout: dropout rate of the core's map while training (default 0.1)", unitInterval('--readout-dropout'))
+    .option('--position-scale <s>', "attention readout: amplitude of the position code added to the core's map (default 1; 0: none)", nonNegative('--position-scale'));
 }
 
 /** Overrides of the preset, recorded in model.json (docs/encoders.md, The ablation). */
@@ -74,6 +76,7 @@ function recipeOf(o: RecipeFlags) {
     ...(o.attentionEntropy ? { attentionEntropy: o.attentionEntropy } : {}),
     ...(o.readoutL1 !== undefined ? { readoutL1: o.readoutL1 } : {}),
     ...(o.readoutDropout !== undefined ? { readoutDropout: o.readoutDropout } : {}),
+    ...(o.positionScale !== undefined ? { positionScale: o.positionScale } : {}),
   };
   return { ...(Object.keys(overrides).length ? { overrides } : {}), ...(o.bnMomentum !== undefined ? { momentum: o.bnMomentum } : {}), ...(o.shift ? { shift: Math.round(o.shift) } : {}), ...(o.lrSchedule ? { schedule: o.lrSchedule } : {}) };
 }
