@@ -4,7 +4,7 @@
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { attentionFocusOn } from '../evaluate/attention-focus.ts';
 import { evaluateModel } from '../evaluate/evaluate-model.ts';
@@ -53,11 +53,12 @@ describe('train, fit-readout and eval on unseen synthetic sessions', () => {
 
     const fitted = await fitReadouts({ core, data: [join(root, 'lab-b')], images: '0:200', out: join(root, 'fitted'), plateau: fast });
     const model = await loadModel(fitted);
+    expect(membersOf(model).map((m) => (m.meta.training as { core_member: string }).core_member)).toEqual([join(core, 'member-0'), join(core, 'member-1')]);
     for (const m of membersOf(model)) {
       expect(m.spec.sessions.map((s) => s.id)).toEqual(['lab-b']);
       expect([...m.weights.keys()].some((k) => k.startsWith('readout.lab-a.'))).toBe(false);
       // the core is the trained one, untouched
-      const coreMember = membersOf(ensemble).find((c) => c.meta.name === (m.meta.training as { core_member: string }).core_member)!;
+      const coreMember = membersOf(ensemble).find((c) => resolve(c.dir) === resolve((m.meta.training as { core_member: string }).core_member))!;
       expect(Array.from(m.weights.get('core.0.conv.weight')!.data as Float32Array)).toEqual(Array.from(coreMember.weights.get('core.0.conv.weight')!.data as Float32Array));
     }
     // the attention entropy penalty: the same fit attends to fewer positions, and model.json records

@@ -4,7 +4,7 @@
  * directories with their provenance and validation metrics.
  */
 import os from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { readFile, rm } from 'node:fs/promises';
 import { pathExists } from '../data/paths.ts';
 import { mean, median } from '../evaluate/correlation.ts';
@@ -306,6 +306,8 @@ export async function fitReadouts(o: FitReadoutOptions): Promise<string> {
     const sessions = loaded.map((l) => splitSession(l, input, o.valFraction ?? 0.1, seed));
     const result = await trainEncoder({ spec, sessions, seed, trainable: 'readouts', initialWeights: coreWeights, plateau: plateauOf(o.plateau), checkpoint, ...events });
     const weights = new Map([...result.weights].filter(([k]) => k.startsWith('core.') || loaded.some((l) => k.startsWith(`readout.${l.id}.`))));
-    return { spec, result: { ...result, weights }, provenance: { core: o.core, core_member: member.meta.name, data: o.data, images: o.images ?? 'all', ...scheduleOf(o) } };
+    // the member's folder as read, under the core path as given (a member's own name may be stale)
+    const coreMember = join(o.core, relative(coreModel.dir, member.dir));
+    return { spec, result: { ...result, weights }, provenance: { core: o.core, core_member: coreMember, data: o.data, images: o.images ?? 'all', ...scheduleOf(o) } };
   });
 }
