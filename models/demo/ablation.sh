@@ -8,7 +8,8 @@
 # is resumed from its checkpoint (models/demo/.work/ablation/ROW), and a finished core is kept (its
 # readouts are fitted again; core_seconds is its training time as recorded). Rows entropy-W,
 # readout-l1-W, readout-dropout-P and position-S train no core: they refit the test sessions' readouts of the
-# shipped attention-train with the attention entropy penalty W (`--attention-entropy W`), the
+# shipped attention-train with, at the shipped L1 weight 0, the attention entropy penalty W
+# (`--attention-entropy W`; rows before this release kept the L1 weight 1), the
 # readout's L1 weight W (`--readout-l1 W`, 1 by default) or, with the L1 weight at 0, its dropout
 # rate P (`--readout-dropout P`, 0.1 by default); row position-S refits them, with the L1 weight at 0,
 # with the position code added to the core's map at amplitude S (`--position-scale S`, 1 by default).
@@ -42,7 +43,7 @@ case "$row" in
   distill-16) continues=distill ;;
   distill-24) continues=distill-16 ;;
   cross-teachers) continues=distill-16 ;;
-  entropy-*) flags=(--attention-entropy "${row#entropy-}"); readout_flags+=("${flags[@]}") ;;
+  entropy-*) flags=(--readout-l1 0 --attention-entropy "${row#entropy-}"); readout_flags+=("${flags[@]}") ;;
   readout-l1-*) flags=(--readout-l1 "${row#readout-l1-}"); readout_flags+=("${flags[@]}") ;;
   readout-dropout-*) flags=(--readout-l1 0 --readout-dropout "${row#readout-dropout-}"); readout_flags+=("${flags[@]}") ;;
   position-*) flags=(--readout-l1 0 --position-scale "${row#position-}"); readout_flags+=("${flags[@]}") ;;

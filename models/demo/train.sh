@@ -23,7 +23,9 @@
 #    each member's core frozen, with fit-readout's defaults (no L1 on the queries, queries and
 #    feature weights starting at 1/C, so that the attention can localize) and patience 6; the
 #    attention readouts also without L1 on their feature weights (--readout-l1 0: +0.01 and +0.03
-#    median r over the default weight 1 on the shipped cores, docs/encoders.md).
+#    median r over the default weight 1 on the shipped cores) and with a weak attention entropy
+#    penalty (--attention-entropy 0.002: most neurons hold half of their attention in under a tenth
+#    of the map, at no cost in r; docs/encoders.md).
 #    Images 600..1199 stay unseen (npm run bench:encoders).
 # 3. Snapshot ensembles: attention-train and attention-val are the 16-epoch and the 8-epoch
 #    snapshots of both their cores, four members (excite ensemble). The extra members cost only
@@ -62,7 +64,7 @@ one() {
   # readouts on the 16-epoch cores; the attention models also on the 8-epoch snapshots, and then
   # all four members as one ensemble
   local snapshots=(16) epochs core readout=()
-  [ "$arch" = attention ] && snapshots=(16 8) readout=(--readout-l1 0)
+  [ "$arch" = attention ] && snapshots=(16 8) readout=(--readout-l1 0 --attention-entropy 0.002)
   for epochs in "${snapshots[@]}"; do
     core="$work/core-$name"; [ "$epochs" = 16 ] && core="$work/core-$name-continued"
     rm -rf "$work/$name-$epochs"

@@ -69,7 +69,8 @@ async function main() {
     const test = parseRange('320:640', dataset.images.count);
     for (const m of ['attention-train', 'gaussian-cross'] as const) {
       const out = join(tmp, m);
-      // the readout recipe of the demo models (models/demo/train.sh): no L1 on the queries, queries and weights from 1/C
+      // the readout recipe of the demo models (models/demo/train.sh): no L1 on the queries, queries and weights from 1/C;
+      // the rest (the L1 weight on the feature weights, the attention entropy penalty) is what the model's readouts record
       await fitReadouts({ core: join(demo, m), data: [dir], images: '0:320', out, plateau: { maxEpochs: 40, patience: 3 }, overrides: { queryL1: 0, readoutInit: 'constant' } });
       const e = await evaluateModel({ model: out, data: dir, images: '320:640' });
       const model = await loadModel(out);
