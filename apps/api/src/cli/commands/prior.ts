@@ -2,23 +2,9 @@
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { type PriorStepEvent, loadPrior, samplePrior, trainPriorModel, writeImageGrid } from '@excite/engine';
+import { nonNegativeInt, positiveInt, positiveNumber } from '../number-options.ts';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
-const positiveInt = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got "${v}"`);
-  return n;
-};
-const nonNegativeInt = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${v}"`);
-  return n;
-};
-const positiveNumber = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!(n > 0) || !Number.isFinite(n)) throw new Error(`${name} must be a positive number, got "${v}"`);
-  return n;
-};
 
 /** Steps as a bar on a terminal; elsewhere one line every `every` steps (logs). */
 function stepProgress(label: string, every: number, quiet = false) {

@@ -4,12 +4,9 @@ import { serviceConfig } from '../../config.ts';
 import { redactUrl } from '../../db/database.ts';
 import { openMigrated, startService, startWorkerProcess } from '../../service.ts';
 import { type Dashboard, startDashboard } from '../dashboard.ts';
+import { portNumber } from '../number-options.ts';
 
-const port = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--port must be a port number (0: any free one), got "${v}"`);
-  return n;
-};
+const port = portNumber('--port');
 
 /** Stops on SIGINT/SIGTERM (a second signal exits at once). */
 function stopOnSignal(stop: () => Promise<void>, log: (line: string) => void): void {

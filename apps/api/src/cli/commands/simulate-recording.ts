@@ -8,6 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { type NdArray, Rng, brainRates, decodeImage, encodeNpy, float32, loadScoringModel, recordFromRates, toGrayscale } from '@excite/engine';
 import { readStimulusCsv } from '@excite/sdk/node';
+import { positiveInt, positiveNumber } from '../number-options.ts';
 
 export interface SimulateOptions {
   stimuli: string;
@@ -59,20 +60,14 @@ export async function simulateRecordingFiles(o: SimulateOptions): Promise<Simula
   return { out: o.out, session: sessions[0], neurons: neurons.map((n) => n.neuron), stimuli: rows.length, repeats: o.repeats, scale: o.scale };
 }
 
-const positive = (what: string, integer: boolean) => (v: string) => {
-  const n = Number(v);
-  if (!(n > 0) || (integer && !Number.isInteger(n))) throw new Error(`${what} must be a positive ${integer ? 'integer' : 'number'}, got "${v}"`);
-  return n;
-};
-
 export function simulateRecordingCommand(): Command {
   return new Command('simulate-recording')
     .description('"records" an exported stimulus set with compact ground-truth models as the brain: Poisson counts with mean scale x rate, divided by scale, per repeat; writes [neurons, stimuli, repeats] float32 .npy for `excite responses import` and prints its path')
     .requiredOption('--stimuli <images.csv>', 'the images.csv of `excite images export` (its PNGs are read beside it)')
     .requiredOption('--compact <dirs>', 'compact model folder(s) of the recorded session, comma-separated: the rows are their neurons in order of K')
-    .option('--repeats <R>', 'presentations of each stimulus', positive('--repeats', true), 4)
+    .option('--repeats <R>', 'presentations of each stimulus', positiveInt('--repeats'), 4)
     .option('--seed <S>', 'seed of the Poisson noise', (v) => Number(v), 0)
-    .option('--scale <F>', 'expected spike count of a rate of 1 (larger: less noise; variance = rate / scale)', positive('--scale', false), 1)
+    .option('--scale <F>', 'expected spike count of a rate of 1 (larger: less noise; variance = rate / scale)', positiveNumber('--scale'), 1)
     .requiredOption('--out <file.npy>', 'where to write the responses')
     .option('--rates <file.npy>', 'also write the noiseless rates [neurons, stimuli]')
     .option('--json', 'print {"out", "session", "neurons", "stimuli", "repeats", "scale"}')

@@ -24,12 +24,7 @@ import {
 } from '@excite/engine';
 import { defaultPrior } from '../defaults.ts';
 import { addSettingOptions, methodOption, settingsOf } from '../method-options.ts';
-
-const seedNumber = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${v}"`);
-  return n;
-};
+import { nonNegativeInt } from '../number-options.ts';
 
 const priorOption = (c: Command) => c.option('--prior <dir>', 'diffusion prior (default: models/demo/prior)');
 
@@ -58,11 +53,11 @@ export function synthesizeCommand(): Command {
       .addOption(methodOption())
       .requiredOption('--model <dir>', 'model or ensemble folder whose neuron drives synthesis')
       .requiredOption('--neuron <K>', 'a column of the model (K) or SESSION:K')
-      .option('--seed <s>', 'seed of the start and noise (top-k: the rank)', seedNumber('--seed'), 0)
+      .option('--seed <s>', 'seed of the start and noise (top-k: the rank)', nonNegativeInt('--seed'), 0)
       .option('--out <file.png>', 'where to write the image (default METHOD-NEURON-sSEED.png)')
       .option('--data <dir>', 'top-k: candidate images of this dataset folder; recon: the target image comes from it')
       .option('--images <A:B>', 'top-k: candidate image columns (default all)')
-      .option('--target <k>', 'recon: the column of --data whose responses are the target', seedNumber('--target'))
+      .option('--target <k>', 'recon: the column of --data whose responses are the target', nonNegativeInt('--target'))
       .option('--recorded', "recon: the recorded responses of --target (default: the model's responses to it)")
       .option('--json', 'print {"method","neuron","seed","seconds","activation","image"}'),
   )).action(async (o: { method: MethodName; model: string; neuron: string; seed: number; prior?: string; out?: string; data?: string; images?: string; target?: number; recorded?: boolean; json?: boolean }) => {
@@ -118,7 +113,7 @@ export function compareCommand(): Command {
       .requiredOption('--evaluators <paths>', 'comma-separated model folders or compact model folders/files', list)
       .requiredOption('--neurons <spec>', 'e.g. 0-9, or 201025:0-9,210225:0-4')
       .requiredOption('--methods <list>', `comma-separated: ${METHOD_NAMES.join(', ')}`, list)
-      .option('--seeds <list>', 'comma-separated seeds (default 0)', (v) => list(v).map(seedNumber('--seeds')))
+      .option('--seeds <list>', 'comma-separated seeds (default 0)', (v) => list(v).map(nonNegativeInt('--seeds')))
       .option('--out <dir>', 'folder for the images (default ./compare)')
       .option('--data <dirs>', 'top-k: comma-separated dataset folders of the neurons’ sessions', list)
       .option('--images <A:B>', 'top-k: candidate image columns')

@@ -1,30 +1,10 @@
 /** `excite train`, `excite fit-readout` and `excite teacher-data`. */
 import { Command, Option } from 'commander';
 import { LR_SCHEDULES, type LrSchedule, type PresetName, fitReadouts, trainModel, writeTeacherData } from '@excite/engine';
+import { fraction, nonNegative, positiveInt, unitInterval } from '../number-options.ts';
 import { trainingProgress } from '../progress.ts';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
-const positiveInt = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got "${v}"`);
-  return n;
-};
-
-const nonNegative = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a number >= 0, got "${v}"`);
-  return n;
-};
-const unitInterval = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!(n >= 0 && n < 1)) throw new Error(`${name} must be in [0, 1), got "${v}"`);
-  return n;
-};
-const fraction = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!(n > 0 && n <= 1)) throw new Error(`${name} must be in (0, 1], got "${v}"`);
-  return n;
-};
 
 interface RecipeFlags {
   channels?: number;
