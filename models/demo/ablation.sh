@@ -7,16 +7,18 @@
 # peaked the attention is there, and the time each step took on this machine. A row already trained
 # is resumed from its checkpoint (models/demo/.work/ablation/ROW), and a finished core is kept (its
 # readouts are fitted again; core_seconds is its training time as recorded). Rows entropy-W,
-# readout-l1-W, readout-dropout-P and position-S train no core: they refit the test sessions' readouts of the
+# readout-l1-W, readout-dropout-P, position-S and key-dim-D train no core: they refit the test sessions' readouts of the
 # shipped attention-train with, at the shipped L1 weight 0, the attention entropy penalty W
 # (`--attention-entropy W`; rows before this release kept the L1 weight 1), the
 # readout's L1 weight W (`--readout-l1 W`, 1 by default) or, with the L1 weight at 0, its dropout
 # rate P (`--readout-dropout P`, 0.1 by default); row position-S refits them, with the L1 weight at 0,
-# with the position code added to the core's map at amplitude S (`--position-scale S`, 1 by default).
+# with the position code added to the core's map at amplitude S (`--position-scale S`, 1 by default);
+# row key-dim-D refits them with the shipped readout recipe (L1 weight 0, entropy penalty 0.002) at
+# key dimension D (`--key-dim D`; the demo preset's is 32, below the wide core's 48 channels).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source models/demo/encoder-data.sh
-row="${1:?usage: ablation.sh ROW (previous, authors, distill, distill-16, distill-shift, distill-64, wide, wide-16, wide-24, wide-seed2, wide-seed2-16, wide-seed2-24, wide-cos-16, wide-seed2-cos-16, distill-24, cross-teachers, entropy-W, readout-l1-W, readout-dropout-P, position-S)}"
+row="${1:?usage: ablation.sh ROW (previous, authors, distill, distill-16, distill-shift, distill-64, wide, wide-16, wide-24, wide-seed2, wide-seed2-16, wide-seed2-24, wide-cos-16, wide-seed2-cos-16, distill-24, cross-teachers, entropy-W, readout-l1-W, readout-dropout-P, position-S, key-dim-D)}"
 work=models/demo/.work/ablation/$row
 mkdir -p "$work"
 # core settings: the first recipe's, or the paper code's; readouts: fit-readout's defaults (no L1 on
@@ -47,6 +49,7 @@ case "$row" in
   readout-l1-*) flags=(--readout-l1 "${row#readout-l1-}"); readout_flags+=("${flags[@]}") ;;
   readout-dropout-*) flags=(--readout-l1 0 --readout-dropout "${row#readout-dropout-}"); readout_flags+=("${flags[@]}") ;;
   position-*) flags=(--readout-l1 0 --position-scale "${row#position-}"); readout_flags+=("${flags[@]}") ;;
+  key-dim-*) flags=(--readout-l1 0 --attention-entropy 0.002 --key-dim "${row#key-dim-}"); readout_flags+=("${flags[@]}") ;;
   *) echo "unknown row $row" >&2; exit 1 ;;
 esac
 if [ -n "$continues" ]; then
@@ -88,7 +91,7 @@ fi
 start=$(date +%s)
 fits=("$work/core|201025 210225") # core|sessions: one readout fit per entry, on images 0..599 of its sessions
 case "$row" in
-  entropy-* | readout-* | position-*) fits=("models/demo/attention-train|201025 210225") ;;
+  entropy-* | readout-* | position-* | key-dim-*) fits=("models/demo/attention-train|201025 210225") ;;
   cross-teachers)
     # the two held-out cores side by side, one thread each (a training holds about 8 GB); each core's
     # readout is fitted on its own test session only

@@ -27,6 +27,7 @@ describe('recipe overrides', () => {
     expect(applyOverrides(DEMO_ENCODER, { readoutL1: 3, queryL1: 0 }).readout).toMatchObject({ l1: 3, queryL1: 0, dropout: 0.1 });
     expect(applyOverrides(DEMO_ENCODER, { positionScale: 3 }).readout).toMatchObject({ positionScale: 3, l1: 1 });
     expect(applyOverrides(DEMO_ENCODER, {}).readout).not.toHaveProperty('positionScale');
+    expect(applyOverrides(DEMO_ENCODER, { keyDim: 64 }).readout).toMatchObject({ keyDim: 64, l1: 1 });
     expect(applyOverrides(DEMO_ENCODER, {}).readout).toEqual(DEMO_ENCODER.readout);
     const gaussian = applyOverrides({ ...DEMO_ALT_ENCODER, readout: { type: 'gaussian', l1: 3, initSigma: 0.2 } }, { readoutL1: 1, readoutDropout: 0.5 }).readout;
     expect(gaussian).toEqual({ type: 'gaussian', l1: 1, initSigma: 0.2 });

@@ -67,6 +67,8 @@ export interface SpecOverrides {
   readoutDropout?: number;
   /** attention readout: amplitude of the position code added to the core's map */
   positionScale?: number;
+  /** attention readout: D, the dimension of its keys, values, queries and feature weights */
+  keyDim?: number;
 }
 
 /** A preset's spec with the overrides applied. */
@@ -82,6 +84,7 @@ export function applyOverrides(base: Pick<EncoderSpec, 'core' | 'readout'>, o: S
       ...(o.readoutInit ? { init: o.readoutInit } : {}),
       ...(o.attentionEntropy ? { entropy: o.attentionEntropy } : {}),
       ...(o.positionScale !== undefined ? { positionScale: o.positionScale } : {}),
+      ...(o.keyDim ? { keyDim: o.keyDim } : {}),
     };
   }
   return { core, readout };

@@ -31,13 +31,17 @@ describe('excite train', () => {
     }
   });
 
-  it("records the attention readout's position-code amplitude, and refuses a negative one", async () => {
+  it("records the attention readout's position-code amplitude and key dimension, and refuses a negative amplitude or a zero dimension", async () => {
     const data = (await writeSyntheticSession(join(root, 'lab-p'), { images: 60, neurons: 3, seed: 2 })).dir;
     const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
     try {
       const out = join(root, 'scaled');
-      await trainCommand().parseAsync(['--data', data, '--arch', 'attention', '--max-epochs', '1', '--position-scale', '2.5', '--quiet', '--out', out], { from: 'user' });
-      expect(membersOf(await loadModel(out))[0].spec.readout).toMatchObject({ type: 'attention', positionScale: 2.5 });
+      await trainCommand().parseAsync(['--data', data, '--arch', 'attention', '--max-epochs', '1', '--position-scale', '2.5', '--key-dim', '8', '--quiet', '--out', out], { from: 'user' });
+      const [member] = membersOf(await loadModel(out));
+      expect(member.spec.readout).toMatchObject({ type: 'attention', positionScale: 2.5, keyDim: 8 });
+      // keys and values: 2D rows of the core's channels
+      expect([...member.weights].find(([k]) => k.endsWith('.kv.weight'))?.[1].shape).toEqual([16, member.spec.core.channels]);
+      await expect(trainCommand().parseAsync(['--data', data, '--arch', 'attention', '--key-dim', '0', '--quiet', '--out', join(root, 'x')], { from: 'user' })).rejects.toThrow(/--key-dim must be a positive integer, got "0"/);
       await expect(trainCommand().parseAsync(['--data', data, '--arch', 'attention', '--position-scale', '-1', '--quiet', '--out', join(root, 'x')], { from: 'user' })).rejects.toThrow(/--position-scale must be a number >= 0, got "-1"/);
     } finally {
       log.mockRestore();

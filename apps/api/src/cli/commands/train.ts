@@ -17,6 +17,7 @@ interface RecipeFlags {
   readoutL1?: number;
   readoutDropout?: number;
   positionScale?: number;
+  keyDim?: number;
   bnMomentum?: number;
   shift?: number;
   lrSchedule?: LrSchedule;
@@ -30,7 +31,8 @@ function readoutFlags(c: Command): Command {
     .option('--attention-entropy <w>', "attention readout: weight of the penalty on each neuron's attention entropy, which favours attention to a small part of the map (default 0)", nonNegative('--attention-entropy'))
     .option('--readout-l1 <w>', "L1 weight on the readout's feature weights, and on the attention readout's queries unless --query-l1 (default: the preset's, 1; Gaussian 3)", nonNegative('--readout-l1'))
     .option('--readout-dropout <p>', "attention readout: dropout rate of the core's map while training (default 0.1)", unitInterval('--readout-dropout'))
-    .option('--position-scale <s>', "attention readout: amplitude of the position code added to the core's map (default 1; 0: none)", nonNegative('--position-scale'));
+    .option('--position-scale <s>', "attention readout: amplitude of the position code added to the core's map (default 1; 0: none)", nonNegative('--position-scale'))
+    .option('--key-dim <d>', "attention readout: dimension D of its keys, values, queries and feature weights (default: the preset's, demo 32, paper 128)", positiveInt('--key-dim'));
 }
 
 /** Overrides of the preset, recorded in model.json (docs/encoders.md, The ablation). */
@@ -57,6 +59,7 @@ function recipeOf(o: RecipeFlags) {
     ...(o.readoutL1 !== undefined ? { readoutL1: o.readoutL1 } : {}),
     ...(o.readoutDropout !== undefined ? { readoutDropout: o.readoutDropout } : {}),
     ...(o.positionScale !== undefined ? { positionScale: o.positionScale } : {}),
+    ...(o.keyDim ? { keyDim: o.keyDim } : {}),
   };
   return { ...(Object.keys(overrides).length ? { overrides } : {}), ...(o.bnMomentum !== undefined ? { momentum: o.bnMomentum } : {}), ...(o.shift ? { shift: Math.round(o.shift) } : {}), ...(o.lrSchedule ? { schedule: o.lrSchedule } : {}) };
 }
