@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -52,11 +52,38 @@ describe('model directories', () => {
     await writeEncoder(join(root, 'short'), spec, new Map([...initialWeights(1)].filter(([k]) => !k.startsWith('readout'))));
     const model = await loadModel(join(root, 'short'));
     expect(() => encoderGraph(model)).toThrow(/weights have no tensor "readout.s1.kv.weight"/);
-    // an attention readout's position-code amplitude, if recorded, is a number >= 0
-    for (const bad of ['"3"', '-1', 'null']) {
-      await writeEncoder(join(root, 'scaled'), { ...spec, readout: { ...spec.readout, positionScale: JSON.parse(bad) } as EncoderSpec['readout'] }, initialWeights(1));
-      await expect(loadModel(join(root, 'scaled'))).rejects.toThrow(/positionScale must be a number >= 0/);
+  });
+
+  it('names the field of a model.json whose architecture, input or sessions cannot make a graph', async () => {
+    await writeEncoder(join(root, 'edited'), spec, initialWeights(1));
+    const original = readFileSync(join(root, 'edited', 'model.json'), 'utf8');
+    type Meta = { architecture: { core: Record<string, unknown>; readout: Record<string, unknown> }; input: Record<string, unknown>; sessions: unknown[] };
+    const cases: [string, (m: Meta) => void, RegExp][] = [
+      ['no architecture', (m) => delete (m as Partial<Meta>).architecture, /architecture: .*expected object/i],
+      ['a zero key dimension', (m) => (m.architecture.readout.keyDim = 0), /architecture\.readout\.keyDim: .*>=1/],
+      ['channels as a string', (m) => (m.architecture.core.channels = '8'), /architecture\.core\.channels: .*expected number/i],
+      ['channels the position code cannot split', (m) => (m.architecture.core.channels = 6), /architecture\.core\.channels: must be divisible by 4/],
+      ['an unknown readout', (m) => (m.architecture.readout.type = 'linear'), /architecture\.readout\.type/],
+      ['a negative position-code amplitude', (m) => (m.architecture.readout.positionScale = -1), /architecture\.readout\.positionScale: .*>=0/],
+      ['a position-code amplitude as a string', (m) => (m.architecture.readout.positionScale = '3'), /architecture\.readout\.positionScale: .*expected number/i],
+      ['dropout of 1', (m) => (m.architecture.readout.dropout = 1), /architecture\.readout\.dropout: .*<1/],
+      ['a negative height', (m) => (m.input.height = -16), /input\.height: .*>=1/],
+      ['an input smaller than the input kernel', (m) => Object.assign(m.input, { height: 5, width: 5 }), /input: 5x5 is smaller than the core's 9x9 input kernel/],
+      ['a zero standard deviation', (m) => (m.input.std = 0), /input\.std: .*>0/],
+      ['neurons that are not a list', (m) => (m.sessions = [{ id: 's1', neurons: 'all' }]), /sessions\.0\.neurons: .*expected array/i],
+      ['a negative neuron', (m) => (m.sessions = [{ id: 's1', neurons: [0, -2] }]), /sessions\.0\.neurons\.1: .*>=0/],
+      ['a session twice', (m) => (m.sessions = [{ id: 's1', neurons: [0] }, { id: 's1', neurons: [1] }]), /sessions: session "s1" is listed twice/],
+    ];
+    for (const [what, edit, message] of cases) {
+      const meta = JSON.parse(original) as Meta;
+      edit(meta);
+      writeFileSync(join(root, 'edited', 'model.json'), JSON.stringify(meta));
+      const e = await loadModel(join(root, 'edited')).then(() => undefined, (err: Error) => err);
+      expect(e?.message, what).toMatch(/edited\/model\.json: is not a valid encoder model: /);
+      expect(e?.message, what).toMatch(message);
     }
+    writeFileSync(join(root, 'edited', 'model.json'), original);
+    await expect(loadModel(join(root, 'edited'))).resolves.toBeDefined();
   });
 
   it('refuses ensemble members outside the ensemble folder, however they get there', async () => {

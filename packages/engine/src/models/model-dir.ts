@@ -11,6 +11,7 @@ import { realPathInside } from '../data/paths.ts';
 import { readSafetensors, writeSafetensors } from '../data/safetensors.ts';
 import type { NdArray } from '../onnx/ndarray.ts';
 import type { EncoderSpec } from './encoder.ts';
+import { checkEncoderMeta } from './encoder-schema.ts';
 
 export const MODEL_FORMAT = 1;
 
@@ -96,9 +97,7 @@ async function readMeta(dir: string): Promise<EncoderMeta | EnsembleMeta> {
 }
 
 async function readEncoder(dir: string, meta: EncoderMeta): Promise<EncoderModel> {
-  const readout = meta.architecture?.readout as { type?: string; positionScale?: unknown } | undefined;
-  if (readout?.type === 'attention' && readout.positionScale !== undefined && !(typeof readout.positionScale === 'number' && Number.isFinite(readout.positionScale) && readout.positionScale >= 0))
-    throw new DataFileError(join(dir, 'model.json'), `architecture.readout.positionScale must be a number >= 0, got ${JSON.stringify(readout.positionScale)}`);
+  checkEncoderMeta(meta, join(dir, 'model.json'));
   const { tensors } = await readSafetensors(join(dir, 'weights.safetensors'));
   return { dir, meta, spec: specOf(meta), weights: tensors };
 }
