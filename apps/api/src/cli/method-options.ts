@@ -5,16 +5,13 @@
  */
 import { type Command, Option } from 'commander';
 import { METHODS, METHOD_NAMES, type MethodSettings, type SettingName, type SettingSpec, defaultLabel } from '@excite/engine';
+import { finiteNumber, integer } from './number-options.ts';
 
 const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 function parser(flag: string, spec: SettingSpec): (v: string) => unknown {
   if (spec.kind === 'choice') return (v) => v;
-  return (v) => {
-    const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n) || (spec.kind === 'integer' && !Number.isInteger(n))) throw new Error(`${flag} must be ${spec.kind === 'integer' ? 'an integer' : 'a number'}, got "${v}"`);
-    return n;
-  };
+  return spec.kind === 'integer' ? integer(flag) : finiteNumber(flag);
 }
 
 /** Every setting of every method, each with the methods that take it. */

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { fraction, nonNegative, nonNegativeInt, portNumber, positiveInt, positiveNumber, unitInterval } from './number-options.ts';
+import { finiteNumber, fraction, integer, nonNegative, nonNegativeInt, portNumber, positiveInt, positiveNumber, unitInterval } from './number-options.ts';
 
 describe('numeric option parsers', () => {
   it('accept the range they name and refuse its edges, naming the flag', () => {
     const cases: [(name: string) => (v: string) => number, string[], string[], RegExp][] = [
       [positiveInt, ['1', '40'], ['0', '1.5', 'x', ''], /--f must be a positive integer, got "/],
-      [nonNegativeInt, ['0', '7'], ['-1', '0.5', 'x'], /--f must be a non-negative integer, got "/],
+      [nonNegativeInt, ['0', '7'], ['-1', '0.5', 'x', '', ' '], /--f must be a non-negative integer, got "/],
+      [integer, ['-3', '0', '12'], ['0.5', 'Infinity', 'x', ''], /--f must be an integer, got "/],
+      [finiteNumber, ['-0.5', '0', '1e-4'], ['Infinity', 'NaN', 'x', ''], /--f must be a number, got "/],
       [positiveNumber, ['0.001', '3'], ['0', '-2', 'Infinity', 'x'], /--f must be a positive number, got "/],
       [nonNegative, ['0', '2.5'], ['-0.1', 'Infinity', 'x'], /--f must be a number >= 0, got "/],
       [unitInterval, ['0', '0.999'], ['1', '-0.1', 'x'], /--f must be in \[0, 1\), got "/],

@@ -4,10 +4,15 @@
  */
 const numberOption = (what: string, ok: (n: number) => boolean) => (name: string) => (v: string) => {
   const n = Number(v);
-  if (!ok(n)) throw new Error(`${name} must be ${what}, got "${v}"`);
+  // Number('') and Number(' ') are 0: a blank value is no number
+  if (v.trim() === '' || !ok(n)) throw new Error(`${name} must be ${what}, got "${v}"`);
   return n;
 };
 
+/** any finite number; the service checks the range of what it is sent */
+export const finiteNumber = numberOption('a number', Number.isFinite);
+/** any integer; the service checks the range of what it is sent */
+export const integer = numberOption('an integer', Number.isInteger);
 export const positiveInt = numberOption('a positive integer', (n) => Number.isInteger(n) && n >= 1);
 export const nonNegativeInt = numberOption('a non-negative integer', (n) => Number.isInteger(n) && n >= 0);
 export const positiveNumber = numberOption('a positive number', (n) => n > 0 && Number.isFinite(n));

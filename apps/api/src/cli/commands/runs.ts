@@ -9,6 +9,7 @@ import { type ExciteClient, type GaOptimizer, Method, type NeuronInput, type Run
 import { type ConnectionOptions, byIdOrName, clientCommand, integerList, withClient } from './client.ts';
 import { addSettingOptions, settingsOf } from '../method-options.ts';
 import { finishedLine, progressView, runLabel } from './run-progress.ts';
+import { nonNegativeInt } from '../number-options.ts';
 
 const METHODS = Object.values(Method);
 
@@ -20,12 +21,6 @@ function methodList(spec: string): Method[] {
     return name as Method;
   });
 }
-
-const number = (name: string, integer = false) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || (integer && (!Number.isInteger(n) || n < 0))) throw new Error(`${name} must be ${integer ? 'a non-negative integer' : 'a number'}, got "${v}"`);
-  return n;
-};
 
 /** The generator's neurons in output-column order (what a bare `0-9` counts). */
 async function neuronsOf(client: ExciteClient, id: string): Promise<{ session: string; neuron: number }[]> {
@@ -153,7 +148,7 @@ function listCommand() {
     )
     .option('--method <list>', 'only these methods, e.g. egg,ga', methodList)
     .option('--generator <model>', 'only runs of this generator (id or name)')
-    .option('--first <n>', 'at most this many (default 100; 0: all)', number('--first', true), 100)
+    .option('--first <n>', 'at most this many (default 100; 0: all)', nonNegativeInt('--first'), 100)
     .option('--json', 'print {"runs": [...]}')
     .action((o: ListOptions) =>
       withClient(o, async (client) => {

@@ -8,7 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { type NdArray, Rng, brainRates, decodeImage, encodeNpy, float32, loadScoringModel, recordFromRates, toGrayscale } from '@excite/engine';
 import { readStimulusCsv } from '@excite/sdk/node';
-import { positiveInt, positiveNumber } from '../number-options.ts';
+import { nonNegativeInt, positiveInt, positiveNumber } from '../number-options.ts';
 
 export interface SimulateOptions {
   stimuli: string;
@@ -66,7 +66,7 @@ export function simulateRecordingCommand(): Command {
     .requiredOption('--stimuli <images.csv>', 'the images.csv of `excite images export` (its PNGs are read beside it)')
     .requiredOption('--compact <dirs>', 'compact model folder(s) of the recorded session, comma-separated: the rows are their neurons in order of K')
     .option('--repeats <R>', 'presentations of each stimulus', positiveInt('--repeats'), 4)
-    .option('--seed <S>', 'seed of the Poisson noise', (v) => Number(v), 0)
+    .option('--seed <S>', 'seed of the Poisson noise', nonNegativeInt('--seed'), 0)
     .option('--scale <F>', 'expected spike count of a rate of 1 (larger: less noise; variance = rate / scale)', positiveNumber('--scale'), 1)
     .requiredOption('--out <file.npy>', 'where to write the responses')
     .option('--rates <file.npy>', 'also write the noiseless rates [neurons, stimuli]')

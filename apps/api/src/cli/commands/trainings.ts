@@ -7,14 +7,9 @@ import cliProgress from 'cli-progress';
 import { Command, Option } from 'commander';
 import { type ExciteClient, type RunStatus, RunStatus as RUN_STATUSES, type TrainingFieldsFragment, type TrainingKind, TrainingKind as TRAINING_KINDS, type TrainingProgressEventFieldsFragment, type TrainingQuery } from '@excite/sdk';
 import { type ConnectionOptions, byIdOrName, clientCommand, withClient } from './client.ts';
+import { finiteNumber, integer, nonNegativeInt } from '../number-options.ts';
 
 type TrainingDetails = NonNullable<TrainingQuery['training']>;
-
-const number = (name: string, integer = false) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) throw new Error(`${name} must be ${integer ? 'an integer' : 'a number'}, got "${v}"`);
-  return n;
-};
 
 const fixed = (v: number | null | undefined, digits = 3) => (v === null || v === undefined ? '-' : v.toFixed(digits));
 
@@ -119,17 +114,17 @@ function startCommand() {
     .option('--preset <name>', 'encoder: demo (default), demo-alt or paper, as excite train --preset')
     .option('--core <model>', 'readout: the trained encoder or ensemble whose core is kept (id or name)')
     .option('--images <A:B>', 'image columns of every dataset (default all)')
-    .option('--val-fraction <f>', 'images held out for validation, 0.05 to 0.5 (default 0.1)', number('--val-fraction'))
-    .option('--members <n>', 'encoder: an ensemble of n members, seeds seed..seed+n-1 (1 to 8, default 1)', number('--members', true))
-    .option('--seed <n>', 'default 1', number('--seed', true))
+    .option('--val-fraction <f>', 'images held out for validation, 0.05 to 0.5 (default 0.1)', finiteNumber('--val-fraction'))
+    .option('--members <n>', 'encoder: an ensemble of n members, seeds seed..seed+n-1 (1 to 8, default 1)', integer('--members'))
+    .option('--seed <n>', 'default 1', integer('--seed'))
     .option('--name <name>', 'the model’s name (default: the kind and the datasets)')
-    .option('--max-epochs <n>', 'per member, 1 to 1000 (default 200; plateaus stop sooner)', number('--max-epochs', true))
-    .option('--lr <x>', 'AdamW learning rate (default 0.003)', number('--lr'))
-    .option('--batch-size <n>', 'default 64', number('--batch-size', true))
-    .option('--patience <n>', 'epochs without improvement before a decay (default 5)', number('--patience', true))
-    .option('--decay-factor <x>', 'learning-rate factor of a decay (default 0.3)', number('--decay-factor'))
-    .option('--max-decays <n>', 'decays before training stops (default 5)', number('--max-decays', true))
-    .option('--min-lr <x>', 'training stops below this learning rate (default 1e-4)', number('--min-lr'))
+    .option('--max-epochs <n>', 'per member, 1 to 1000 (default 200; plateaus stop sooner)', integer('--max-epochs'))
+    .option('--lr <x>', 'AdamW learning rate (default 0.003)', finiteNumber('--lr'))
+    .option('--batch-size <n>', 'default 64', integer('--batch-size'))
+    .option('--patience <n>', 'epochs without improvement before a decay (default 5)', integer('--patience'))
+    .option('--decay-factor <x>', 'learning-rate factor of a decay (default 0.3)', finiteNumber('--decay-factor'))
+    .option('--max-decays <n>', 'decays before training stops (default 5)', integer('--max-decays'))
+    .option('--min-lr <x>', 'training stops below this learning rate (default 1e-4)', finiteNumber('--min-lr'))
     .option('--detach', 'print the training id and return at once')
     .option('--json', 'print {"training": {...}} when it ends (with --detach: at once)')
     .option('--quiet', 'no progress on stderr')
@@ -179,7 +174,7 @@ function listCommand() {
     .description('trainings, oldest first: id, kind, name, status, epoch, best validation loss and median r, model')
     .option('--status <list>', `only these statuses (${statuses.join(',').toLowerCase()})`, listOf('--status', statuses))
     .option('--kind <list>', 'only these kinds (encoder,readout)', listOf('--kind', Object.values(TRAINING_KINDS)))
-    .option('--first <n>', 'at most this many (default 100; 0: all)', number('--first', true), 100)
+    .option('--first <n>', 'at most this many (default 100; 0: all)', nonNegativeInt('--first'), 100)
     .option('--json', 'print {"trainings": [...]}')
     .action((o: ListOptions) =>
       withClient(o, async (client) => {
