@@ -49,7 +49,7 @@ case "$row" in
   readout-l1-*) flags=(--readout-l1 "${row#readout-l1-}"); readout_flags+=("${flags[@]}") ;;
   readout-dropout-*) flags=(--readout-l1 0 --readout-dropout "${row#readout-dropout-}"); readout_flags+=("${flags[@]}") ;;
   position-*) flags=(--readout-l1 0 --position-scale "${row#position-}"); readout_flags+=("${flags[@]}") ;;
-  key-dim-*) flags=(--readout-l1 0 --attention-entropy 0.002 --key-dim "${row#key-dim-}"); readout_flags+=("${flags[@]}") ;;
+  key-dim-*) flags=("${attention_readout[@]}" --key-dim "${row#key-dim-}"); readout_flags+=("${flags[@]}") ;;
   *) echo "unknown row $row" >&2; exit 1 ;;
 esac
 if [ -n "$continues" ]; then

@@ -64,7 +64,7 @@ one() {
   # readouts on the 16-epoch cores; the attention models also on the 8-epoch snapshots, and then
   # all four members as one ensemble
   local snapshots=(16) epochs core readout=()
-  [ "$arch" = attention ] && snapshots=(16 8) readout=(--readout-l1 0 --attention-entropy 0.002)
+  [ "$arch" = attention ] && snapshots=(16 8) readout=("${attention_readout[@]}")
   for epochs in "${snapshots[@]}"; do
     core="$work/core-$name"; [ "$epochs" = 16 ] && core="$work/core-$name-continued"
     rm -rf "$work/$name-$epochs"
